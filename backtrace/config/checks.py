@@ -1,0 +1,154 @@
+"""Checks that need several fields at once: shapes, pairings, names, data ranges.
+
+They run before any arithmetic, so a bad config fails with its field named instead of a numpy
+broadcasting error deep in the engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+
+import numpy as np
+
+from backtrace.config.names import Names
+from backtrace.config.schema import Config, MatrixWeights
+from backtrace.errors import ConfigError
+
+BIAS_KEYWORD = "bias"  # in `frozen`, stands for every weight leaving a bias unit
+
+# Losses that only make sense on top of one output activation, with the reason.
+REQUIRED_OUTPUT = {
+    "binary_cross_entropy": ("sigmoid", "it takes logs of outputs that must lie between 0 and 1"),
+    "softmax_cross_entropy": ("softmax", "it reads the outputs as class probabilities"),
+}
+
+
+def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.ndarray) -> None:
+    _check_activations(config)
+    _check_weight_matrices(config)
+    _check_names(names)
+    _check_targets(config, targets)
+    _check_batch_size(config, len(inputs))
+    _check_references(config, names, len(inputs))
+
+
+def _check_activations(config: Config) -> None:
+    last = len(config.layers) - 1
+    for index, layer in enumerate(config.layers[:-1]):
+        if layer.activation == "softmax":
+            raise ConfigError(
+                "softmax couples all units of a layer and is only allowed on the output layer",
+                field=f"layers[{index}].activation",
+            )
+    output = config.layers[last].activation
+    if config.loss in REQUIRED_OUTPUT:
+        needed, why = REQUIRED_OUTPUT[config.loss]
+        if output != needed:
+            raise ConfigError(
+                f"{config.loss} needs a {needed} output layer ({why}), but the output is {output}",
+                field="loss",
+            )
+
+
+def _check_weight_matrices(config: Config) -> None:
+    sending = config.inputs.units
+    for index, layer in enumerate(config.layers):
+        columns = sending + (1 if config.bias else 0)
+        if isinstance(layer.weights, MatrixWeights):
+            rows = layer.weights.rows
+            bias_note = " (the bias column first)" if config.bias else ""
+            shape = f"{layer.units} rows (one per receiving unit) of {columns} numbers{bias_note}"
+            if len(rows) != layer.units:
+                raise ConfigError(
+                    f"has {len(rows)} rows; this layer needs {shape}",
+                    field=f"layers[{index}].weights",
+                )
+            for row_number, row in enumerate(rows):
+                if len(row) != columns:
+                    raise ConfigError(
+                        f"has {len(row)} numbers; this layer needs {shape}",
+                        field=f"layers[{index}].weights[{row_number}]",
+                    )
+        sending = layer.units
+
+
+def _check_names(names: Names) -> None:
+    seen: set[str] = set()
+    for name in names.all_units + names.all_weights:
+        if name in seen:
+            raise ConfigError(
+                f"the name {name} would be given to two things; choose different prefixes",
+                field="layers",
+            )
+        seen.add(name)
+
+
+def _check_targets(config: Config, targets: np.ndarray) -> None:
+    field = "data.csv" if config.data.csv is not None else "data.rows"
+    if config.loss == "binary_cross_entropy" and ((targets < 0) | (targets > 1)).any():
+        raise ConfigError("binary_cross_entropy needs targets between 0 and 1", field=field)
+    if config.loss == "softmax_cross_entropy":
+        if (targets < 0).any() or not np.allclose(targets.sum(axis=1), 1.0):
+            raise ConfigError(
+                "softmax_cross_entropy needs each sample's targets to be >= 0 and sum to 1 "
+                "(one-hot classes)",
+                field=field,
+            )
+
+
+def _check_batch_size(config: Config, samples: int) -> None:
+    size = config.optimizer.batch_size
+    if size != "all" and size > samples:
+        raise ConfigError(
+            f"is {size}, but the data has only {samples} samples; use {samples} or 'all'",
+            field="optimizer.batch_size",
+        )
+
+
+def _check_references(config: Config, names: Names, samples: int) -> None:
+    units = set(names.all_units)
+    weights = set(names.all_weights)
+    values = config.reference.values if config.reference else ()
+    for index, reference in enumerate(values):
+        field = f"reference.values[{index}]"
+        if reference.sample > samples:
+            raise ConfigError(
+                f"sample {reference.sample} does not exist; there are {samples}",
+                field=f"{field}.sample",
+            )
+        wants = {"h": units, "z": units, "delta": units, "grad": weights, "new": weights}
+        if reference.quantity == "loss":
+            continue
+        pool = wants[reference.quantity]
+        if reference.name is None:
+            raise ConfigError(f"a {reference.quantity} reference needs a name", field=field)
+        if reference.name not in pool:
+            raise ConfigError(
+                f"{reference.name!r} is not a {'unit' if pool is units else 'weight'}"
+                f"{did_you_mean(reference.name, sorted(pool))}",
+                field=f"{field}.name",
+            )
+
+
+def resolve_frozen(config: Config, names: Names) -> frozenset[str]:
+    """The weight names that `frozen` picks, by exact name, glob pattern or the word 'bias'."""
+    frozen: set[str] = set()
+    for index, pattern in enumerate(config.frozen):
+        if pattern == BIAS_KEYWORD:
+            matched = set(names.bias_weights)
+        else:
+            matched = set(fnmatch.filter(names.all_weights, pattern))
+        if not matched:
+            raise ConfigError(
+                f"{pattern!r} matches no weight{did_you_mean(pattern, names.all_weights)}; "
+                f"weights are {', '.join(names.all_weights)}",
+                field=f"frozen[{index}]",
+            )
+        frozen |= matched
+    return frozenset(frozen)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

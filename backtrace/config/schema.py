@@ -1,0 +1,177 @@
+"""The shape of a config file, as pydantic models: types, ranges and defaults, field by field.
+
+docs/config.md documents every field; keep the two in step. Checks that need more than one
+field at a time (matrix shapes, data widths, names) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+LOSSES = (
+    "article",
+    "squared_error",
+    "mean_squared_error",
+    "binary_cross_entropy",
+    "softmax_cross_entropy",
+)
+RANDOM_INITS = (
+    "uniform",
+    "normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+)
+QUANTITIES = ("h", "z", "delta", "loss", "grad", "new")
+
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+LossName = Literal[LOSSES]  # type: ignore[valid-type]
+Prefix = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=16)]
+# YAML already gives numbers as numbers: a quoted "1.5" or a `true` where a number belongs is a
+# mistake worth reporting, so scalars are strict while lists may still become tuples.
+Number = Annotated[float, Strict()]
+Whole = Annotated[int, Strict()]
+Text = Annotated[str, Strict()]
+Flag = Annotated[bool, Strict()]
+
+
+class Model(BaseModel):
+    """Shared settings: immutable, no unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Inputs(Model):
+    units: Whole = Field(ge=1)
+    unit_prefix: Prefix = "X"
+
+
+class ConstantWeights(Model):
+    init: Literal["constant"] = "constant"
+    value: Number
+
+
+class MatrixWeights(Model):
+    init: Literal["matrix"] = "matrix"
+    rows: tuple[tuple[Number, ...], ...]
+
+
+class RandomWeights(Model):
+    init: Literal[RANDOM_INITS]  # type: ignore[valid-type]
+    low: Number = -1.0  # uniform only
+    high: Number = 1.0  # uniform only
+    mean: Number = 0.0  # normal only
+    std: Number = Field(default=1.0, gt=0)  # normal only
+    bias: Number | None = None  # a constant for the bias column instead of a random draw
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> RandomWeights:
+        if self.init == "uniform" and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+Weights = Annotated[
+    Union[ConstantWeights, MatrixWeights, RandomWeights], Field(discriminator="init")
+]
+
+_INIT_ALIASES = {"xavier": "xavier_uniform", "glorot": "xavier_uniform", "he": "he_normal"}
+
+
+def _expand_weight_shorthand(value: Any) -> Any:
+    """A bare number means a constant; a list of rows an explicit matrix."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"init": "constant", "value": float(value)}
+    if isinstance(value, list):
+        return {"init": "matrix", "rows": value}
+    if isinstance(value, dict) and value.get("init") in _INIT_ALIASES:
+        return {**value, "init": _INIT_ALIASES[value["init"]]}
+    return value
+
+
+class Layer(Model):
+    units: Whole = Field(ge=1)
+    activation: Activation
+    unit_prefix: Prefix | None = None  # default chosen by position, see names.py
+    weight_prefix: Prefix | None = None
+    weights: Weights = Field(default_factory=lambda: RandomWeights(init="xavier_uniform"))
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _expand_weight_shorthand(value)
+
+
+class Optimizer(Model):
+    learning_rate: Number = Field(gt=0)
+    batch_size: Whole | Literal["all"] = 1
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _samples_or_all(cls, value: Any) -> Any:
+        # Checked by hand so that one bad value gives one message, not one per union member.
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not (value == "all" or (whole and value >= 1)):
+            raise ValueError(
+                f"must be a whole number of samples (1 or more) or 'all', not {value!r}"
+            )
+        return value
+
+
+class Data(Model):
+    rows: tuple[tuple[Number, ...], ...] | None = None
+    csv: Text | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Data:
+        if (self.rows is None) == (self.csv is None):
+            raise ValueError("give either 'rows' (inline numbers) or 'csv' (a file path)")
+        return self
+
+
+class Reference(Model):
+    """A value printed in a reference text (the article), checked against the computed one."""
+
+    quantity: Literal[QUANTITIES]  # type: ignore[valid-type]
+    name: Text | None = None  # unit for h/z/delta, weight for grad/new; none for loss
+    printed: Number
+    note: Text | None = None  # why the printed value differs, when it does
+    epoch: Whole = Field(default=1, ge=1)
+    sample: Whole = Field(default=1, ge=1)  # for new: the update that follows this sample
+
+
+class ReferenceText(Model):
+    source: Text = "reference"  # how the trace names the text, e.g. "the article"
+    values: tuple[Reference, ...] = ()
+
+
+class Config(Model):
+    title: Text | None = None
+    inputs: Inputs
+    layers: tuple[Layer, ...] = Field(min_length=1)
+    bias: Flag = True
+    loss: LossName
+    optimizer: Optimizer
+    frozen: tuple[Text, ...] = ()
+    epochs: Whole = Field(default=1, ge=1)
+    seed: Whole = 0
+    data: Data
+    reference: ReferenceText | None = None
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs_shorthand(cls, value: Any) -> Any:
+        return {"units": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"rows": value}
+        if isinstance(value, str):
+            return {"csv": value}
+        return value

@@ -1,0 +1,63 @@
+"""The few exceptions backtrace raises, and the exit statuses the CLI maps them to."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """Documented exit statuses (see docs/cli.md)."""
+
+    OK = 0
+    ERROR = 1  # the run could not finish: an output file could not be written, ...
+    BAD_INPUT = 2  # bad command line or bad config file
+    DIVERGED = 3  # training produced inf or NaN and was stopped
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+
+class BacktraceError(Exception):
+    """Base class: every error backtrace reports as a one-line message."""
+
+    exit_status = ExitStatus.ERROR
+
+
+class ConfigError(BacktraceError):
+    """A config file (or a --set override) that cannot be turned into a valid network."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.field = field
+        self.line = line
+
+    def located(self, *, source: str | None = None, line: int | None = None) -> ConfigError:
+        """The same error with the file (and line) filled in where it was unknown."""
+        return ConfigError(
+            self.message,
+            source=self.source or source,
+            field=self.field,
+            line=self.line if self.line is not None else line,
+        )
+
+    def __str__(self) -> str:
+        where = self.source or "<config>"
+        if self.line is not None:
+            where += f":{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class UsageError(BacktraceError):
+    """A command-line value that names nothing real (an unknown unit, an empty selection ...)."""
+
+    exit_status = ExitStatus.BAD_INPUT

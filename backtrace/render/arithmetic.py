@@ -1,0 +1,124 @@
+"""The worked arithmetic, as strings, shared by every human-readable renderer.
+
+Each function takes a record and a number formatter and returns the text a textbook would
+print, e.g. `W10·X0 + W11·X1 + W12·X2 = 1·1 + 1·0 + 1·0 = 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from backtrace.engine import records
+from backtrace.engine.losses import LOSSES
+
+Formatter = Callable[[float], str]
+
+
+def factor(value: float, fmt: Formatter) -> str:
+    """A number as a factor in a product: negatives in parentheses, as in 1·(-4)."""
+    text = fmt(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def weighted_sum(terms: Sequence[records.Term], fmt: Formatter) -> tuple[str, str]:
+    """('W10·X0 + W11·X1', '1·1 + 1·0') for a forward sum."""
+    symbols = " + ".join(f"{term.weight}·{term.unit}" for term in terms)
+    numbers = " + ".join(f"{factor(term.w, fmt)}·{factor(term.value, fmt)}" for term in terms)
+    return symbols, numbers
+
+
+def forward_h(record: records.Forward, fmt: Formatter) -> str:
+    symbols, numbers = weighted_sum(record.terms, fmt)
+    return f"{symbols} = {numbers} = {fmt(record.h)}"
+
+
+def forward_z(record: records.Forward, fmt: Formatter) -> str:
+    if record.activation == "softmax":
+        return f"softmax(h)[{record.unit}] = {fmt(record.z)}"
+    return f"{record.activation}({fmt(record.h)}) = {fmt(record.z)}"
+
+
+def loss_line(record: records.Loss, fmt: Formatter) -> str:
+    """The loss with its numbers, e.g. `error = y - ŷ = 0 - 4 = -4`."""
+    pairs = list(zip(record.outputs, record.targets))
+    if record.name == "article":
+        numbers = " + ".join(f"({fmt(y)} - {fmt(y_hat)})" for (_, y_hat), (_, y) in pairs)
+        if len(pairs) == 1:
+            numbers = numbers[1:-1]
+        symbolic = "y - ŷ" if len(pairs) == 1 else "Σ (y - ŷ)"
+        return f"error = {symbolic} = {numbers} = {fmt(record.loss)}"
+    if record.name in ("squared_error", "mean_squared_error"):
+        squares = " + ".join(f"({fmt(y_hat)} - {fmt(y)})²" for (_, y_hat), (_, y) in pairs)
+        scale = "½" if record.name == "squared_error" else f"(1/{len(pairs)})"
+        return f"{LOSSES[record.name].formula.split(',')[0]} = {scale}·({squares}) = {fmt(record.loss)}"
+    return f"{LOSSES[record.name].formula} = {fmt(record.loss)}"
+
+
+def delta_line(record: records.Delta, fmt: Formatter) -> str:
+    """How the unit's delta was formed, symbol by symbol and then number by number."""
+    d = f"δ_{record.unit}"
+    if record.rule == "hidden":
+        derivative = f"f'(h_{record.unit})"
+        f_prime = factor(record.f_prime if record.f_prime is not None else float("nan"), fmt)
+        symbols = " + ".join(f"{term.weight}·δ_{term.unit}" for term in record.terms)
+        numbers = " + ".join(f"{factor(term.w, fmt)}·{factor(term.value, fmt)}" for term in record.terms)
+        if len(record.terms) > 1:
+            symbols, numbers = f"({symbols})", f"({numbers})"
+        return f"{d} = {symbols}·{derivative} = {numbers}·{f_prime} = {fmt(record.delta)}"
+    y_hat, y = fmt(record.y_hat or 0.0), fmt(record.y or 0.0)
+    if record.rule == "article":
+        return f"{d} = y - ŷ = {y} - {y_hat} = {fmt(record.delta)}"
+    if record.rule == "direct":
+        return f"{d} = ŷ - y = {y_hat} - {y} = {fmt(record.delta)}"
+    if record.f_prime is None:  # softmax output under a loss without the direct shortcut
+        return f"{d} = Σ_j ∂L/∂ŷ_j·∂ŷ_j/∂h_{record.unit} = {fmt(record.delta)}"
+    gradient = f"∂L/∂ŷ = {fmt(record.loss_gradient or 0.0)}"
+    return (
+        f"{d} = ∂L/∂ŷ·f'(h_{record.unit}) = {factor(record.loss_gradient or 0.0, fmt)}·"
+        f"{factor(record.f_prime, fmt)} = {fmt(record.delta)}   ({gradient})"
+    )
+
+
+def gradient_line(record: records.Gradient, fmt: Formatter) -> str:
+    return (
+        f"J'({record.weight}) = {record.source}·δ_{record.target} = "
+        f"{factor(record.z, fmt)}·{factor(record.delta, fmt)} = {fmt(record.grad)}"
+    )
+
+
+def update_line(
+    record: records.Update, gradient: records.Gradient | None, fmt: Formatter
+) -> str:
+    """W := W - α·J'(W); with one sample, J'(W) is written out as Z·δ."""
+    name, old, lr = record.weight, fmt(record.old), factor(record.learning_rate, fmt)
+    if record.frozen:
+        return f"{name} is frozen: stays {old}"
+    if gradient is not None:
+        return (
+            f"{name} := {name} - α·{gradient.source}·δ_{gradient.target} = "
+            f"{old} - {lr}·{factor(gradient.z, fmt)}·{factor(gradient.delta, fmt)} = {fmt(record.new)}"
+        )
+    return f"{name} := {name} - α·J'({name}) = {old} - {lr}·{factor(record.grad, fmt)} = {fmt(record.new)}"
+
+
+def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:
+    """One footnote for references that disagree in the same way: what the text prints, what
+    was computed, and the config's explanation."""
+    first = group[0]
+    names = ", ".join(_reference_target(reference) for reference in group)
+    if first.computed is None:
+        computed = "the tool computes no such value"
+    else:
+        computed = f"computed {fmt(first.computed)}"
+    text = f"{first.source} prints {fmt(first.printed)} for {names}; {computed}."
+    return f"{text} {first.note}" if first.note else text
+
+
+def _reference_target(reference: records.Reference) -> str:
+    if reference.quantity == "delta":
+        return f"δ_{reference.name}"
+    if reference.quantity in ("h", "z"):
+        return f"{reference.quantity} of {reference.name}"
+    if reference.quantity == "grad":
+        return f"J'({reference.name})"
+    return reference.name or "the loss"

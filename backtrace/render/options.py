@@ -1,0 +1,20 @@
+"""What every renderer is told besides the records and where to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backtrace.render.numbers import HUMAN_DIGITS, MACHINE_DIGITS
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    precision: int | None = None  # significant digits; None means the format's own default
+    width: int | None = None  # columns for tables; None: the terminal's, COLUMNS, or 80
+    color: bool = False  # whether ANSI colour and styles may be written
+    terminal: bool = False  # whether `out` is a terminal (rich may then use its features)
+
+    def digits(self, machine: bool) -> int:
+        if self.precision is not None:
+            return self.precision
+        return MACHINE_DIGITS if machine else HUMAN_DIGITS
