@@ -191,23 +191,33 @@ def load_config(
         lines.pop(field_path, None)  # the value no longer comes from the file
     if epochs is not None:
         document = apply_override(document, ("epochs",), epochs)
+    base = Path(path).parent if path != STDIN else Path.cwd()
+    return build_spec(document, source, base=base, lines=lines)
+
+
+def build_spec(
+    document: Any,
+    source: str = "<config>",
+    *,
+    base: Path | None = None,
+    lines: dict[FieldPath, int] | None = None,
+) -> Spec:
+    """Validate parsed config data; `base` is where a relative CSV path starts."""
+    lines = lines or {}
     if not isinstance(document, dict):
         raise ConfigError("must be a mapping of fields (inputs, layers, loss, ...)", source=source)
 
     def locate(error: ConfigError) -> ConfigError:
-        line = None
-        if error.field is not None:
-            line = lines.get(_parse_field(error.field))
+        line = lines.get(_parse_field(error.field)) if error.field is not None else None
         return error.located(source=source, line=line)
 
     try:
         config = Config.model_validate(document)
     except ValidationError as error:
         raise locate(pydantic_error(error)) from None
-    base = Path(path).parent if path != STDIN else Path.cwd()
     try:
         names = build_names(config)
-        inputs, targets = load_data(config, base)
+        inputs, targets = load_data(config, base or Path.cwd())
         checks.check_config(config, names, inputs, targets)
         frozen = checks.resolve_frozen(config, names)
     except ConfigError as error:

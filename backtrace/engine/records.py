@@ -154,6 +154,7 @@ class Delta(Record):
     h: float
     f_prime: float | None  # f'(h); None where it does not enter (article, direct, softmax)
     rule: str  # 'hidden', or the loss's rule: 'article', 'direct', 'chain'
+    loss: str  # the loss's name (it decides the output delta's formula)
     terms: tuple[Term, ...]  # hidden units: the outgoing links, weight · downstream delta
     y_hat: float | None = None  # output units only
     y: float | None = None

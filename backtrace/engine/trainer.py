@@ -249,6 +249,7 @@ class _Tracer:
                         float(h_row[unit_index]),
                         f_prime if loss.rule == "chain" and output_activation.derivative else None,
                         loss.rule,
+                        loss.name,
                         (),
                         y_hat=float(z_row[unit_index]),
                         y=float(self.spec.targets[sample - 1][unit_index]),
@@ -268,7 +269,7 @@ class _Tracer:
                     for receiver, receiver_name in enumerate(self.layers[layer + 1].units)
                 )
                 yield records.Delta(
-                    step.epoch, sample, layer, unit, delta, float(h_row[unit_index]), f_prime, "hidden", terms
+                    step.epoch, sample, layer, unit, delta, float(h_row[unit_index]), f_prime, "hidden", loss.name, terms
                 )
 
     def updates(

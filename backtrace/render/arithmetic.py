@@ -40,22 +40,32 @@ def forward_z(record: records.Forward, fmt: Formatter) -> str:
 
 def loss_line(record: records.Loss, fmt: Formatter) -> str:
     """The loss with its numbers, e.g. `error = y - ŷ = 0 - 4 = -4`."""
-    pairs = list(zip(record.outputs, record.targets))
+    pairs = [(y_hat, y) for (_, y_hat), (_, y) in zip(record.outputs, record.targets)]
+    result = fmt(record.loss)
     if record.name == "article":
-        numbers = " + ".join(f"({fmt(y)} - {fmt(y_hat)})" for (_, y_hat), (_, y) in pairs)
         if len(pairs) == 1:
-            numbers = numbers[1:-1]
-        symbolic = "y - ŷ" if len(pairs) == 1 else "Σ (y - ŷ)"
-        return f"error = {symbolic} = {numbers} = {fmt(record.loss)}"
+            y_hat, y = pairs[0]
+            return f"error = y - ŷ = {fmt(y)} - {fmt(y_hat)} = {result}"
+        numbers = " + ".join(f"({fmt(y)} - {fmt(y_hat)})" for y_hat, y in pairs)
+        return f"error = Σ (y - ŷ) = {numbers} = {result}"
     if record.name in ("squared_error", "mean_squared_error"):
-        squares = " + ".join(f"({fmt(y_hat)} - {fmt(y)})²" for (_, y_hat), (_, y) in pairs)
-        scale = "½" if record.name == "squared_error" else f"(1/{len(pairs)})"
-        return f"{LOSSES[record.name].formula.split(',')[0]} = {scale}·({squares}) = {fmt(record.loss)}"
-    return f"{LOSSES[record.name].formula} = {fmt(record.loss)}"
+        squares = " + ".join(f"({fmt(y_hat)} - {fmt(y)})²" for y_hat, y in pairs)
+        if record.name == "squared_error":
+            scale, symbolic = "½·", "½·Σ (ŷ - y)²"
+        elif len(pairs) == 1:
+            scale, symbolic = "", "(ŷ - y)²"
+        else:
+            scale, symbolic = f"(1/{len(pairs)})·", f"(1/{len(pairs)})·Σ (ŷ - y)²"
+        if len(pairs) > 1 or scale:
+            squares = f"({squares})" if len(pairs) > 1 else squares
+        return f"L = {symbolic} = {scale}{squares} = {result}"
+    return f"{LOSSES[record.name].formula} = {result}"
 
 
-def delta_line(record: records.Delta, fmt: Formatter) -> str:
-    """How the unit's delta was formed, symbol by symbol and then number by number."""
+def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
+    """How the unit's delta was formed, symbol by symbol and then number by number.
+
+    `outputs` is the number of output units (the K in the mean squared error)."""
     d = f"δ_{record.unit}"
     if record.rule == "hidden":
         derivative = f"f'(h_{record.unit})"
@@ -72,10 +82,13 @@ def delta_line(record: records.Delta, fmt: Formatter) -> str:
         return f"{d} = ŷ - y = {y_hat} - {y} = {fmt(record.delta)}"
     if record.f_prime is None:  # softmax output under a loss without the direct shortcut
         return f"{d} = Σ_j ∂L/∂ŷ_j·∂ŷ_j/∂h_{record.unit} = {fmt(record.delta)}"
-    gradient = f"∂L/∂ŷ = {fmt(record.loss_gradient or 0.0)}"
+    loss = LOSSES[record.loss]
+    symbolic = loss.gradient_formula
+    numbers = loss.gradient_template.format(y_hat=factor(record.y_hat or 0.0, fmt), y=factor(record.y or 0.0, fmt), outputs=outputs)
+    if " " in symbolic and not symbolic.endswith(")"):
+        symbolic = f"({symbolic})"
     return (
-        f"{d} = ∂L/∂ŷ·f'(h_{record.unit}) = {factor(record.loss_gradient or 0.0, fmt)}·"
-        f"{factor(record.f_prime, fmt)} = {fmt(record.delta)}   ({gradient})"
+        f"{d} = {symbolic}·f'(h_{record.unit}) = {numbers}·{factor(record.f_prime, fmt)} = {fmt(record.delta)}"
     )
 
 

@@ -213,7 +213,7 @@ class TableRenderer:
         notes: list[str] = []
         cells = self.reference_cells(references, notes)
         for record in rows:
-            table.add_row(record.unit, arithmetic.delta_line(record, self.fmt), *([cells.pop(record.unit, "")] if references else []))
+            table.add_row(record.unit, arithmetic.delta_line(record, self.fmt, len(self.layer_names[-1].units)), *([cells.pop(record.unit, "")] if references else []))
         for name, cell in cells.items():  # references to units that have no delta (bias, input)
             table.add_row(name or "", "no delta: nothing feeds this unit", cell)
         self.print_with_notes(table, notes)
