@@ -41,12 +41,7 @@ class Streams:
 
     @classmethod
     def current(cls) -> Streams:
-        return cls(
-            click.get_text_stream("stdin"),
-            click.get_text_stream("stdout"),
-            click.get_text_stream("stderr"),
-            dict(os.environ),
-        )
+        return cls(sys.stdin, sys.stdout, sys.stderr, dict(os.environ))
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -100,6 +95,7 @@ class DivergenceWatch:
 
 # -- options shared by the commands -----------------------------------------------------------
 
+
 def config_options(command: Any) -> Any:
     """--set and --epochs: changes to the config made on the command line."""
     command = click.option(
@@ -111,7 +107,10 @@ def config_options(command: Any) -> Any:
         "--set layers[0].activation=tanh. Repeatable.",
     )(command)
     command = click.option(
-        "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs (overrides the config)."
+        "--epochs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Train for N epochs (overrides the config).",
     )(command)
     return command
 
@@ -132,7 +131,9 @@ def output_options(command: Any) -> Any:
         default=None,
         help="Significant digits for numbers (default: 6 in tables, 15 in JSON).",
     )(command)
-    command = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(command)
+    command = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(
+        command
+    )
     return command
 
 
@@ -175,7 +176,9 @@ def run(
         traced = parse_epochs(trace, spec.config.epochs)
         watch = DivergenceWatch(train(spec, traced.__contains__))
         color = streams.wants_color()
-        options = RenderOptions(precision=precision, color=color, terminal=streams.stdout_is_terminal)
+        options = RenderOptions(
+            precision=precision, color=color, terminal=streams.stdout_is_terminal
+        )
         RENDERERS[output_format](watch, streams.stdout, options)
         if watch.diverged is not None:
             message = diverged_message(watch.diverged, format_number)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from backtrace.config import checks
 from backtrace.config.checks import did_you_mean
 from backtrace.config.names import Names, build_names
-from backtrace.config.schema import RANDOM_INITS, Config
+from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
 from backtrace.errors import ConfigError
 
 FieldPath = tuple[str | int, ...]
@@ -146,12 +146,12 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
     return tuple(path), parsed
 
 
-def apply_override(document: Any, path: FieldPath, value: Any) -> Any:
+def apply_override(document: Any, path: FieldPath, value: Any, _done: FieldPath = ()) -> Any:
     """The document with one field set, creating mappings on the way as needed."""
     if not path:
         return value
     head, rest = path[0], path[1:]
-    where = format_path(path)
+    where = format_path(_done + (head,))
     if isinstance(head, int):
         if not isinstance(document, list):
             raise ConfigError(
@@ -164,7 +164,7 @@ def apply_override(document: Any, path: FieldPath, value: Any) -> Any:
                 field=where,
             )
         copy = list(document)
-        copy[head] = apply_override(copy[head], rest, value)
+        copy[head] = apply_override(copy[head], rest, value, _done + (head,))
         return copy
     if document is None:
         document = {}
@@ -172,7 +172,7 @@ def apply_override(document: Any, path: FieldPath, value: Any) -> Any:
         raise ConfigError(
             "is not a mapping, so it has no named fields", source="--set", field=where
         )
-    return {**document, head: apply_override(document.get(head), rest, value)}
+    return {**document, head: apply_override(document.get(head), rest, value, _done + (head,))}
 
 
 def load_config(
@@ -285,7 +285,9 @@ def _parse_field(text: str) -> FieldPath:
 
 def pydantic_error(error: ValidationError) -> ConfigError:
     """The first validation failure as a ConfigError with a readable message."""
-    first = error.errors()[0]
+    errors = error.errors()
+    # A misspelt field shows up twice: as unknown, and the real one as missing. Name the typo.
+    first = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
     # A weight scheme's name shows up as a path step (layers[0].weights.xavier_uniform.std);
     # it says nothing the user wrote, so drop it.
     path = tuple(
@@ -312,8 +314,9 @@ def pydantic_error(error: ValidationError) -> ConfigError:
         ]
         message = f"{given!r} is not one of {', '.join(choices)}{did_you_mean(str(given), choices)}"
     elif kind == "union_tag_invalid":
-        choices = ["constant", "matrix", *RANDOM_INITS]
-        message = f"unknown weight scheme {given!r}; use a number, a matrix, or init: one of {', '.join(choices[2:])}{did_you_mean(str(given), choices)}"
+        tag = str(first["ctx"]["tag"])
+        choices = [*RANDOM_INITS, *INIT_ALIASES]
+        message = f"unknown weight scheme {tag!r}; use a number, a matrix, or init: one of {', '.join(choices)}{did_you_mean(tag, choices)}"
     elif kind == "union_tag_not_found":
         message = "needs a number, a matrix (list of rows), or a mapping with 'init'"
     else:

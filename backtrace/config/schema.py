@@ -6,7 +6,7 @@ field at a time (matrix shapes, data widths, names) live in `checks.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
@@ -75,11 +75,9 @@ class RandomWeights(Model):
         return self
 
 
-Weights = Annotated[
-    Union[ConstantWeights, MatrixWeights, RandomWeights], Field(discriminator="init")
-]
+Weights = Annotated[ConstantWeights | MatrixWeights | RandomWeights, Field(discriminator="init")]
 
-_INIT_ALIASES = {"xavier": "xavier_uniform", "glorot": "xavier_uniform", "he": "he_normal"}
+INIT_ALIASES = {"xavier": "xavier_uniform", "glorot": "xavier_uniform", "he": "he_normal"}
 
 
 def _expand_weight_shorthand(value: Any) -> Any:
@@ -88,8 +86,8 @@ def _expand_weight_shorthand(value: Any) -> Any:
         return {"init": "constant", "value": float(value)}
     if isinstance(value, list):
         return {"init": "matrix", "rows": value}
-    if isinstance(value, dict) and value.get("init") in _INIT_ALIASES:
-        return {**value, "init": _INIT_ALIASES[value["init"]]}
+    if isinstance(value, dict) and value.get("init") in INIT_ALIASES:
+        return {**value, "init": INIT_ALIASES[value["init"]]}
     return value
 
 

@@ -5,8 +5,8 @@ Every function works on a whole (samples, units) array at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

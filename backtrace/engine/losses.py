@@ -7,8 +7,9 @@ y - ŷ is used as the delta as it stands (see docs/article.md for why that climb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 

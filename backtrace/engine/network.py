@@ -19,6 +19,7 @@ from backtrace.engine.losses import LOSSES, Loss
 
 Array = np.ndarray
 
+
 # Overflow to inf and inf - inf are expected when training diverges; the trainer reports them
 # as a `diverged` record, so numpy's warnings would only be noise on stderr.
 def quiet() -> np.errstate:
@@ -87,7 +88,9 @@ class Network:
 
     def __init__(self, spec: Spec, weights: list[Array] | None = None) -> None:
         self.bias = spec.config.bias
-        self.activations: list[Activation] = [ACTIVATIONS[layer.activation] for layer in spec.config.layers]
+        self.activations: list[Activation] = [
+            ACTIVATIONS[layer.activation] for layer in spec.config.layers
+        ]
         self.loss: Loss = LOSSES[spec.config.loss]
         self.weights: list[Array] = weights if weights is not None else initial_weights(spec)
 
@@ -118,15 +121,22 @@ class Network:
         """
         with quiet():
             deltas = [np.empty(0)] * len(self.weights)
-            deltas[-1] = self.loss.output_delta(forward.h[-1], forward.z[-1], y, self.activations[-1])
+            deltas[-1] = self.loss.output_delta(
+                forward.h[-1], forward.z[-1], y, self.activations[-1]
+            )
             for index in range(len(self.weights) - 2, -1, -1):
                 outgoing = self.weights[index + 1][:, 1:] if self.bias else self.weights[index + 1]
                 derivative = self.activations[index].derivative
                 assert derivative is not None  # softmax is only allowed on the output layer
-                deltas[index] = (deltas[index + 1] @ outgoing) * derivative(forward.h[index], forward.z[index])
+                deltas[index] = (deltas[index + 1] @ outgoing) * derivative(
+                    forward.h[index], forward.z[index]
+                )
         return deltas
 
     def gradients(self, forward: ForwardPass, deltas: list[Array]) -> list[Array]:
         """J'(W) = Z·δ for every weight, averaged over the batch."""
         with quiet():
-            return [delta.T @ layer_input / len(delta) for delta, layer_input in zip(deltas, forward.layer_inputs)]
+            return [
+                delta.T @ layer_input / len(delta)
+                for delta, layer_input in zip(deltas, forward.layer_inputs)
+            ]

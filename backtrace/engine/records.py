@@ -39,7 +39,12 @@ def _plain(value: Any) -> Any:
 
 
 def _is_named_value(item: Any) -> bool:
-    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], float)
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], float)
+    )
 
 
 @dataclass(frozen=True)

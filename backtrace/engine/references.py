@@ -40,7 +40,17 @@ class ReferenceBook:
         for quantity in quantities:
             for value in self._by_place.get((epoch, sample, quantity), ()):
                 actual = computed.get((quantity, value.name if quantity != "loss" else None))
-                agrees = actual is not None and abs(actual - value.printed) <= printed_tolerance(value.printed)
+                agrees = actual is not None and abs(actual - value.printed) <= printed_tolerance(
+                    value.printed
+                )
                 yield records.Reference(
-                    epoch, sample, quantity, value.name, value.printed, actual, agrees, value.note, self.source
+                    epoch,
+                    sample,
+                    quantity,
+                    value.name,
+                    value.printed,
+                    actual,
+                    agrees,
+                    value.note,
+                    self.source,
                 )

@@ -27,7 +27,10 @@ def trace_all(epoch: int) -> bool:
 
 def batches(samples: int, batch_size: int) -> list[np.ndarray]:
     """Consecutive runs of sample indices in data order; the last may be shorter."""
-    return [np.arange(start, min(start + batch_size, samples)) for start in range(0, samples, batch_size)]
+    return [
+        np.arange(start, min(start + batch_size, samples))
+        for start in range(0, samples, batch_size)
+    ]
 
 
 def resolved_batch_size(spec: Spec) -> int:
@@ -59,7 +62,8 @@ def train(spec: Spec, traced: EpochFilter = trace_all) -> Iterator[records.Recor
 
     learning_rate = spec.config.optimizer.learning_rate
     frozen_masks = [
-        np.isin(np.array(layer.weights, dtype=object), list(spec.frozen)) for layer in spec.names.layers[1:]
+        np.isin(np.array(layer.weights, dtype=object), list(spec.frozen))
+        for layer in spec.names.layers[1:]
     ]
     step = 0
     for epoch in range(1, spec.config.epochs + 1):
@@ -181,15 +185,23 @@ class _Tracer:
             matrix = network.weights[layer - 1]
             layer_input = forward.layer_inputs[layer - 1][row]
             for unit_index, unit in enumerate(self.layers[layer].units):
-                h, z = float(forward.h[layer - 1][row, unit_index]), float(forward.z[layer - 1][row, unit_index])
+                h, z = (
+                    float(forward.h[layer - 1][row, unit_index]),
+                    float(forward.z[layer - 1][row, unit_index]),
+                )
                 terms = tuple(
                     records.Term(weight, float(w), source, float(value))
                     for weight, w, source, value in zip(
-                        self.layers[layer].weights[unit_index], matrix[unit_index], sending, layer_input
+                        self.layers[layer].weights[unit_index],
+                        matrix[unit_index],
+                        sending,
+                        layer_input,
                     )
                 )
                 values[("h", unit)], values[("z", unit)] = h, z
-                yield records.Forward(epoch, sample, layer, unit, h, z, network.activations[layer - 1].name, terms)
+                yield records.Forward(
+                    epoch, sample, layer, unit, h, z, network.activations[layer - 1].name, terms
+                )
         yield from self.references.check(epoch, sample, ("h", "z"), values)
 
         loss = float(step.losses[row])
@@ -213,11 +225,21 @@ class _Tracer:
             layer_input = forward.layer_inputs[layer - 1][row]
             delta = step.deltas[layer - 1][row]
             for unit_index, unit in enumerate(self.layers[layer].units):
-                for weight, source, z in zip(self.layers[layer].weights[unit_index], sending, layer_input):
+                for weight, source, z in zip(
+                    self.layers[layer].weights[unit_index], sending, layer_input
+                ):
                     grad = float(z * delta[unit_index])
                     values[("grad", weight)] = grad
                     yield records.Gradient(
-                        epoch, sample, step.step, weight, source, float(z), unit, float(delta[unit_index]), grad
+                        epoch,
+                        sample,
+                        step.step,
+                        weight,
+                        source,
+                        float(z),
+                        unit,
+                        float(delta[unit_index]),
+                        grad,
                     )
         yield from self.references.check(epoch, sample, ("grad",), values)
 
@@ -230,7 +252,9 @@ class _Tracer:
         loss = network.loss
         output_activation = network.activations[-1]
         with quiet():
-            loss_gradient = loss.gradient(forward.z[-1][row : row + 1], self.spec.targets[[step.indices[row]]])[0]
+            loss_gradient = loss.gradient(
+                forward.z[-1][row : row + 1], self.spec.targets[[step.indices[row]]]
+            )[0]
         for layer in range(last, 0, -1):
             activation = network.activations[layer - 1]
             h_row, z_row = forward.h[layer - 1][row], forward.z[layer - 1][row]
@@ -269,7 +293,16 @@ class _Tracer:
                     for receiver, receiver_name in enumerate(self.layers[layer + 1].units)
                 )
                 yield records.Delta(
-                    step.epoch, sample, layer, unit, delta, float(h_row[unit_index]), f_prime, "hidden", loss.name, terms
+                    step.epoch,
+                    sample,
+                    layer,
+                    unit,
+                    delta,
+                    float(h_row[unit_index]),
+                    f_prime,
+                    "hidden",
+                    loss.name,
+                    terms,
                 )
 
     def updates(
@@ -278,7 +311,9 @@ class _Tracer:
         learning_rate = self.spec.config.optimizer.learning_rate
         samples = tuple(int(index) + 1 for index in step.indices)
         values: dict[tuple[str, str | None], float] = {}
-        for names, before, after, gradient, mask in zip(self.layers[1:], old, new, step.gradients, frozen_masks):
+        for names, before, after, gradient, mask in zip(
+            self.layers[1:], old, new, step.gradients, frozen_masks
+        ):
             for row, row_names in enumerate(names.weights):
                 for column, name in enumerate(row_names):
                     position = (row, column)
@@ -311,10 +346,18 @@ class _Tracer:
                     if bad.size:
                         unit = self.layers[layer].units[bad[0]]
                         return records.Diverged(
-                            epoch, int(index) + 1, step, "forward", unit, quantity, float(values[row, bad[0]])
+                            epoch,
+                            int(index) + 1,
+                            step,
+                            "forward",
+                            unit,
+                            quantity,
+                            float(values[row, bad[0]]),
                         )
             if not np.isfinite(losses[row]):
-                return records.Diverged(epoch, int(index) + 1, step, "loss", "loss", "loss", float(losses[row]))
+                return records.Diverged(
+                    epoch, int(index) + 1, step, "loss", "loss", "loss", float(losses[row])
+                )
         raise AssertionError("a non-finite value was seen but not located")
 
     def first_nonfinite_delta(
@@ -328,16 +371,22 @@ class _Tracer:
                 if bad.size:
                     unit = self.layers[layer].units[bad[0]]
                     value = float(deltas[layer - 1][row, bad[0]])
-                    return records.Diverged(epoch, int(index) + 1, step, "backward", unit, "delta", value)
+                    return records.Diverged(
+                        epoch, int(index) + 1, step, "backward", unit, "delta", value
+                    )
         raise AssertionError("a non-finite delta was seen but not located")
 
-    def first_nonfinite_weight(self, weights: list[Array], epoch: int, step: int) -> records.Diverged | None:
+    def first_nonfinite_weight(
+        self, weights: list[Array], epoch: int, step: int
+    ) -> records.Diverged | None:
         for names, matrix in zip(self.layers[1:], weights):
             bad = np.argwhere(~np.isfinite(matrix))
             if len(bad):
                 row, column = bad[0]
                 value = float(matrix[row, column])
-                return records.Diverged(epoch, None, step, "update", names.weights[row][column], "new", value)
+                return records.Diverged(
+                    epoch, None, step, "update", names.weights[row][column], "new", value
+                )
         return None
 
 

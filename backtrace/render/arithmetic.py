@@ -71,7 +71,9 @@ def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
         derivative = f"f'(h_{record.unit})"
         f_prime = factor(record.f_prime if record.f_prime is not None else float("nan"), fmt)
         symbols = " + ".join(f"{term.weight}·δ_{term.unit}" for term in record.terms)
-        numbers = " + ".join(f"{factor(term.w, fmt)}·{factor(term.value, fmt)}" for term in record.terms)
+        numbers = " + ".join(
+            f"{factor(term.w, fmt)}·{factor(term.value, fmt)}" for term in record.terms
+        )
         if len(record.terms) > 1:
             symbols, numbers = f"({symbols})", f"({numbers})"
         return f"{d} = {symbols}·{derivative} = {numbers}·{f_prime} = {fmt(record.delta)}"
@@ -84,12 +86,12 @@ def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
         return f"{d} = Σ_j ∂L/∂ŷ_j·∂ŷ_j/∂h_{record.unit} = {fmt(record.delta)}"
     loss = LOSSES[record.loss]
     symbolic = loss.gradient_formula
-    numbers = loss.gradient_template.format(y_hat=factor(record.y_hat or 0.0, fmt), y=factor(record.y or 0.0, fmt), outputs=outputs)
+    numbers = loss.gradient_template.format(
+        y_hat=factor(record.y_hat or 0.0, fmt), y=factor(record.y or 0.0, fmt), outputs=outputs
+    )
     if " " in symbolic and not symbolic.endswith(")"):
         symbolic = f"({symbolic})"
-    return (
-        f"{d} = {symbolic}·f'(h_{record.unit}) = {numbers}·{factor(record.f_prime, fmt)} = {fmt(record.delta)}"
-    )
+    return f"{d} = {symbolic}·f'(h_{record.unit}) = {numbers}·{factor(record.f_prime, fmt)} = {fmt(record.delta)}"
 
 
 def gradient_line(record: records.Gradient, fmt: Formatter) -> str:
@@ -99,9 +101,7 @@ def gradient_line(record: records.Gradient, fmt: Formatter) -> str:
     )
 
 
-def update_line(
-    record: records.Update, gradient: records.Gradient | None, fmt: Formatter
-) -> str:
+def update_line(record: records.Update, gradient: records.Gradient | None, fmt: Formatter) -> str:
     """W := W - α·J'(W); with one sample, J'(W) is written out as Z·δ."""
     name, old, lr = record.weight, fmt(record.old), factor(record.learning_rate, fmt)
     if record.frozen:

@@ -85,9 +85,15 @@ class TableRenderer:
             self.layer_names = record.layers
             print_(self.start_panel(record))
         elif isinstance(record, records.Note):
-            print_(Panel(Text(record.text), title="Note", title_align="left", border_style="yellow"))
+            print_(
+                Panel(Text(record.text), title="Note", title_align="left", border_style="yellow")
+            )
         elif isinstance(record, records.Weights):
-            title = "Initial weights" if record.when == "initial" else f"Weights after epoch {record.epoch}"
+            title = (
+                "Initial weights"
+                if record.when == "initial"
+                else f"Weights after epoch {record.epoch}"
+            )
             print_(Rule(Text(title, style="bold"), align="left"))
             for table in self.weight_tables(dict(record.values)):
                 print_(table)
@@ -99,7 +105,11 @@ class TableRenderer:
         elif isinstance(record, records.EpochEnd):
             print_(Text(f"Epoch {record.epoch}: mean loss {self.fmt(record.loss)}", style="bold"))
         elif isinstance(record, records.Diverged):
-            print_(Panel(Text(diverged_message(record, self.fmt)), title="Diverged", border_style="red"))
+            print_(
+                Panel(
+                    Text(diverged_message(record, self.fmt)), title="Diverged", border_style="red"
+                )
+            )
 
     def start_panel(self, record: records.Start) -> Panel:
         layers = []
@@ -138,7 +148,9 @@ class TableRenderer:
     def flush(self) -> None:
         if self.pending:
             main = [record for record in self.pending if not isinstance(record, records.Reference)]
-            references = [record for record in self.pending if isinstance(record, records.Reference)]
+            references = [
+                record for record in self.pending if isinstance(record, records.Reference)
+            ]
             handler = {
                 "forward": self.forward_section,
                 "loss": self.loss_section,
@@ -150,7 +162,9 @@ class TableRenderer:
         self.pending = []
         self.section = None
 
-    def section_table(self, title: str, columns: list[str], references: list[records.Reference]) -> Table:
+    def section_table(
+        self, title: str, columns: list[str], references: list[records.Reference]
+    ) -> Table:
         table = Table(title=title, title_justify="left", box=box.ROUNDED, title_style="bold")
         for column in columns:
             table.add_column(column, overflow="fold")
@@ -158,14 +172,18 @@ class TableRenderer:
             table.add_column(references[0].source, overflow="fold")
         return table
 
-    def reference_cells(self, references: list[records.Reference], notes: list[str]) -> dict[str | None, str]:
+    def reference_cells(
+        self, references: list[records.Reference], notes: list[str]
+    ) -> dict[str | None, str]:
         """The reference column's text per row name; disagreements share one numbered note per
         distinct explanation, so six weights with the same slip get one footnote."""
         cells: dict[str | None, str] = {}
         groups: dict[tuple, list[records.Reference]] = {}
         for reference in references:
             if not reference.agrees:
-                groups.setdefault((reference.note, reference.printed, reference.computed), []).append(reference)
+                groups.setdefault(
+                    (reference.note, reference.printed, reference.computed), []
+                ).append(reference)
         numbers = {}
         for group in groups.values():
             notes.append(arithmetic.reference_note(group, self.fmt))
@@ -174,7 +192,11 @@ class TableRenderer:
         for reference in references:
             if reference.agrees:
                 value = self.fmt(reference.printed)
-                mark = f"✓ {reference.quantity} = {value}" if reference.quantity in ("h", "z") else f"✓ {value}"
+                mark = (
+                    f"✓ {reference.quantity} = {value}"
+                    if reference.quantity in ("h", "z")
+                    else f"✓ {value}"
+                )
             else:
                 mark = f"✗ prints {self.fmt(reference.printed)} [{numbers[id(reference)]}]"
             key = reference.name
@@ -183,7 +205,9 @@ class TableRenderer:
 
     def print_with_notes(self, table: Table, notes: list[str]) -> None:
         parts: list = [table]
-        parts.extend(Text(f"[{number}] {note}", style="yellow") for number, note in enumerate(notes, start=1))
+        parts.extend(
+            Text(f"[{number}] {note}", style="yellow") for number, note in enumerate(notes, start=1)
+        )
         self.console.print(Group(*parts))
 
     def forward_section(self, rows: list, references: list[records.Reference]) -> None:
@@ -213,7 +237,11 @@ class TableRenderer:
         notes: list[str] = []
         cells = self.reference_cells(references, notes)
         for record in rows:
-            table.add_row(record.unit, arithmetic.delta_line(record, self.fmt, len(self.layer_names[-1].units)), *([cells.pop(record.unit, "")] if references else []))
+            table.add_row(
+                record.unit,
+                arithmetic.delta_line(record, self.fmt, len(self.layer_names[-1].units)),
+                *([cells.pop(record.unit, "")] if references else []),
+            )
         for name, cell in cells.items():  # references to units that have no delta (bias, input)
             table.add_row(name or "", "no delta: nothing feeds this unit", cell)
         self.print_with_notes(table, notes)
@@ -229,25 +257,41 @@ class TableRenderer:
         notes: list[str] = []
         cells = self.reference_cells(references, notes)
         for record in rows:
-            table.add_row(record.weight, arithmetic.gradient_line(record, self.fmt), *([cells.pop(record.weight, "")] if references else []))
+            table.add_row(
+                record.weight,
+                arithmetic.gradient_line(record, self.fmt),
+                *([cells.pop(record.weight, "")] if references else []),
+            )
         self.print_with_notes(table, notes)
 
     def update_section(self, rows: list, references: list[records.Reference]) -> None:
         first = rows[0]
         samples = first.samples
-        span = f"sample {samples[0]}" if len(samples) == 1 else f"samples {samples[0]}-{samples[-1]}, mean gradient"
-        table = self.section_table(f"Update, step {first.step} ({span})", ["weight", "W := W - α·J'(W)"], references)
+        span = (
+            f"sample {samples[0]}"
+            if len(samples) == 1
+            else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+        )
+        table = self.section_table(
+            f"Update, step {first.step} ({span})", ["weight", "W := W - α·J'(W)"], references
+        )
         notes: list[str] = []
         cells = self.reference_cells(references, notes)
         gradients = self.gradients if len(samples) == 1 else {}
         for record in rows:
             line = arithmetic.update_line(record, gradients.get(record.weight), self.fmt)
-            table.add_row(record.weight, line, *([cells.pop(record.weight, "")] if references else []))
+            table.add_row(
+                record.weight, line, *([cells.pop(record.weight, "")] if references else [])
+            )
         self.print_with_notes(table, notes)
 
 
 def diverged_message(record: records.Diverged, fmt) -> str:
-    where = f"epoch {record.epoch}" + (f", sample {record.sample}" if record.sample else "") + f" (step {record.step})"
+    where = (
+        f"epoch {record.epoch}"
+        + (f", sample {record.sample}" if record.sample else "")
+        + f" (step {record.step})"
+    )
     what = {
         "h": f"h of {record.name}",
         "z": f"z of {record.name}",

@@ -15,7 +15,11 @@ def first_step(config: str) -> dict[str, list[records.Record]]:
     """Records of epoch 1, sample 1 (and step 1), grouped by event."""
     grouped: dict[str, list[records.Record]] = {}
     for record in train(load_config(str(CONFIGS / config))):
-        if getattr(record, "sample", 1) == 1 and getattr(record, "step", 1) == 1 and getattr(record, "epoch", 1) == 1:
+        if (
+            getattr(record, "sample", 1) == 1
+            and getattr(record, "step", 1) == 1
+            and getattr(record, "epoch", 1) == 1
+        ):
             grouped.setdefault(record.event, []).append(record)
     return grouped
 
@@ -69,7 +73,9 @@ def test_second_sample_by_hand() -> None:
     # After step 1: W_j0 = 1.4, W_j1 = W_j2 = 1, V = 1.4. Sample 2 is X = (0, 1), y = 1.
     # Z_j = 1.4·1 + 1·0 + 1·1 = 2.4; D0 = 1.4 + 3·(1.4·2.4) = 11.48; error = 1 - 11.48;
     # δ_Zj = 1.4·(-10.48)·1 = -14.672.
-    sample_two = [r for r in train(load_config(str(CONFIGS / "xor.yaml"))) if getattr(r, "sample", None) == 2]
+    sample_two = [
+        r for r in train(load_config(str(CONFIGS / "xor.yaml"))) if getattr(r, "sample", None) == 2
+    ]
     forward = {r.unit: r.z for r in sample_two if r.event == "forward"}
     assert forward == pytest.approx({"Z1": 2.4, "Z2": 2.4, "Z3": 2.4, "D0": 11.48})
     deltas = {r.unit: r.delta for r in sample_two if r.event == "delta"}
@@ -102,7 +108,10 @@ def test_squared_error_reverses_the_step() -> None:
     new = {r.weight: r.new for r in step["update"]}
     assert new["W10"] == pytest.approx(0.6) and new["V00"] == pytest.approx(0.6)
     assert new["W11"] == 1
-    assert not any(r.event == "note" and r.topic == "loss" for r in train(load_config(str(CONFIGS / "xor-gradient.yaml"))))
+    assert not any(
+        r.event == "note" and r.topic == "loss"
+        for r in train(load_config(str(CONFIGS / "xor-gradient.yaml")))
+    )
 
 
 def test_articles_sign_blows_up_and_says_where() -> None:

@@ -31,16 +31,28 @@ def test_activation_derivative(name: str) -> None:
     # Points away from 0, where relu and leaky_relu have their kink.
     h = np.array([[-3.0, -0.7, -0.01, 0.02, 0.5, 2.5]])
     z = activation.value(h)
-    numeric = np.array([[(activation.value(h + EPSILON)[0, i] - activation.value(h - EPSILON)[0, i]) / (2 * EPSILON) for i in range(h.shape[1])]])
+    numeric = np.array(
+        [
+            [
+                (activation.value(h + EPSILON)[0, i] - activation.value(h - EPSILON)[0, i])
+                / (2 * EPSILON)
+                for i in range(h.shape[1])
+            ]
+        ]
+    )
     assert activation.derivative(h, z) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
 def test_activation_values_by_hand() -> None:
     h = np.array([[0.0, 2.0, -2.0]])
-    assert ACTIVATIONS["sigmoid"].value(h) == pytest.approx(np.array([[0.5, 1 / (1 + np.exp(-2)), 1 / (1 + np.exp(2))]]))
+    assert ACTIVATIONS["sigmoid"].value(h) == pytest.approx(
+        np.array([[0.5, 1 / (1 + np.exp(-2)), 1 / (1 + np.exp(2))]])
+    )
     assert ACTIVATIONS["relu"].value(h).tolist() == [[0.0, 2.0, 0.0]]
     assert ACTIVATIONS["leaky_relu"].value(h).tolist() == [[0.0, 2.0, -0.02]]
-    assert ACTIVATIONS["softmax"].value(np.array([[0.0, np.log(3.0)]])) == pytest.approx(np.array([[0.25, 0.75]]))
+    assert ACTIVATIONS["softmax"].value(np.array([[0.0, np.log(3.0)]])) == pytest.approx(
+        np.array([[0.25, 0.75]])
+    )
     # Large inputs must not overflow.
     assert ACTIVATIONS["sigmoid"].value(np.array([[-1000.0, 1000.0]])).tolist() == [[0.0, 1.0]]
 
@@ -51,7 +63,9 @@ def test_softmax_backward_is_the_jacobian_product() -> None:
     upstream = rng.normal(size=(1, 4))
     softmax = ACTIVATIONS["softmax"]
     numeric = central_difference(lambda x: float(np.sum(upstream * softmax.value(x))), h)
-    assert softmax.backward(h, softmax.value(h), upstream) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    assert softmax.backward(h, softmax.value(h), upstream) == pytest.approx(
+        numeric, rel=1e-6, abs=1e-9
+    )
 
 
 @pytest.mark.parametrize("name", ["squared_error", "mean_squared_error", "binary_cross_entropy"])
@@ -74,7 +88,11 @@ def test_softmax_cross_entropy_gradient_is_minus_y_over_y_hat() -> None:
 
 @pytest.mark.parametrize(
     ("name", "activation"),
-    [(loss, activation) for loss in ("squared_error", "mean_squared_error") for activation in ("identity", "sigmoid", "tanh", "softmax")]
+    [
+        (loss, activation)
+        for loss in ("squared_error", "mean_squared_error")
+        for activation in ("identity", "sigmoid", "tanh", "softmax")
+    ]
     + [("binary_cross_entropy", "sigmoid"), ("softmax_cross_entropy", "softmax")],
 )
 def test_output_delta_is_dL_dh(name: str, activation: str) -> None:
@@ -82,16 +100,22 @@ def test_output_delta_is_dL_dh(name: str, activation: str) -> None:
     h = np.array([[0.3, -1.2, 0.8]])
     y = np.array([[0.0, 1.0, 0.0]])
     numeric = central_difference(lambda x: float(loss.value(x, function.value(x), y)[0]), h)
-    assert loss.output_delta(h, function.value(h), y, function) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    assert loss.output_delta(h, function.value(h), y, function) == pytest.approx(
+        numeric, rel=1e-6, abs=1e-9
+    )
 
 
 def test_loss_values_by_hand() -> None:
     z, y = np.array([[4.0]]), np.array([[0.0]])
     assert LOSSES["article"].value(z, z, y).tolist() == [-4.0]
     assert LOSSES["squared_error"].value(z, z, y).tolist() == [8.0]  # ½·(4 - 0)²
-    assert LOSSES["mean_squared_error"].value(np.array([[1.0, 3.0]]), np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]])).tolist() == [5.0]
+    assert LOSSES["mean_squared_error"].value(
+        np.array([[1.0, 3.0]]), np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]])
+    ).tolist() == [5.0]
     # Binary cross-entropy at h = 0 (ŷ = 0.5) is ln 2 whatever the target.
-    assert LOSSES["binary_cross_entropy"].value(np.array([[0.0]]), np.array([[0.5]]), np.array([[1.0]])) == pytest.approx([np.log(2)])
+    assert LOSSES["binary_cross_entropy"].value(
+        np.array([[0.0]]), np.array([[0.5]]), np.array([[1.0]])
+    ) == pytest.approx([np.log(2)])
 
 
 OUTPUT_FOR_LOSS = {
@@ -108,7 +132,15 @@ def networks(draw):
     loss = draw(st.sampled_from(sorted(OUTPUT_FOR_LOSS)))
     output_activation = draw(st.sampled_from(OUTPUT_FOR_LOSS[loss]))
     inputs = draw(st.integers(1, 3))
-    hidden = draw(st.lists(st.tuples(st.integers(1, 3), st.sampled_from(["identity", "sigmoid", "tanh", "relu", "leaky_relu"])), max_size=2))
+    hidden = draw(
+        st.lists(
+            st.tuples(
+                st.integers(1, 3),
+                st.sampled_from(["identity", "sigmoid", "tanh", "relu", "leaky_relu"]),
+            ),
+            max_size=2,
+        )
+    )
     outputs = draw(st.integers(2 if "softmax" in (loss, output_activation) else 1, 3))
     samples = draw(st.integers(1, 3))
     seed = draw(st.integers(0, 2**16))
@@ -121,8 +153,17 @@ def networks(draw):
         y = rng.integers(0, 2, size=(samples, outputs)).astype(float)
     else:
         y = rng.normal(size=(samples, outputs))
-    layers = [{"units": units, "activation": activation, "weights": {"init": "normal", "std": 0.8}} for units, activation in hidden]
-    layers.append({"units": outputs, "activation": output_activation, "weights": {"init": "normal", "std": 0.8}})
+    layers = [
+        {"units": units, "activation": activation, "weights": {"init": "normal", "std": 0.8}}
+        for units, activation in hidden
+    ]
+    layers.append(
+        {
+            "units": outputs,
+            "activation": output_activation,
+            "weights": {"init": "normal", "std": 0.8},
+        }
+    )
     return {
         "inputs": inputs,
         "layers": layers,
@@ -146,8 +187,11 @@ def test_backprop_gradient_matches_finite_differences(document: dict) -> None:
     analytic = network.gradients(forward, network.backward(forward, spec.targets))
 
     for layer, matrix in enumerate(network.weights):
+
         def mean_loss(candidate: np.ndarray, layer: int = layer) -> float:
-            weights = [candidate if index == layer else w for index, w in enumerate(network.weights)]
+            weights = [
+                candidate if index == layer else w for index, w in enumerate(network.weights)
+            ]
             trial = Network(spec, weights)
             return float(np.mean(trial.losses(trial.forward(spec.inputs), spec.targets)))
 

@@ -54,7 +54,10 @@ def test_tracing_does_not_change_the_numbers() -> None:
 
 
 def test_full_batch_update_uses_the_mean_gradient() -> None:
-    document = article_document() | {"loss": "squared_error", "optimizer": {"learning_rate": 0.1, "batch_size": "all"}}
+    document = article_document() | {
+        "loss": "squared_error",
+        "optimizer": {"learning_rate": 0.1, "batch_size": "all"},
+    }
     stream = list(train(build_spec(document)))
     # All four samples use the initial weights (all 1). Z_j = 1 + x1 + x2, ŷ = 1 + 3·Z_j.
     # δ_D0 = ŷ - y per sample: (4-0, 7-1, 7-1, 10-0) = (4, 6, 6, 10); J'(V00) = mean δ = 6.5.
@@ -69,7 +72,10 @@ def test_full_batch_update_uses_the_mean_gradient() -> None:
 
 
 def test_batches_of_two_make_two_steps_per_epoch() -> None:
-    document = article_document() | {"optimizer": {"learning_rate": 0.1, "batch_size": 2}, "epochs": 2}
+    document = article_document() | {
+        "optimizer": {"learning_rate": 0.1, "batch_size": 2},
+        "epochs": 2,
+    }
     stream = list(train(build_spec(document)))
     assert sorted({(r.epoch, r.step, r.samples) for r in events(stream, "update")}) == [
         (1, 1, (1, 2)), (1, 2, (3, 4)), (2, 3, (1, 2)), (2, 4, (3, 4)),
@@ -99,7 +105,12 @@ def test_no_bias_units() -> None:
 
 
 def test_same_seed_same_weights_other_seed_other_weights() -> None:
-    document = article_document() | {"layers": [{"units": 2, "activation": "tanh", "weights": {"init": "he"}}, {"units": 1, "activation": "identity"}]}
+    document = article_document() | {
+        "layers": [
+            {"units": 2, "activation": "tanh", "weights": {"init": "he"}},
+            {"units": 1, "activation": "identity"},
+        ]
+    }
     first = final_weights(list(train(build_spec(document | {"seed": 4}))))
     again = final_weights(list(train(build_spec(document | {"seed": 4}))))
     other = final_weights(list(train(build_spec(document | {"seed": 5}))))
@@ -111,7 +122,11 @@ def test_random_schemes_have_the_documented_spread() -> None:
 
     layers = [{"units": 400, "activation": "tanh", "weights": {"init": "xavier_uniform"}},
               {"units": 300, "activation": "identity", "weights": {"init": "he_normal", "bias": 0}}]  # fmt: skip
-    document = article_document() | {"inputs": 200, "layers": layers, "data": [[0.0] * 200 + [0.0] * 300]}
+    document = article_document() | {
+        "inputs": 200,
+        "layers": layers,
+        "data": [[0.0] * 200 + [0.0] * 300],
+    }
     xavier, he = initial_weights(build_spec(document))
     limit = math.sqrt(6 / (200 + 400))
     assert np.abs(xavier).max() <= limit and np.abs(xavier).max() > 0.95 * limit
@@ -124,7 +139,9 @@ def test_traced_forward_terms_are_the_weights_in_use() -> None:
     stream = list(train(spec))
     initial = dict(events(stream, "weights")[0].values)
     z1 = next(r for r in events(stream, "forward") if r.sample == 1 and r.unit == "Z1")
-    assert [(t.weight, t.w) for t in z1.terms] == [(name, initial[name]) for name in ("W10", "W11", "W12")]
+    assert [(t.weight, t.w) for t in z1.terms] == [
+        (name, initial[name]) for name in ("W10", "W11", "W12")
+    ]
     assert z1.z == pytest.approx(sigmoid(sum(t.w * t.value for t in z1.terms)))
 
 

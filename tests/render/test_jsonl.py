@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import io
+import json
+
+from backtrace.config import build_spec, load_config
+from backtrace.engine import train
+from backtrace.render import RENDERERS, RenderOptions
+from helpers import CONFIGS, article_document
+
+
+def lines(spec, **options) -> list[dict]:
+    out = io.StringIO()
+    RENDERERS["jsonl"](train(spec), out, RenderOptions(**options))
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_required_keys_and_article_values() -> None:
+    records = lines(load_config(str(CONFIGS / "xor.yaml")))
+    required = {
+        "forward": {"event", "epoch", "sample", "unit", "h", "z"},
+        "loss": {"event", "epoch", "sample", "loss"},
+        "delta": {"event", "epoch", "sample", "unit", "delta"},
+        "update": {"event", "epoch", "step", "weight", "old", "grad", "new"},
+        "epoch": {"event", "epoch", "loss"},
+    }
+    for record in records:
+        assert required.get(record["event"], set()) <= set(record)
+    first = [r for r in records if r.get("sample") == 1 or r.get("step") == 1]
+    assert {r["unit"]: r["z"] for r in first if r["event"] == "forward"} == {
+        "Z1": 1,
+        "Z2": 1,
+        "Z3": 1,
+        "D0": 4,
+    }
+    assert [r["loss"] for r in first if r["event"] == "loss"] == [-4]
+    assert {
+        r["weight"]: r["new"]
+        for r in first
+        if r["event"] == "update" and r["weight"] in ("W10", "V03")
+    } == {"W10": 1.4, "V03": 1.4}
+    assert sum(r["event"] == "update" for r in records) == 13 * 4  # every weight, every step
+    assert records[0]["event"] == "start" and records[-1]["event"] == "weights"
+
+
+def test_no_bare_nan_or_infinity_when_training_diverges() -> None:
+    out = io.StringIO()
+    spec = load_config(str(CONFIGS / "xor.yaml"), epochs=30)
+    RENDERERS["jsonl"](train(spec), out, RenderOptions())
+    text = out.getvalue()
+    assert "NaN" not in text and "Infinity" not in text
+    last = json.loads(text.splitlines()[-1])
+    assert last["event"] == "diverged" and last["value"] is None
+
+
+def test_precision_rounds_machine_numbers_too() -> None:
+    document = article_document() | {"optimizer": {"learning_rate": 1 / 3}}
+    records = lines(build_spec(document), precision=3)
+    assert records[0]["learning_rate"] == 0.333

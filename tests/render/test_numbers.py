@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from backtrace.render.numbers import format_number, plain_number
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.4000000000000001, "1.4"),
+        (1 - 0.1 * 1 * -4, "1.4"),
+        (-4.0, "-4"),
+        (4.0, "4"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (-1e-20, "-1e-20"),
+        (0.1 + 0.2, "0.3"),
+        (11.48, "11.48"),
+        (-14.672000000000002, "-14.672"),
+        (2.0 / 3.0, "0.666667"),
+        (1234567.0, "1.23457e6"),
+        (0.0001234, "0.0001234"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+    ],
+)
+def test_human_numbers(value: float, text: str) -> None:
+    assert format_number(value) == text
+
+
+def test_precision() -> None:
+    assert format_number(2 / 3, 3) == "0.667"
+    assert format_number(2 / 3, 17) == "0.66666666666666663"
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (-4.0, -4),
+        (1.4000000000000001, 1.4),
+        (0.1 + 0.2, 0.3),
+        (1e300, 1e300),
+        (float("nan"), None),
+        (float("inf"), None),
+    ],
+)
+def test_machine_numbers(value: float, plain) -> None:
+    result = plain_number(value)
+    assert result == plain and type(result) is type(plain)
