@@ -1,14 +1,32 @@
-"""Parse the command line's epoch selections: 'all', 'none', 'first', 'last', '1,10,100', '3-5'."""
+"""What the reader asked to see: epochs, samples, units, weights and phases.
+
+Epochs decide what the engine traces; the rest filter the record stream on its way to the
+renderer. Summary records (start, notes, weights, epoch summaries) always pass.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from backtrace.engine import records
 from backtrace.errors import UsageError
 
 EPOCH_WORDS = ("all", "none", "first", "last")
+PHASES = ("forward", "loss", "backward", "update")
+PHASE_EVENTS = {
+    "forward": frozenset({"sample", "forward"}),
+    "loss": frozenset({"loss"}),
+    "backward": frozenset({"delta", "gradient"}),
+    "update": frozenset({"update"}),
+}
+QUANTITY_PHASE = {"h": "forward", "z": "forward", "loss": "loss", "delta": "backward", "grad": "backward", "new": "update"}
+WEIGHT_QUANTITIES = ("grad", "new")
 
 
-def parse_epochs(text: str, total: int, *, option: str = "--trace") -> frozenset[int]:
-    """The epochs a selection names, each between 1 and `total`."""
+def parse_numbers(text: str, total: int, *, option: str, what: str, allow_beyond: bool = False) -> frozenset[int]:
+    """Numbers from 1 to `total` named by words (all, none, first, last), lists and ranges."""
     chosen: set[int] = set()
     for raw in text.split(","):
         token = raw.strip().lower()
@@ -27,12 +45,90 @@ def parse_epochs(text: str, total: int, *, option: str = "--trace") -> frozenset
                 high = int(end) if dash else low
             except ValueError:
                 raise UsageError(
-                    f"{option}: {raw.strip()!r} is not an epoch; use {', '.join(EPOCH_WORDS)}, "
+                    f"{option}: {raw.strip()!r} is not {what}; use {', '.join(EPOCH_WORDS)}, "
                     "numbers like 1,10,100 or ranges like 3-5"
                 ) from None
-            if not 1 <= low <= high <= total:
-                raise UsageError(
-                    f"{option}: epoch {raw.strip()} is out of range; this run has epochs 1 to {total}"
-                )
+            if not (1 <= low <= high and (allow_beyond or high <= total)):
+                raise UsageError(f"{option}: {what} {raw.strip()} is out of range; there are {what}s 1 to {total}")
             chosen.update(range(low, high + 1))
     return frozenset(chosen)
+
+
+def parse_epochs(text: str, total: int, *, option: str = "--trace", allow_beyond: bool = False) -> frozenset[int]:
+    """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5')."""
+    return parse_numbers(text, total, option=option, what="an epoch", allow_beyond=allow_beyond)
+
+
+def parse_samples(texts: Sequence[str], total: int) -> frozenset[int] | None:
+    """The samples --sample names (repeatable), or None when it was not given."""
+    if not texts:
+        return None
+    return frozenset().union(*(parse_numbers(text, total, option="--sample", what="a sample") for text in texts))
+
+
+def resolve_names(patterns: Sequence[str], names: Sequence[str], *, option: str, what: str) -> frozenset[str] | None:
+    """Names matching any of the glob patterns; a pattern matching nothing is an error."""
+    if not patterns:
+        return None
+    chosen: set[str] = set()
+    for pattern in patterns:
+        matched = fnmatch.filter(names, pattern)
+        if not matched:
+            raise UsageError(f"{option}: no {what} matches {pattern!r}; the {what}s are {', '.join(names)}")
+        chosen.update(matched)
+    return frozenset(chosen)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which traced records to keep; None in a field means no restriction."""
+
+    samples: frozenset[int] | None = None
+    units: frozenset[str] | None = None
+    weights: frozenset[str] | None = None
+    phases: frozenset[str] | None = None
+
+    @property
+    def events(self) -> frozenset[str] | None:
+        """Event kinds the phases allow (None: all)."""
+        if self.phases is None:
+            return None
+        return frozenset().union(*(PHASE_EVENTS[phase] for phase in self.phases))
+
+    def keeps(self, record: records.Record) -> bool:  # noqa: C901 - one rule per record kind
+        if isinstance(record, records.Update):
+            sample_ok = self.samples is None or not self.samples.isdisjoint(record.samples)
+            return sample_ok and self._phase("update") and self._weight(record.weight)
+        sample = getattr(record, "sample", None)
+        if sample is not None and self.samples is not None and sample not in self.samples:
+            if not isinstance(record, records.Diverged):
+                return False
+        if isinstance(record, records.Sample):
+            return self.phases is None or not self.phases.isdisjoint({"forward", "loss", "backward"})
+        if isinstance(record, records.Forward):
+            return self._phase("forward") and self._unit(record.unit)
+        if isinstance(record, records.Loss):
+            return self._phase("loss")
+        if isinstance(record, records.Delta):
+            return self._phase("backward") and self._unit(record.unit)
+        if isinstance(record, records.Gradient):
+            return self._phase("backward") and self._weight(record.weight)
+        if isinstance(record, records.Reference):
+            if not self._phase(QUANTITY_PHASE[record.quantity]):
+                return False
+            if record.quantity in WEIGHT_QUANTITIES:
+                return self._weight(record.name or "")
+            return record.quantity == "loss" or self._unit(record.name or "")
+        return True
+
+    def _phase(self, phase: str) -> bool:
+        return self.phases is None or phase in self.phases
+
+    def _unit(self, name: str) -> bool:
+        return self.units is None or name in self.units
+
+    def _weight(self, name: str) -> bool:
+        return self.weights is None or name in self.weights
+
+    def apply(self, stream: Iterable[records.Record]) -> Iterator[records.Record]:
+        return (record for record in stream if self.keeps(record))

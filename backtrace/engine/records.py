@@ -88,7 +88,7 @@ class Weights(Record):
     """Every weight's value, before training ('initial') or after it ('final')."""
 
     event: ClassVar[str] = "weights"
-    when: Literal["initial", "final"]
+    when: Literal["initial", "current", "final"]  # current: at the start of a traced epoch
     epoch: int  # epochs completed when this was taken
     values: tuple[tuple[str, float], ...]
 
@@ -239,4 +239,10 @@ class Diverged(Record):
     value: float
 
 
-TRACED_EVENTS = ("sample", "forward", "loss", "delta", "gradient", "update", "reference")
+@dataclass(frozen=True)
+class Pause(Record):
+    """Not part of the trace: a stepper's request to show everything received so far now."""
+
+    event: ClassVar[str] = "pause"
+
+

@@ -68,6 +68,8 @@ def train(spec: Spec, traced: EpochFilter = trace_all) -> Iterator[records.Recor
     step = 0
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
+        if tracing and epoch > 1:
+            yield tracer.weights("current", epoch - 1)  # what this epoch starts from
         loss_total = 0.0
         for indices in batches(len(spec.inputs), resolved_batch_size(spec)):
             step += 1

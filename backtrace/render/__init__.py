@@ -1,19 +1,50 @@
-"""Renderers: one per output format, all with the signature render(records, out, options)."""
+"""Renderers: one per output format, all with the signature render(records, out, options).
+
+`FORMATS` is the registry the CLI offers in --format and consults for -o file extensions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from dataclasses import dataclass
+from typing import Literal, TextIO
 
 from backtrace.engine.records import Record
-from backtrace.render import jsonl, table
+from backtrace.render import csv, jsonl, markdown, table, text
 from backtrace.render.options import RenderOptions
 
 Renderer = Callable[[Iterable[Record], TextIO, RenderOptions], None]
 
-RENDERERS: dict[str, Renderer] = {
-    "table": table.render,
-    "jsonl": jsonl.render,
-}
 
-__all__ = ["RENDERERS", "RenderOptions", "Renderer"]
+@dataclass(frozen=True)
+class Format:
+    name: str
+    render: Renderer
+    extensions: tuple[str, ...]  # file endings that choose this format for -o
+    piece: Literal["record", "section"]  # what `step` shows between key presses
+    description: str
+
+
+FORMATS: dict[str, Format] = {
+    entry.name: entry
+    for entry in (
+        Format("table", table.render, (".txt",), "section", "rich tables (the default)"),
+        Format("text", text.render, (), "record", "plain blocks laid out like worked arithmetic"),
+        Format("jsonl", jsonl.render, (".jsonl", ".ndjson", ".json"), "record", "one JSON object per line"),
+        Format("csv", csv.render, (".csv",), "record", "one table per event kind, with header rows"),
+        Format("markdown", markdown.render, (".md", ".markdown"), "section", "tables and formulas for handouts"),
+    )
+}
+RENDERERS: dict[str, Renderer] = {name: entry.render for name, entry in FORMATS.items()}
+
+
+def format_for_path(path: str) -> str | None:
+    """The format a file name asks for by its ending, if any."""
+    lowered = path.lower()
+    for entry in FORMATS.values():
+        if lowered.endswith(entry.extensions):
+            return entry.name
+    return None
+
+
+__all__ = ["FORMATS", "RENDERERS", "Format", "RenderOptions", "Renderer", "format_for_path"]

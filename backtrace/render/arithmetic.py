@@ -118,7 +118,7 @@ def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:
     """One footnote for references that disagree in the same way: what the text prints, what
     was computed, and the config's explanation."""
     first = group[0]
-    names = ", ".join(_reference_target(reference) for reference in group)
+    names = ", ".join(reference_target(reference) for reference in group)
     if first.computed is None:
         computed = "the tool computes no such value"
     else:
@@ -127,7 +127,16 @@ def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:
     return f"{text} {first.note}" if first.note else text
 
 
-def _reference_target(reference: records.Reference) -> str:
+def disagreements(references: Sequence[records.Reference]) -> list[list[records.Reference]]:
+    """References that disagree, grouped so that one explanation covers each group."""
+    groups: dict[tuple, list[records.Reference]] = {}
+    for reference in references:
+        if not reference.agrees:
+            groups.setdefault((reference.note, reference.printed, reference.computed), []).append(reference)
+    return list(groups.values())
+
+
+def reference_target(reference: records.Reference) -> str:
     if reference.quantity == "delta":
         return f"δ_{reference.name}"
     if reference.quantity in ("h", "z"):

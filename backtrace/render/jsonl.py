@@ -29,4 +29,5 @@ def record_line(record: records.Record, digits: int) -> str:
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     digits = options.digits(machine=True)
     for record in stream:
-        out.write(record_line(record, digits) + "\n")
+        if not isinstance(record, records.Pause):
+            out.write(record_line(record, digits) + "\n")

@@ -1,0 +1,64 @@
+"""Which config file a command means: a path, a bundled example's name, or one found nearby."""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Mapping
+from pathlib import Path
+
+from backtrace.errors import ConfigError
+
+DEFAULT_NAMES = ("backtrace.yaml", "backtrace.yml", "backtrace.json")
+ENVIRONMENT_VARIABLE = "BACKTRACE_CONFIG"
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+def bundled_directory() -> Path | None:
+    """Where the example configs live: inside an installed package, or in a source checkout."""
+    packaged = Path(str(importlib.resources.files("backtrace"))) / "configs"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "configs"  # editable installs read the tree
+    return checkout if checkout.is_dir() else None
+
+
+def bundled_names() -> list[str]:
+    directory = bundled_directory()
+    if directory is None:
+        return []
+    return sorted(path.stem for path in directory.iterdir() if path.suffix in EXTENSIONS)
+
+
+def bundled_path(name: str) -> Path | None:
+    directory = bundled_directory()
+    if directory is None or "/" in name or "\\" in name:
+        return None
+    stem = name[: -len(Path(name).suffix)] if name.endswith(EXTENSIONS) else name
+    for extension in EXTENSIONS:
+        candidate = directory / f"{stem}{extension}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_config(argument: str | None, *, cwd: Path, env: Mapping[str, str]) -> str:
+    """The config path to load for a command-line argument (which may be absent)."""
+    if argument is not None:
+        if argument == "-" or (cwd / argument).exists():
+            return argument
+        bundled = bundled_path(argument)
+        if bundled is not None:
+            return str(bundled)
+        names = bundled_names()
+        hint = f"; bundled examples you can name instead: {', '.join(names)}" if names else ""
+        raise ConfigError(f"no such file{hint}", source=argument)
+    if env.get(ENVIRONMENT_VARIABLE):
+        return env[ENVIRONMENT_VARIABLE]
+    for name in DEFAULT_NAMES:
+        if (cwd / name).is_file():
+            return name
+    raise ConfigError(
+        f"no config given, and none found: looked for {', '.join(DEFAULT_NAMES)} in {cwd} and for "
+        f"the {ENVIRONMENT_VARIABLE} environment variable",
+        source="backtrace",
+    )

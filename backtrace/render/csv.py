@@ -1,0 +1,84 @@
+"""CSV: one table per event kind, each with a header row, tables separated by a blank line.
+
+Rows of each kind are spooled (to memory, then to a temporary file past a megabyte) while the
+trace runs and written out kind by kind at the end, so long traces do not grow memory. Asked
+for a single phase's kinds, the renderer streams instead: there is only one table to write.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import tempfile
+from collections.abc import Iterable
+from typing import IO, TextIO
+
+from backtrace.engine import records
+from backtrace.render.numbers import plain_number
+from backtrace.render.options import RenderOptions
+
+# The kinds that become tables, in the order the tables are written.
+TABLES: tuple[type[records.Record], ...] = (
+    records.Forward,
+    records.Loss,
+    records.Delta,
+    records.Gradient,
+    records.Update,
+    records.Reference,
+    records.EpochEnd,
+    records.Weights,
+)
+SPOOL_BYTES = 1 << 20
+
+
+def columns(kind: type[records.Record]) -> list[str]:
+    """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines."""
+    if kind is records.Weights:
+        return ["when", "epoch", "weight", "value"]
+    return [f.name for f in dataclasses.fields(kind) if "tuple" not in str(f.type)]
+
+
+def rows(record: records.Record, digits: int) -> list[list[object]]:
+    def value(item: object) -> object:
+        if isinstance(item, float):
+            number = plain_number(item, digits)
+            return "" if number is None else number
+        return "" if item is None else item
+
+    if isinstance(record, records.Weights):
+        return [[record.when, record.epoch, name, value(number)] for name, number in record.values]
+    return [[value(getattr(record, name)) for name in columns(type(record))]]
+
+
+def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    digits = options.digits(machine=True)
+    kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
+    if len(kinds) == 1:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns(kinds[0]))
+        for record in stream:
+            if type(record) is kinds[0]:
+                writer.writerows(rows(record, digits))
+        return
+    spools: dict[type, IO[str]] = {}
+    try:
+        for record in stream:
+            kind = type(record)
+            if kind not in kinds:
+                continue
+            if kind not in spools:
+                spools[kind] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8", newline="")
+                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind))
+            csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits))
+        first = True
+        for kind in kinds:
+            if kind in spools:
+                if not first:
+                    out.write("\n")
+                first = False
+                spools[kind].seek(0)
+                for chunk in iter(lambda spool=spools[kind]: spool.read(1 << 16), ""):
+                    out.write(chunk)
+    finally:
+        for spool in spools.values():
+            spool.close()

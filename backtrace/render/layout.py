@@ -1,0 +1,253 @@
+"""Lay the trace out as blocks (headings, tables, lines, notes) that any page-like format can draw.
+
+The rich-table and Markdown renderers share this: it decides what goes in which table and how
+the arithmetic reads; they only decide how a block looks. Records are grouped into sections (a
+sample's forward pass, its deltas, a step's updates ...); a section becomes a block as soon as
+the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from backtrace.engine import records
+from backtrace.render import arithmetic
+
+Formatter = Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The run's header: what is trained, on what, how."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Remark:
+    title: str
+    text: str
+    tone: Literal["note", "alarm"] = "note"
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2  # 2: a sample or a weights listing; 3: an epoch summary
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table: column titles, rows of cell text, and numbered footnotes."""
+
+    title: str | None
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+    matrix: bool = False  # a weight matrix: numbers right-aligned, first column a label
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+Block = Banner | Remark | Heading | Grid | Line
+
+SECTION_OF = {
+    records.Forward: "forward",
+    records.Loss: "loss",
+    records.Delta: "backward",
+    records.Gradient: "gradient",
+    records.Update: "update",
+}
+
+
+@dataclass
+class _Context:
+    """What earlier records told the layout about the run."""
+
+    batch_size: int = 1
+    layers: tuple[records.LayerInfo, ...] = ()
+    gradients: dict[str, records.Gradient] = field(default_factory=dict)
+
+
+def section_of(record: records.Record) -> str | None:
+    return SECTION_OF.get(type(record))
+
+
+def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
+    """The blocks for a record stream, in order."""
+    context = _Context()
+    section: str | None = None
+    pending: list[records.Record] = []
+    for record in stream:
+        if isinstance(record, records.Reference):
+            pending.append(record)  # belongs to the section it follows
+            continue
+        current = section_of(record)
+        if pending and (current is None or current != section):
+            yield from _section(section, pending, context, fmt)
+            pending = []
+        if isinstance(record, records.Pause):
+            continue
+        if current is not None:
+            section = current
+            pending.append(record)
+        else:
+            section = None
+            yield from _whole(record, context, fmt)
+    if pending:
+        yield from _section(section, pending, context, fmt)
+
+
+def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterator[Block]:
+    if isinstance(record, records.Start):
+        context.batch_size = record.batch_size
+        context.layers = record.layers
+        yield banner(record, fmt)
+    elif isinstance(record, records.Note):
+        yield Remark("Note", record.text)
+    elif isinstance(record, records.Weights):
+        titles = {"initial": "Initial weights", "current": f"Weights after epoch {record.epoch}"}
+        yield Heading(titles.get(record.when, f"Weights after epoch {record.epoch}"))
+        yield from weight_grids(context.layers, dict(record.values), fmt)
+    elif isinstance(record, records.Sample):
+        yield Heading(sample_heading(record, fmt))
+    elif isinstance(record, records.EpochEnd):
+        yield Line(f"Epoch {record.epoch}: mean loss {fmt(record.loss)}")
+    elif isinstance(record, records.Diverged):
+        yield Remark("Diverged", diverged_message(record, fmt), "alarm")
+
+
+def banner(record: records.Start, fmt: Formatter) -> Banner:
+    layers = []
+    for layer in record.layers:
+        units = ((layer.bias_unit,) if layer.bias_unit else ()) + layer.units
+        label = " ".join(units)
+        layers.append(f"{label} ({layer.activation})" if layer.activation else label)
+    epochs = f"{record.epochs} epoch{'s' if record.epochs != 1 else ''}"
+    lines = [
+        f"config: {record.source}",
+        "network: " + " → ".join(layers),
+        f"loss: {record.loss}, {record.loss_formula}",
+        f"learning rate α = {fmt(record.learning_rate)}, batch size {record.batch_size}, "
+        f"{epochs}, {record.samples} samples",
+    ]
+    if record.frozen:
+        lines.append("frozen: " + ", ".join(record.frozen))
+    return Banner(record.title or "backtrace", tuple(lines))
+
+
+def sample_heading(record: records.Sample, fmt: Formatter) -> str:
+    inputs = ", ".join(f"{name} = {fmt(value)}" for name, value in record.inputs)
+    targets = ", ".join(f"{name} = {fmt(value)}" for name, value in record.targets)
+    return f"Epoch {record.epoch} · sample {record.sample}: {inputs}; target {targets}"
+
+
+def weight_grids(layers: tuple[records.LayerInfo, ...], values: dict[str, float], fmt: Formatter) -> Iterator[Grid]:
+    """One matrix per weight layer: a row per receiving unit, a column per sending unit."""
+    for previous, layer in zip(layers, layers[1:]):
+        sending = ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
+        prefix = layer.weights[0][0].rstrip("0123456789_") if layer.weights else ""
+        rows = tuple(
+            (unit, *(fmt(values[name]) for name in row)) for unit, row in zip(layer.units, layer.weights)
+        )
+        yield Grid(None, (f"{prefix} into ↓ from →", *sending), rows, matrix=True)
+
+
+def diverged_message(record: records.Diverged, fmt: Formatter) -> str:
+    where = f"epoch {record.epoch}" + (f", sample {record.sample}" if record.sample else "") + f" (step {record.step})"
+    what = {
+        "h": f"h of {record.name}",
+        "z": f"z of {record.name}",
+        "delta": f"δ_{record.name}",
+        "loss": "the loss",
+        "new": f"the new value of {record.name}",
+    }[record.quantity]
+    return (
+        f"Training diverged at {where}: {what} became {fmt(record.value)}. "
+        "Stopped before printing numbers that no longer mean anything."
+    )
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def reference_cells(
+    references: list[records.Reference], fmt: Formatter
+) -> tuple[dict[str | None, str], tuple[str, ...]]:
+    """The reference column's text per row name, and the footnotes. References that disagree
+    in the same way share one note, so six weights with the same slip get one footnote."""
+    notes: list[str] = []
+    numbers: dict[int, int] = {}
+    for group in arithmetic.disagreements(references):
+        notes.append(arithmetic.reference_note(group, fmt))
+        for reference in group:
+            numbers[id(reference)] = len(notes)
+    cells: dict[str | None, str] = {}
+    for reference in references:
+        if reference.agrees:
+            value = fmt(reference.printed)
+            mark = f"✓ {reference.quantity} = {value}" if reference.quantity in ("h", "z") else f"✓ {value}"
+        else:
+            mark = f"✗ prints {fmt(reference.printed)} [{numbers[id(reference)]}]"
+        key = reference.name
+        cells[key] = f"{cells[key]}, {mark}" if key in cells else mark
+    return cells, tuple(notes)
+
+
+def _section(
+    section: str | None, pending: list[records.Record], context: _Context, fmt: Formatter
+) -> Iterator[Block]:
+    rows = [record for record in pending if not isinstance(record, records.Reference)]
+    references = [record for record in pending if isinstance(record, records.Reference)]
+    cells, notes = reference_cells(references, fmt)
+    extra = (references[0].source,) if references else ()
+
+    def grid(title: str, columns: tuple[str, ...], body: list[tuple[str, ...]]) -> Grid:
+        return Grid(title, columns + extra, tuple(body), notes)
+
+    def with_reference(name: str | None, *cells_before: str) -> tuple[str, ...]:
+        return (*cells_before, cells.pop(name, "")) if references else cells_before
+
+    if section == "forward":
+        body = []
+        for record in rows:
+            symbols, numbers = arithmetic.weighted_sum(record.terms, fmt)
+            h = f"{symbols}\n= {numbers} = {fmt(record.h)}"
+            body.append(with_reference(record.unit, record.unit, h, arithmetic.forward_z(record, fmt)))
+        yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
+    elif section == "loss":
+        for record in rows:
+            text = f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}"
+            if None in cells:
+                text += f"    {references[0].source}: {cells[None]}"
+            yield Line(text, notes)
+    elif section == "backward":
+        outputs = len(context.layers[-1].units) if context.layers else 1
+        body = [with_reference(r.unit, r.unit, arithmetic.delta_line(r, fmt, outputs)) for r in rows]
+        # References to units that get no delta (bias and input units) still deserve a row.
+        body += [(name or "", "no delta: nothing feeds this unit", cell) for name, cell in cells.items()]
+        yield grid("Backward pass", ("unit", "δ"), body)
+        context.gradients = {}
+    elif section == "gradient":
+        # With one sample per step, the update table writes each gradient out as Z·δ itself.
+        if context.batch_size == 1:
+            context.gradients = {record.weight: record for record in rows}
+            if not references:
+                return
+        body = [with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt)) for r in rows]
+        yield grid("Gradients J'(W) = Z·δ", ("weight", "J'(W)"), body)
+    elif section == "update":
+        samples = rows[0].samples
+        span = f"sample {samples[0]}" if len(samples) == 1 else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+        gradients = context.gradients if len(samples) == 1 else {}
+        body = [
+            with_reference(r.weight, r.weight, arithmetic.update_line(r, gradients.get(r.weight), fmt)) for r in rows
+        ]
+        yield grid(f"Update, step {rows[0].step} ({span})", ("weight", "W := W - α·J'(W)"), body)

@@ -1,0 +1,48 @@
+"""Markdown: the same tables as the terminal view, as text a teacher can paste into a handout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TextIO
+
+from backtrace.engine import records
+from backtrace.render import layout
+from backtrace.render.numbers import format_number
+from backtrace.render.options import RenderOptions
+
+
+def cell(text: str) -> str:
+    """Table cell text: pipes escaped, line breaks as <br>."""
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown(block: layout.Block) -> str:
+    if isinstance(block, layout.Banner):
+        return f"## {block.title}\n\n" + "".join(f"- {line}\n" for line in block.lines)
+    if isinstance(block, layout.Remark):
+        return f"> **{block.title}.** {block.text}\n"
+    if isinstance(block, layout.Heading):
+        return f"{'#' * (block.level + 1)} {block.text}\n"
+    if isinstance(block, layout.Line):
+        return f"**{block.text}**\n" + footnotes(block.notes)
+    title = f"**{block.title}**\n\n" if block.title else ""
+    align = ["---"] + ["---:" if block.matrix else "---"] * (len(block.columns) - 1)
+    lines = [
+        "| " + " | ".join(cell(column) for column in block.columns) + " |",
+        "| " + " | ".join(align) + " |",
+        *("| " + " | ".join(cell(text) for text in row) + " |" for row in block.rows),
+    ]
+    return title + "\n".join(lines) + "\n" + footnotes(block.notes)
+
+
+def footnotes(notes: tuple[str, ...]) -> str:
+    if not notes:
+        return ""
+    return "\n" + "".join(f"{number}. {note}\n" for number, note in enumerate(notes, start=1))
+
+
+def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    fmt = partial(format_number, digits=options.digits(machine=False))
+    for number, block in enumerate(layout.blocks(stream, fmt)):
+        out.write(("\n" if number else "") + markdown(block))
