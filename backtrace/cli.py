@@ -126,7 +126,12 @@ def output_file(path: str) -> Iterator[TextIO]:
     target = Path(path)
     try:
         handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+            "w",
+            encoding="utf-8",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+            delete=False,
         )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
@@ -170,7 +175,9 @@ def config_options(command: Any) -> Any:
                 help="Override a config field, e.g. --set optimizer.learning_rate=0.5 or "
                 "--set layers[0].activation=tanh. Repeatable.",
             ),
-            click.option("--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."),
+            click.option(
+                "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
+            ),
         ]
     ):
         command = decorator(command)
@@ -182,16 +189,32 @@ def selection_options(command: Any) -> Any:
     for decorator in reversed(
         [
             click.option(
-                "--sample", "samples", multiple=True, metavar="K", help="Samples to show: 2, 1,3 or 2-4. Repeatable."
+                "--sample",
+                "samples",
+                multiple=True,
+                metavar="K",
+                help="Samples to show: 2, 1,3 or 2-4. Repeatable.",
             ),
             click.option(
-                "--unit", "units", multiple=True, metavar="NAME", help="Units to show; glob patterns like 'Z*'. Repeatable."
+                "--unit",
+                "units",
+                multiple=True,
+                metavar="NAME",
+                help="Units to show; glob patterns like 'Z*'. Repeatable.",
             ),
             click.option(
-                "--weight", "weights", multiple=True, metavar="NAME", help="Weights to show; patterns like 'V0*'. Repeatable."
+                "--weight",
+                "weights",
+                multiple=True,
+                metavar="NAME",
+                help="Weights to show; patterns like 'V0*'. Repeatable.",
             ),
             click.option(
-                "--phase", "phases", multiple=True, type=click.Choice(PHASES), help="Phases to show. Repeatable."
+                "--phase",
+                "phases",
+                multiple=True,
+                type=click.Choice(PHASES),
+                help="Phases to show. Repeatable.",
             ),
         ]
     ):
@@ -225,7 +248,12 @@ def output_options(command: Any) -> Any:
                 default=None,
                 help="Significant digits (default: 6 for people, 15 in JSON and CSV).",
             ),
-            click.option("--width", type=click.IntRange(min=20), default=None, help="Columns for tables and text."),
+            click.option(
+                "--width",
+                type=click.IntRange(min=20),
+                default=None,
+                help="Columns for tables and text.",
+            ),
             click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
         ]
     ):
@@ -256,7 +284,9 @@ def record_filter(request: Request, spec: Spec) -> RecordFilter:
     return RecordFilter(
         samples=parse_samples(request.samples, len(spec.inputs)),
         units=resolve_names(request.units, spec.names.all_units, option="--unit", what="unit"),
-        weights=resolve_names(request.weights, spec.names.all_weights, option="--weight", what="weight"),
+        weights=resolve_names(
+            request.weights, spec.names.all_weights, option="--weight", what="weight"
+        ),
         phases=frozenset(request.phases) or None,
     )
 
@@ -266,21 +296,37 @@ def execute(request: Request, *, stepping: bool) -> None:
     streams = Streams.current()
     with reported_errors(request.debug, streams):
         path = find_config(request.config, cwd=streams.cwd, env=streams.env)
-        spec = load_config(path, overrides=request.overrides, epochs=request.epochs, stdin=streams.stdin)
-        traced = parse_epochs(request.trace, spec.config.epochs, option="--epoch" if stepping else "--trace", allow_beyond=stepping)
+        spec = load_config(
+            path, overrides=request.overrides, epochs=request.epochs, stdin=streams.stdin
+        )
+        traced = parse_epochs(
+            request.trace,
+            spec.config.epochs,
+            option="--epoch" if stepping else "--trace",
+            allow_beyond=stepping,
+        )
         if stepping:
             if not traced:
                 raise OutputError("--epoch selects no epoch to step through")
             # Stepping trains exactly as far as the last epoch asked for, even past the config's.
-            spec = dataclasses.replace(spec, config=spec.config.model_copy(update={"epochs": max(traced)}))
+            spec = dataclasses.replace(
+                spec, config=spec.config.model_copy(update={"epochs": max(traced)})
+            )
         selection = record_filter(request, spec)
-        name = request.output_format or (format_for_path(request.output) if request.output else None)
+        name = request.output_format or (
+            format_for_path(request.output) if request.output else None
+        )
         name = name or ("text" if stepping else "table")
 
         stream: Iterable[Record] = selection.apply(train(spec, traced.__contains__))
         if stepping:
             stream = (r for r in stream if not (isinstance(r, EpochEnd) and not r.traced))
-        interactive = stepping and request.output is None and streams.stdin_is_terminal and streams.stdout_is_terminal
+        interactive = (
+            stepping
+            and request.output is None
+            and streams.stdin_is_terminal
+            and streams.stdout_is_terminal
+        )
         if interactive:
             stream = paced(stream, FORMATS[name].piece, streams.read_key, streams.stderr)
         watch = DivergenceWatch(stream)

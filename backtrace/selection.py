@@ -21,11 +21,20 @@ PHASE_EVENTS = {
     "backward": frozenset({"delta", "gradient"}),
     "update": frozenset({"update"}),
 }
-QUANTITY_PHASE = {"h": "forward", "z": "forward", "loss": "loss", "delta": "backward", "grad": "backward", "new": "update"}
+QUANTITY_PHASE = {
+    "h": "forward",
+    "z": "forward",
+    "loss": "loss",
+    "delta": "backward",
+    "grad": "backward",
+    "new": "update",
+}
 WEIGHT_QUANTITIES = ("grad", "new")
 
 
-def parse_numbers(text: str, total: int, *, option: str, what: str, allow_beyond: bool = False) -> frozenset[int]:
+def parse_numbers(
+    text: str, total: int, *, option: str, what: str, allow_beyond: bool = False
+) -> frozenset[int]:
     """Numbers from 1 to `total` named by words (all, none, first, last), lists and ranges."""
     chosen: set[int] = set()
     for raw in text.split(","):
@@ -45,28 +54,36 @@ def parse_numbers(text: str, total: int, *, option: str, what: str, allow_beyond
                 high = int(end) if dash else low
             except ValueError:
                 raise UsageError(
-                    f"{option}: {raw.strip()!r} is not {what}; use {', '.join(EPOCH_WORDS)}, "
+                    f"{option}: {raw.strip()!r} is not a valid {what}; use {', '.join(EPOCH_WORDS)}, "
                     "numbers like 1,10,100 or ranges like 3-5"
                 ) from None
             if not (1 <= low <= high and (allow_beyond or high <= total)):
-                raise UsageError(f"{option}: {what} {raw.strip()} is out of range; there are {what}s 1 to {total}")
+                raise UsageError(
+                    f"{option}: {what} {raw.strip()} is out of range; there are {what}s 1 to {total}"
+                )
             chosen.update(range(low, high + 1))
     return frozenset(chosen)
 
 
-def parse_epochs(text: str, total: int, *, option: str = "--trace", allow_beyond: bool = False) -> frozenset[int]:
+def parse_epochs(
+    text: str, total: int, *, option: str = "--trace", allow_beyond: bool = False
+) -> frozenset[int]:
     """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5')."""
-    return parse_numbers(text, total, option=option, what="an epoch", allow_beyond=allow_beyond)
+    return parse_numbers(text, total, option=option, what="epoch", allow_beyond=allow_beyond)
 
 
 def parse_samples(texts: Sequence[str], total: int) -> frozenset[int] | None:
     """The samples --sample names (repeatable), or None when it was not given."""
     if not texts:
         return None
-    return frozenset().union(*(parse_numbers(text, total, option="--sample", what="a sample") for text in texts))
+    return frozenset().union(
+        *(parse_numbers(text, total, option="--sample", what="sample") for text in texts)
+    )
 
 
-def resolve_names(patterns: Sequence[str], names: Sequence[str], *, option: str, what: str) -> frozenset[str] | None:
+def resolve_names(
+    patterns: Sequence[str], names: Sequence[str], *, option: str, what: str
+) -> frozenset[str] | None:
     """Names matching any of the glob patterns; a pattern matching nothing is an error."""
     if not patterns:
         return None
@@ -74,7 +91,9 @@ def resolve_names(patterns: Sequence[str], names: Sequence[str], *, option: str,
     for pattern in patterns:
         matched = fnmatch.filter(names, pattern)
         if not matched:
-            raise UsageError(f"{option}: no {what} matches {pattern!r}; the {what}s are {', '.join(names)}")
+            raise UsageError(
+                f"{option}: no {what} matches {pattern!r}; the {what}s are {', '.join(names)}"
+            )
         chosen.update(matched)
     return frozenset(chosen)
 
@@ -104,7 +123,9 @@ class RecordFilter:
             if not isinstance(record, records.Diverged):
                 return False
         if isinstance(record, records.Sample):
-            return self.phases is None or not self.phases.isdisjoint({"forward", "loss", "backward"})
+            return self.phases is None or not self.phases.isdisjoint(
+                {"forward", "loss", "backward"}
+            )
         if isinstance(record, records.Forward):
             return self._phase("forward") and self._unit(record.unit)
         if isinstance(record, records.Loss):

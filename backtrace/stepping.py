@@ -18,7 +18,14 @@ KEYS_HELP = "[enter] next   [s] next sample   [c] continue to the end   [q] quit
 NEXT_KEYS = ("\r", "\n", " ", "n", "j")
 CLEAR_LINE = "\r\x1b[2K"
 
-PIECES = (records.Sample, records.Forward, records.Loss, records.Delta, records.Gradient, records.Update)
+PIECES = (
+    records.Sample,
+    records.Forward,
+    records.Loss,
+    records.Delta,
+    records.Gradient,
+    records.Update,
+)
 
 
 def piece_boundaries(
@@ -58,8 +65,10 @@ def paced(
     mode: Literal["piece", "sample", "continue"] = "piece"
     started = False
     for starts, record in piece_boundaries(stream, piece):
-        if starts and started and mode != "continue":
-            if mode == "piece" or isinstance(record, records.Sample):
+        if starts and started:
+            if mode == "sample" and isinstance(record, records.Sample):
+                mode = "piece"  # arrived at the next sample: show its first piece straight away
+            elif mode == "piece":
                 yield records.Pause()
                 key = ask(read_key, prompt)
                 if key == "q":

@@ -244,5 +244,3 @@ class Pause(Record):
     """Not part of the trace: a stepper's request to show everything received so far now."""
 
     event: ClassVar[str] = "pause"
-
-

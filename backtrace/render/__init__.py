@@ -30,9 +30,23 @@ FORMATS: dict[str, Format] = {
     for entry in (
         Format("table", table.render, (".txt",), "section", "rich tables (the default)"),
         Format("text", text.render, (), "record", "plain blocks laid out like worked arithmetic"),
-        Format("jsonl", jsonl.render, (".jsonl", ".ndjson", ".json"), "record", "one JSON object per line"),
-        Format("csv", csv.render, (".csv",), "record", "one table per event kind, with header rows"),
-        Format("markdown", markdown.render, (".md", ".markdown"), "section", "tables and formulas for handouts"),
+        Format(
+            "jsonl",
+            jsonl.render,
+            (".jsonl", ".ndjson", ".json"),
+            "record",
+            "one JSON object per line",
+        ),
+        Format(
+            "csv", csv.render, (".csv",), "record", "one table per event kind, with header rows"
+        ),
+        Format(
+            "markdown",
+            markdown.render,
+            (".md", ".markdown"),
+            "section",
+            "tables and formulas for handouts",
+        ),
     )
 }
 RENDERERS: dict[str, Renderer] = {name: entry.render for name, entry in FORMATS.items()}

@@ -132,7 +132,9 @@ def disagreements(references: Sequence[records.Reference]) -> list[list[records.
     groups: dict[tuple, list[records.Reference]] = {}
     for reference in references:
         if not reference.agrees:
-            groups.setdefault((reference.note, reference.printed, reference.computed), []).append(reference)
+            groups.setdefault((reference.note, reference.printed, reference.computed), []).append(
+                reference
+            )
     return list(groups.values())
 
 

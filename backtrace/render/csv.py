@@ -1,5 +1,7 @@
 """CSV: one table per event kind, each with a header row, tables separated by a blank line.
 
+Every row starts with its `event`, so a table says what it holds even when cut out alone.
+
 Rows of each kind are spooled (to memory, then to a temporary file past a megabyte) while the
 trace runs and written out kind by kind at the end, so long traces do not grow memory. Asked
 for a single phase's kinds, the renderer streams instead: there is only one table to write.
@@ -34,20 +36,25 @@ SPOOL_BYTES = 1 << 20
 def columns(kind: type[records.Record]) -> list[str]:
     """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines."""
     if kind is records.Weights:
-        return ["when", "epoch", "weight", "value"]
-    return [f.name for f in dataclasses.fields(kind) if "tuple" not in str(f.type)]
+        return ["event", "when", "epoch", "weight", "value"]
+    return ["event"] + [f.name for f in dataclasses.fields(kind) if "tuple" not in str(f.type)]
 
 
 def rows(record: records.Record, digits: int) -> list[list[object]]:
     def value(item: object) -> object:
+        if isinstance(item, bool):
+            return "true" if item else "false"  # as JSON writes them
         if isinstance(item, float):
             number = plain_number(item, digits)
             return "" if number is None else number
         return "" if item is None else item
 
     if isinstance(record, records.Weights):
-        return [[record.when, record.epoch, name, value(number)] for name, number in record.values]
-    return [[value(getattr(record, name)) for name in columns(type(record))]]
+        return [
+            [record.event, record.when, record.epoch, name, value(number)]
+            for name, number in record.values
+        ]
+    return [[record.event] + [value(getattr(record, name)) for name in columns(type(record))[1:]]]
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
@@ -67,7 +74,9 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
             if kind not in kinds:
                 continue
             if kind not in spools:
-                spools[kind] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8", newline="")
+                spools[kind] = tempfile.SpooledTemporaryFile(
+                    SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+                )
                 csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind))
             csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits))
         first = True

@@ -149,19 +149,26 @@ def sample_heading(record: records.Sample, fmt: Formatter) -> str:
     return f"Epoch {record.epoch} · sample {record.sample}: {inputs}; target {targets}"
 
 
-def weight_grids(layers: tuple[records.LayerInfo, ...], values: dict[str, float], fmt: Formatter) -> Iterator[Grid]:
+def weight_grids(
+    layers: tuple[records.LayerInfo, ...], values: dict[str, float], fmt: Formatter
+) -> Iterator[Grid]:
     """One matrix per weight layer: a row per receiving unit, a column per sending unit."""
     for previous, layer in zip(layers, layers[1:]):
         sending = ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
         prefix = layer.weights[0][0].rstrip("0123456789_") if layer.weights else ""
         rows = tuple(
-            (unit, *(fmt(values[name]) for name in row)) for unit, row in zip(layer.units, layer.weights)
+            (unit, *(fmt(values[name]) for name in row))
+            for unit, row in zip(layer.units, layer.weights)
         )
         yield Grid(None, (f"{prefix} into ↓ from →", *sending), rows, matrix=True)
 
 
 def diverged_message(record: records.Diverged, fmt: Formatter) -> str:
-    where = f"epoch {record.epoch}" + (f", sample {record.sample}" if record.sample else "") + f" (step {record.step})"
+    where = (
+        f"epoch {record.epoch}"
+        + (f", sample {record.sample}" if record.sample else "")
+        + f" (step {record.step})"
+    )
     what = {
         "h": f"h of {record.name}",
         "z": f"z of {record.name}",
@@ -193,7 +200,11 @@ def reference_cells(
     for reference in references:
         if reference.agrees:
             value = fmt(reference.printed)
-            mark = f"✓ {reference.quantity} = {value}" if reference.quantity in ("h", "z") else f"✓ {value}"
+            mark = (
+                f"✓ {reference.quantity} = {value}"
+                if reference.quantity in ("h", "z")
+                else f"✓ {value}"
+            )
         else:
             mark = f"✗ prints {fmt(reference.printed)} [{numbers[id(reference)]}]"
         key = reference.name
@@ -220,7 +231,9 @@ def _section(
         for record in rows:
             symbols, numbers = arithmetic.weighted_sum(record.terms, fmt)
             h = f"{symbols}\n= {numbers} = {fmt(record.h)}"
-            body.append(with_reference(record.unit, record.unit, h, arithmetic.forward_z(record, fmt)))
+            body.append(
+                with_reference(record.unit, record.unit, h, arithmetic.forward_z(record, fmt))
+            )
         yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
     elif section == "loss":
         for record in rows:
@@ -230,9 +243,13 @@ def _section(
             yield Line(text, notes)
     elif section == "backward":
         outputs = len(context.layers[-1].units) if context.layers else 1
-        body = [with_reference(r.unit, r.unit, arithmetic.delta_line(r, fmt, outputs)) for r in rows]
+        body = [
+            with_reference(r.unit, r.unit, arithmetic.delta_line(r, fmt, outputs)) for r in rows
+        ]
         # References to units that get no delta (bias and input units) still deserve a row.
-        body += [(name or "", "no delta: nothing feeds this unit", cell) for name, cell in cells.items()]
+        body += [
+            (name or "", "no delta: nothing feeds this unit", cell) for name, cell in cells.items()
+        ]
         yield grid("Backward pass", ("unit", "δ"), body)
         context.gradients = {}
     elif section == "gradient":
@@ -245,9 +262,16 @@ def _section(
         yield grid("Gradients J'(W) = Z·δ", ("weight", "J'(W)"), body)
     elif section == "update":
         samples = rows[0].samples
-        span = f"sample {samples[0]}" if len(samples) == 1 else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+        span = (
+            f"sample {samples[0]}"
+            if len(samples) == 1
+            else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+        )
         gradients = context.gradients if len(samples) == 1 else {}
         body = [
-            with_reference(r.weight, r.weight, arithmetic.update_line(r, gradients.get(r.weight), fmt)) for r in rows
+            with_reference(
+                r.weight, r.weight, arithmetic.update_line(r, gradients.get(r.weight), fmt)
+            )
+            for r in rows
         ]
         yield grid(f"Update, step {rows[0].step} ({span})", ("weight", "W := W - α·J'(W)"), body)

@@ -52,10 +52,15 @@ def renderable(block: layout.Block) -> RenderableType:
         return Panel(Text("\n".join(block.lines)), title=block.title, title_align="left")
     if isinstance(block, layout.Remark):
         return Panel(
-            Text(block.text), title=block.title, title_align="left", border_style="red" if block.tone == "alarm" else "yellow"
+            Text(block.text),
+            title=block.title,
+            title_align="left",
+            border_style="red" if block.tone == "alarm" else "yellow",
         )
     if isinstance(block, layout.Heading):
-        return Rule(Text(block.text, style="bold cyan" if block.level == 2 else "bold"), align="left")
+        return Rule(
+            Text(block.text, style="bold cyan" if block.level == 2 else "bold"), align="left"
+        )
     if isinstance(block, layout.Line):
         return with_notes(Text(block.text, style="bold"), block.notes)
     return with_notes(grid_table(block), block.notes)
@@ -79,4 +84,7 @@ def grid_table(grid: layout.Grid) -> Table:
 def with_notes(main: RenderableType, notes: tuple[str, ...]) -> RenderableType:
     if not notes:
         return main
-    return Group(main, *(Text(f"[{number}] {note}", style="yellow") for number, note in enumerate(notes, start=1)))
+    return Group(
+        main,
+        *(Text(f"[{number}] {note}", style="yellow") for number, note in enumerate(notes, start=1)),
+    )

@@ -34,7 +34,9 @@ class TextRenderer:
         self.out.write("".join(line + "\n" for line in lines))
 
     def wrapped(self, text: str, indent: str = "") -> list[str]:
-        return textwrap.wrap(text, self.width, initial_indent=indent, subsequent_indent=indent + INDENT) or [""]
+        return textwrap.wrap(
+            text, self.width, initial_indent=indent, subsequent_indent=indent + INDENT
+        ) or [""]
 
     def section(self, name: str, title: str) -> None:
         """A heading line the first time a section's records appear in a row."""
@@ -67,7 +69,10 @@ class TextRenderer:
         elif isinstance(record, records.Note):
             self.write("", *self.wrapped(f"Note: {record.text}"))
         elif isinstance(record, records.Weights):
-            titles = {"initial": "Initial weights:", "current": f"Weights after epoch {record.epoch}:"}
+            titles = {
+                "initial": "Initial weights:",
+                "current": f"Weights after epoch {record.epoch}:",
+            }
             self.write("", titles.get(record.when, f"Weights after epoch {record.epoch}:"))
             values = dict(record.values)
             for layer in self.layers[1:]:
@@ -98,7 +103,11 @@ class TextRenderer:
             self.write(INDENT + arithmetic.gradient_line(record, fmt))
         elif isinstance(record, records.Update):
             samples = record.samples
-            span = f"sample {samples[0]}" if len(samples) == 1 else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+            span = (
+                f"sample {samples[0]}"
+                if len(samples) == 1
+                else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+            )
             self.section("update", f"Updates, step {record.step} ({span}):")
             gradient = self.gradients.get(record.weight) if len(samples) == 1 else None
             self.write(INDENT + arithmetic.update_line(record, gradient, fmt))
@@ -109,10 +118,14 @@ class TextRenderer:
 
     def references(self, references: list[records.Reference]) -> None:
         agreeing = [
-            f"{arithmetic.reference_target(r)} = {self.fmt(r.printed)}" for r in references if r.agrees
+            f"{arithmetic.reference_target(r)} = {self.fmt(r.printed)}"
+            for r in references
+            if r.agrees
         ]
         if agreeing:
-            self.write(*self.wrapped(f"✓ {references[0].source} agrees: " + ", ".join(agreeing), INDENT))
+            self.write(
+                *self.wrapped(f"✓ {references[0].source} agrees: " + ", ".join(agreeing), INDENT)
+            )
         for group in arithmetic.disagreements(references):
             self.write(*self.wrapped("✗ " + arithmetic.reference_note(group, self.fmt), INDENT))
 

@@ -123,7 +123,7 @@ def test_bad_config_is_one_line_and_exit_2(runner: CliRunner, tmp_path) -> None:
     [
         (["run", "missing.yaml"], "missing.yaml: no such file"),
         (["run", "configs/xor.yaml", "--trace", "7"], "out of range"),
-        (["run", "configs/xor.yaml", "--trace", "soon"], "is not an epoch"),
+        (["run", "configs/xor.yaml", "--trace", "soon"], "is not a valid epoch"),
         (["run", "configs/xor.yaml", "--set", "nonsense"], "PATH=VALUE"),
         (["run", "configs/xor.yaml", "--format", "pdf"], "Invalid value for '--format'"),
         (["run", "configs/xor.yaml", "--epochs", "0"], "Invalid value for '--epochs'"),

@@ -1,0 +1,239 @@
+"""`step`, the selectors and the output formats, through click's test runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from backtrace.cli import cli, output_file
+from helpers import CONFIGS, ROOT
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("BACKTRACE_CONFIG", raising=False)
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *arguments: str, **kwargs):
+    result = runner.invoke(cli, list(arguments), **kwargs)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def csv_tables(text: str) -> dict[str, list[dict[str, str]]]:
+    """The CSV format's tables, keyed by the event named in their rows."""
+    tables = {}
+    for chunk in text.strip().split("\n\n"):
+        rows = list(csv.DictReader(io.StringIO(chunk)))
+        tables[rows[0]["event"]] = rows
+    return tables
+
+
+def test_text_lays_out_the_articles_arithmetic(runner: CliRunner) -> None:
+    text = invoke(runner, "run", "configs/xor.yaml", "--format", "text").stdout
+    block = "Unit Z1:\n  h(x) = W10·X0 + W11·X1 + W12·X2 = 1·1 + 1·0 + 1·0 = 1\n  z = f(h) = identity(1) = 1\n"
+    assert block in text
+    assert (
+        "Unit D0:\n  h(x) = V00·Z0 + V01·Z1 + V02·Z2 + V03·Z3 = 1·1 + 1·1 + 1·1 + 1·1 = 4\n" in text
+    )
+    assert "  error = y - ŷ = 0 - 4 = -4\n" in text
+    assert "  W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4\n" in text
+
+
+def test_csv_and_jsonl_carry_the_same_numbers(runner: CliRunner) -> None:
+    tables = csv_tables(invoke(runner, "run", "configs/xor.yaml", "--format", "csv").stdout)
+    records = [
+        json.loads(line)
+        for line in invoke(
+            runner, "run", "configs/xor.yaml", "--format", "jsonl"
+        ).stdout.splitlines()
+    ]
+    for event, keys in {
+        "forward": ("unit", "h", "z"),
+        "delta": ("unit", "delta"),
+        "update": ("weight", "old", "grad", "new"),
+    }.items():
+        from_json = [tuple(str(r[key]) for key in keys) for r in records if r["event"] == event]
+        from_csv = [tuple(row[key] for key in keys) for row in tables[event]]
+        assert from_csv == from_json and from_csv, event
+    first_update = tables["update"][0]
+    assert (first_update["weight"], float(first_update["new"])) == ("W10", 1.4)
+    assert [float(row["loss"]) for row in tables["loss"]][0] == -4
+
+
+def test_csv_with_one_phase_is_one_table(runner: CliRunner) -> None:
+    text = invoke(runner, "run", "configs/xor.yaml", "--format", "csv", "--phase", "update").stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 13 * 4 and {row["event"] for row in rows} == {"update"}
+
+
+def test_markdown_tables(runner: CliRunner) -> None:
+    text = invoke(runner, "run", "configs/xor.yaml", "--format", "markdown").stdout
+    assert "| W10 | W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4 | ✓ 1.4 |" in text
+    assert "| unit | h = Σ w·z | z = f(h) | the article |\n| --- | --- | --- | --- |" in text
+
+
+def test_selectors(runner: CliRunner) -> None:
+    out = invoke(
+        runner,
+        "run",
+        "xor",
+        "--format",
+        "jsonl",
+        "--unit",
+        "Z*",
+        "--phase",
+        "backward",
+        "--sample",
+        "2-3",
+    ).stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    traced = [
+        r
+        for r in records
+        if r["event"] in ("sample", "forward", "loss", "delta", "gradient", "update")
+    ]
+    assert {r["event"] for r in traced} == {"sample", "delta", "gradient"}  # headings stay
+    assert {r["unit"] for r in traced if r["event"] == "delta"} == {"Z1", "Z2", "Z3"}
+    assert {r["sample"] for r in traced} == {2, 3}
+    weights = [
+        json.loads(line)
+        for line in invoke(
+            runner, "run", "xor", "--format", "jsonl", "--weight", "V0*", "--phase", "update"
+        ).stdout.splitlines()
+    ]
+    assert {r["weight"] for r in weights if r["event"] == "update"} == {"V00", "V01", "V02", "V03"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--unit", "Q1"], "no unit matches 'Q1'; the units are X0, X1, X2, Z0, Z1, Z2, Z3, D0"),
+        (["--weight", "W9*"], "no weight matches 'W9*'; the weights are W10, W11"),
+        (["--sample", "5"], "--sample: sample 5 is out of range; there are samples 1 to 4"),
+        (["--phase", "sideways"], "Invalid value for '--phase'"),
+    ],
+)
+def test_selecting_what_does_not_exist(runner: CliRunner, arguments: list[str], words: str) -> None:
+    result = runner.invoke(cli, ["run", "xor", *arguments])
+    assert result.exit_code == 2 and words in result.stderr
+
+
+def test_step_without_a_terminal_prints_the_whole_epoch(runner: CliRunner) -> None:
+    result = invoke(runner, "step", "xor", "--epoch", "1")
+    assert result.stdout.count("Unit Z1:") == 4  # every sample, no waiting
+    assert "[enter] next" not in result.stdout + result.stderr
+
+
+def test_step_trains_silently_up_to_the_epoch(runner: CliRunner) -> None:
+    out = invoke(runner, "step", "xor-sigmoid", "--epoch", "3", "--format", "jsonl").stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {r["epoch"] for r in records if r["event"] == "forward"} == {3}
+    assert [r["epoch"] for r in records if r["event"] == "epoch"] == [3]
+    assert [r["when"] for r in records if r["event"] == "weights"] == [
+        "initial",
+        "current",
+        "final",
+    ]
+    # The weights shown at the start of epoch 3 are those the first forward record uses.
+    current = next(r for r in records if r["event"] == "weights" and r["when"] == "current")[
+        "values"
+    ]
+    z1 = next(r for r in records if r["event"] == "forward" and r["unit"] == "Z1")
+    assert [t["w"] for t in z1["terms"]] == [current[name] for name in ("W10", "W11", "W12")]
+
+
+def test_step_finds_its_config(
+    runner: CliRunner, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = runner.invoke(cli, ["step"])
+    assert missing.exit_code == 2
+    assert "looked for backtrace.yaml, backtrace.yml, backtrace.json" in missing.stderr
+    assert "BACKTRACE_CONFIG" in missing.stderr
+    (tmp_path / "backtrace.yaml").write_text((CONFIGS / "xor-gradient.yaml").read_text())
+    found = invoke(runner, "step", "--format", "jsonl").stdout
+    assert json.loads(found.splitlines()[0])["source"] == "backtrace.yaml"
+    monkeypatch.setenv("BACKTRACE_CONFIG", str(CONFIGS / "xor.yaml"))
+    chosen = invoke(runner, "step", "--format", "jsonl").stdout
+    assert json.loads(chosen.splitlines()[0])["source"].endswith("xor.yaml")
+
+
+def test_unknown_config_name_lists_the_bundled_examples(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "xorr"])
+    assert result.exit_code == 2
+    assert (
+        "xorr: no such file; bundled examples you can name instead: xor, xor-gradient, xor-sigmoid"
+        in result.stderr
+    )
+
+
+def test_output_file_takes_its_format_from_the_extension(runner: CliRunner, tmp_path) -> None:
+    target = tmp_path / "trace.jsonl"
+    result = invoke(runner, "run", "xor", "-o", str(target))
+    assert result.stdout == ""
+    assert json.loads(target.read_text().splitlines()[0])["event"] == "start"
+    markdown = tmp_path / "trace.md"
+    invoke(runner, "run", "xor", "-o", str(markdown))
+    assert markdown.read_text().startswith("## The article's XOR network")
+    forced = tmp_path / "trace.md"
+    invoke(runner, "run", "xor", "-o", str(forced), "--format", "csv")
+    assert forced.read_text().startswith("event,epoch,sample,layer,unit,h,z")
+
+
+def test_output_file_is_whole_or_untouched(tmp_path) -> None:
+    target = tmp_path / "trace.txt"
+    target.write_text("the good trace\n")
+    with pytest.raises(KeyboardInterrupt):
+        with output_file(str(target)) as handle:
+            handle.write("half a trace")
+            raise KeyboardInterrupt
+    assert target.read_text() == "the good trace\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["trace.txt"]  # no temporary file left
+
+
+def test_output_into_a_missing_directory(runner: CliRunner, tmp_path) -> None:
+    result = runner.invoke(cli, ["run", "xor", "-o", str(tmp_path / "nowhere" / "trace.txt")])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.startswith("backtrace: error: cannot write")
+        and result.stderr.count("\n") == 1
+    )
+
+
+def test_width_option(runner: CliRunner) -> None:
+    narrow = invoke(runner, "run", "xor", "--width", "60").stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+
+
+def test_same_input_same_bytes(runner: CliRunner) -> None:
+    for output_format in ("table", "jsonl", "csv"):
+        first = invoke(
+            runner,
+            "run",
+            "xor-sigmoid",
+            "--format",
+            output_format,
+            "--epochs",
+            "3",
+            "--trace",
+            "all",
+        ).stdout_bytes
+        second = invoke(
+            runner,
+            "run",
+            "xor-sigmoid",
+            "--format",
+            output_format,
+            "--epochs",
+            "3",
+            "--trace",
+            "all",
+        ).stdout_bytes
+        assert first == second
