@@ -188,7 +188,10 @@ def load_config(
     for assignment in overrides:
         field_path, value = parse_override(assignment)
         document = apply_override(document, field_path, value)
-        lines.pop(field_path, None)  # the value no longer comes from the file
+        # The value, and everything inside it, no longer comes from the file.
+        lines = {
+            path: line for path, line in lines.items() if path[: len(field_path)] != field_path
+        }
     if epochs is not None:
         document = apply_override(document, ("epochs",), epochs)
     base = Path(path).parent if path != STDIN else Path.cwd()
@@ -231,31 +234,33 @@ def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray]:
         rows = read_csv(base / config.data.csv, config.data.csv)
         field = "data.csv"
     else:
-        rows = [list(row) for row in config.data.rows or ()]
+        rows = [(list(row), None) for row in config.data.rows or ()]
         field = "data.rows"
     if not rows:
         raise ConfigError("holds no samples", field=field)
     width = config.inputs.units + config.layers[-1].units
-    for number, row in enumerate(rows):
+    for number, (row, line) in enumerate(rows):
         if len(row) != width:
+            where = f"{config.data.csv} line {line} has" if line else "has"
             raise ConfigError(
-                f"has {len(row)} values but each sample needs {width}: "
+                f"{where} {len(row)} values but each sample needs {width}: "
                 f"{config.inputs.units} inputs, then {config.layers[-1].units} target(s)",
-                field=f"{field}[{number}]" if field == "data.rows" else f"{field} row {number + 1}",
+                field=f"{field}[{number}]" if line is None else field,
             )
-    table = np.array(rows, dtype=np.float64)
+    table = np.array([row for row, _ in rows], dtype=np.float64)
     return table[:, : config.inputs.units].copy(), table[:, config.inputs.units :].copy()
 
 
-def read_csv(path: Path, as_written: str) -> list[list[float]]:
-    """Numbers from a CSV file; a first row that is not all numbers is taken as a header."""
+def read_csv(path: Path, as_written: str) -> list[tuple[list[float], int]]:
+    """Rows of numbers from a CSV file, each with its line number; a first row that is not all
+    numbers is taken as a header."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read {as_written}: {error.strerror}", field="data.csv") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{as_written} is not UTF-8 text", field="data.csv") from None
-    rows: list[list[float]] = []
+    rows: list[tuple[list[float], int]] = []
     for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not cells or all(not cell.strip() for cell in cells):
             continue
@@ -271,7 +276,7 @@ def read_csv(path: Path, as_written: str) -> list[list[float]]:
             raise ConfigError(
                 f"{as_written} line {line_number}: NaN and infinity are not data", field="data.csv"
             )
-        rows.append(values)
+        rows.append((values, line_number))
     return rows
 
 
@@ -288,17 +293,7 @@ def pydantic_error(error: ValidationError) -> ConfigError:
     errors = error.errors()
     # A misspelt field shows up twice: as unknown, and the real one as missing. Name the typo.
     first = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
-    # A weight scheme's name shows up as a path step (layers[0].weights.xavier_uniform.std);
-    # it says nothing the user wrote, so drop it.
-    path = tuple(
-        part
-        for index, part in enumerate(first["loc"])
-        if not (
-            index
-            and first["loc"][index - 1] == "weights"
-            and part in RANDOM_INITS + ("constant", "matrix")
-        )
-    )
+    path = _user_path(first["loc"])
     kind, given = first["type"], first.get("input")
     if kind == "extra_forbidden":
         known = _known_fields(path[:-1])
@@ -322,9 +317,24 @@ def pydantic_error(error: ValidationError) -> ConfigError:
     else:
         message = first["msg"].removeprefix("Value error, ")
         message = message[0].lower() + message[1:] if message else message
-        if given is not None and not isinstance(given, (dict, list)):
+        if given is not None and not isinstance(given, (dict, list)) and repr(given) not in message:
             message += f" (got {given!r})"
     return ConfigError(message, field=format_path(path) if path else None)
+
+
+def _user_path(location: tuple) -> FieldPath:
+    """The error's path as the user wrote it. A weight scheme's tag shows up as a path step
+    (layers[0].weights.xavier_uniform.std), and a shorthand's long-form key after it
+    (weights: [[...]] is stored as weights.matrix.rows); neither was written, so drop both."""
+    path: list[str | int] = []
+    for index, part in enumerate(location):
+        before = location[index - 1] if index else None
+        if before == "weights" and part in (*RANDOM_INITS, "constant", "matrix"):
+            continue
+        if before in ("constant", "matrix") and part in ("value", "rows"):
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _known_fields(path: FieldPath) -> list[str]:

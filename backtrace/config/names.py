@@ -23,6 +23,7 @@ class LayerNames:
     units: tuple[str, ...]  # the real (non-bias) units, in order
     bias_unit: str | None  # None for the output layer, or when bias units are off
     weights: tuple[tuple[str, ...], ...]  # [receiving unit][sending unit, bias column first]
+    weight_prefix: str | None = None  # None for the input layer
 
 
 @dataclass(frozen=True)
@@ -98,5 +99,5 @@ def build_names(config: Config) -> Names:
         )
         units = tuple(f"{prefixes[index]}{n}" for n in receiving)
         bias_unit = f"{prefixes[index]}0" if config.bias and index != last else None
-        layers.append(LayerNames(units, bias_unit, weights))
+        layers.append(LayerNames(units, bias_unit, weights, prefix))
     return Names(tuple(layers))

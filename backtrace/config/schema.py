@@ -69,7 +69,13 @@ class RandomWeights(Model):
     bias: Number | None = None  # a constant for the bias column instead of a random draw
 
     @model_validator(mode="after")
-    def _range_is_ordered(self) -> RandomWeights:
+    def _parameters_fit_the_scheme(self) -> RandomWeights:
+        used = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}.get(self.init, set())
+        unused = sorted(self.model_fields_set - used - {"init", "bias"})
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} has no effect on {self.init}; it takes {', '.join(sorted(used)) or 'no parameters besides bias'}"
+            )
         if self.init == "uniform" and not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         return self
@@ -156,7 +162,7 @@ class Config(Model):
     optimizer: Optimizer
     frozen: tuple[Text, ...] = ()
     epochs: Whole = Field(default=1, ge=1)
-    seed: Whole = 0
+    seed: Whole = Field(default=0, ge=0)
     data: Data
     reference: ReferenceText | None = None
 

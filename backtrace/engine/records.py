@@ -55,6 +55,7 @@ class LayerInfo(Record):
     bias_unit: str | None
     activation: str | None  # None for the input layer
     weights: tuple[tuple[str, ...], ...]  # [receiving unit][sending unit, bias first]
+    weight_prefix: str | None  # None for the input layer
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,8 @@ class Diverged(Record):
     during: str  # the phase that produced it: forward, loss, backward or update
     name: str  # the unit or weight
     quantity: str  # h, z, loss, delta or new
-    value: float
+    value: float  # null in JSON, which has no inf or NaN: see `non_finite`
+    non_finite: str  # "inf", "-inf" or "nan"
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class _Tracer:
                 names.bias_unit,
                 config.layers[index - 1].activation if index else None,
                 names.weights,
+                names.weight_prefix,
             )
             for index, names in enumerate(self.layers)
         )
@@ -142,12 +143,14 @@ class _Tracer:
         if self.network.loss.caveat:
             yield records.Note("loss", self.network.loss.caveat)
         if all(layer.activation == "identity" for layer in self.spec.config.layers):
-            error = best_affine_fit_error(self.spec.inputs, self.spec.targets)
+            bias = self.spec.config.bias
+            error = best_linear_fit_error(self.spec.inputs, self.spec.targets, intercept=bias)
+            kind = "affine" if bias else "linear"
             if error > 1e-12:
                 yield records.Note(
                     "linear",
-                    "Every activation is the identity, so the whole network computes one affine "
-                    "function of its inputs, whatever its weights. The best affine fit to this data "
+                    f"Every activation is the identity, so the whole network computes one {kind} "
+                    f"function of its inputs, whatever its weights. The best {kind} fit to this data "
                     f"still has a mean squared error of {error:.6g}, so no weights can fit it.",
                 )
 
@@ -347,7 +350,7 @@ class _Tracer:
                     bad = np.flatnonzero(~np.isfinite(values[row]))
                     if bad.size:
                         unit = self.layers[layer].units[bad[0]]
-                        return records.Diverged(
+                        return _diverged(
                             epoch,
                             int(index) + 1,
                             step,
@@ -357,7 +360,7 @@ class _Tracer:
                             float(values[row, bad[0]]),
                         )
             if not np.isfinite(losses[row]):
-                return records.Diverged(
+                return _diverged(
                     epoch, int(index) + 1, step, "loss", "loss", "loss", float(losses[row])
                 )
         raise AssertionError("a non-finite value was seen but not located")
@@ -373,9 +376,7 @@ class _Tracer:
                 if bad.size:
                     unit = self.layers[layer].units[bad[0]]
                     value = float(deltas[layer - 1][row, bad[0]])
-                    return records.Diverged(
-                        epoch, int(index) + 1, step, "backward", unit, "delta", value
-                    )
+                    return _diverged(epoch, int(index) + 1, step, "backward", unit, "delta", value)
         raise AssertionError("a non-finite delta was seen but not located")
 
     def first_nonfinite_weight(
@@ -386,18 +387,26 @@ class _Tracer:
             if len(bad):
                 row, column = bad[0]
                 value = float(matrix[row, column])
-                return records.Diverged(
+                return _diverged(
                     epoch, None, step, "update", names.weights[row][column], "new", value
                 )
         return None
+
+
+def _diverged(
+    epoch: int, sample: int | None, step: int, during: str, name: str, quantity: str, value: float
+) -> records.Diverged:
+    non_finite = "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return records.Diverged(epoch, sample, step, during, name, quantity, value, non_finite)
 
 
 def _pairs(names: tuple[str, ...], values: Array) -> tuple[tuple[str, float], ...]:
     return tuple((name, float(value)) for name, value in zip(names, values))
 
 
-def best_affine_fit_error(inputs: Array, targets: Array) -> float:
-    """Mean squared error of the least-squares affine map from inputs to targets."""
-    design = np.hstack([np.ones((len(inputs), 1)), inputs])
+def best_linear_fit_error(inputs: Array, targets: Array, *, intercept: bool) -> float:
+    """Mean squared error of the least-squares linear map (affine, with `intercept`) from inputs
+    to targets: the best any all-identity network with (or without) bias units can do."""
+    design = np.hstack([np.ones((len(inputs), 1)), inputs]) if intercept else inputs
     coefficients, *_ = np.linalg.lstsq(design, targets, rcond=None)
     return float(np.mean((design @ coefficients - targets) ** 2))

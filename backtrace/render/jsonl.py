@@ -12,7 +12,7 @@ from backtrace.render.options import RenderOptions
 
 
 def json_ready(value: Any, digits: int) -> Any:
-    """Round every float in nested data; lists of [name, value] pairs stay lists."""
+    """Every float in nested data rounded to `digits` significant digits (non-finite: null)."""
     if isinstance(value, float):
         return plain_number(value, digits)
     if isinstance(value, dict):

@@ -155,7 +155,7 @@ def weight_grids(
     """One matrix per weight layer: a row per receiving unit, a column per sending unit."""
     for previous, layer in zip(layers, layers[1:]):
         sending = ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
-        prefix = layer.weights[0][0].rstrip("0123456789_") if layer.weights else ""
+        prefix = layer.weight_prefix or ""
         rows = tuple(
             (unit, *(fmt(values[name]) for name in row))
             for unit, row in zip(layer.units, layer.weights)
@@ -234,6 +234,11 @@ def _section(
             body.append(
                 with_reference(record.unit, record.unit, h, arithmetic.forward_z(record, fmt))
             )
+        # References to units with no weighted sum (bias and input units) still deserve a row.
+        body += [
+            (name or "", "not computed: no weights feed this unit", "", cell)
+            for name, cell in cells.items()
+        ]
         yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
     elif section == "loss":
         for record in rows:
@@ -246,9 +251,9 @@ def _section(
         body = [
             with_reference(r.unit, r.unit, arithmetic.delta_line(r, fmt, outputs)) for r in rows
         ]
-        # References to units that get no delta (bias and input units) still deserve a row.
         body += [
-            (name or "", "no delta: nothing feeds this unit", cell) for name, cell in cells.items()
+            (name or "", "no delta: no weights feed this unit", cell)
+            for name, cell in cells.items()
         ]
         yield grid("Backward pass", ("unit", "δ"), body)
         context.gradients = {}

@@ -103,6 +103,11 @@ BAD = [
      "layers", "would be given to two things"),
     ({"reference": {"values": [{"quantity": "new", "name": "W99", "printed": 1}]}}, "reference.values[0].name", "not a weight"),
     ({"colour": "blue"}, "colour", "unknown field 'colour'"),
+    ({"seed": -1}, "seed", "greater than or equal to 0"),
+    ({"layers": [{"units": 3, "activation": "tanh", "weights": {"init": "xavier", "low": -2}}, {"units": 1, "activation": "identity"}]},
+     "layers[0].weights", "low has no effect on xavier_uniform"),
+    ({"layers": [{"units": 1, "activation": "tanh", "weights": [[1, 1, "x"]]}, {"units": 1, "activation": "identity"}]},
+     "layers[0].weights[0][2]", "valid number"),
 ]  # fmt: skip
 
 
@@ -160,6 +165,22 @@ def test_missing_file_and_bad_override(tmp_path) -> None:
         load_config(str(CONFIGS / "xor.yaml"), overrides=["learning_rate"])
     with pytest.raises(ConfigError, match=r"--set: layers\[5\]"):
         load_config(str(CONFIGS / "xor.yaml"), overrides=["layers[5].units=2"])
+
+
+def test_lines_inside_an_overridden_value_are_forgotten(tmp_path) -> None:
+    # The file's `frozen: []` sits on some line; after --set replaces the list, an error inside
+    # the new list must not point at the file.
+    path = write(tmp_path, yaml.safe_dump(article_document() | {"frozen": ["W10"]}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, overrides=["frozen=[W9]"])
+    assert caught.value.field == "frozen[0]" and caught.value.line is None
+
+
+def test_csv_errors_count_file_lines(tmp_path) -> None:
+    (tmp_path / "d.csv").write_text("x1,x2,y\n0,0,0\n0,1\n")
+    path = write(tmp_path, yaml.safe_dump(article_document() | {"data": {"csv": "d.csv"}}))
+    with pytest.raises(ConfigError, match="data.csv: d.csv line 3 has 2 values"):
+        load_config(path)
 
 
 def test_missing_csv(tmp_path) -> None:

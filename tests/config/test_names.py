@@ -53,3 +53,23 @@ def test_single_layer_and_custom_prefixes() -> None:
     assert names.all_units == ("X0", "X1", "X2", "Out0")
     assert names.all_weights == ("w00", "w01", "w02")
     assert names.bias_weights == ("w00",)
+
+
+def test_weight_tables_are_labelled_by_prefix() -> None:
+    import io
+
+    from backtrace.engine import train
+    from backtrace.render import RENDERERS, RenderOptions
+
+    layers = [
+        {"units": 2, "activation": "tanh"},
+        {"units": 2, "activation": "tanh"},
+        {"units": 1, "activation": "sigmoid"},
+    ]
+    document = article_document() | {"layers": layers, "data": [[0, 0, 0]]}
+    out = io.StringIO()
+    RENDERERS["table"](
+        train(build_spec(document), lambda epoch: False), out, RenderOptions(width=100)
+    )
+    for prefix in ("W1_", "W2_", "W3_"):
+        assert f" {prefix} into ↓ from →" in out.getvalue()
