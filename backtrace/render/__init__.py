@@ -28,7 +28,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     entry.name: entry
     for entry in (
-        Format("table", table.render, (".txt",), "section", "rich tables (the default)"),
+        Format("table", table.render, (".txt",), "section", "rich tables"),
         Format("text", text.render, (), "record", "plain blocks laid out like worked arithmetic"),
         Format(
             "jsonl",
