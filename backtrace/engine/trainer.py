@@ -268,18 +268,23 @@ class _Tracer:
                 delta = float(step.deltas[layer - 1][row, unit_index])
                 values[("delta", unit)] = delta
                 f_prime = float(derivative[unit_index]) if derivative is not None else None
+                common = dict(
+                    epoch=step.epoch,
+                    sample=sample,
+                    layer=layer,
+                    unit=unit,
+                    delta=delta,
+                    h=float(h_row[unit_index]),
+                    loss=loss.name,
+                )
                 if layer == last:
                     yield records.Delta(
-                        step.epoch,
-                        sample,
-                        layer,
-                        unit,
-                        delta,
-                        float(h_row[unit_index]),
-                        f_prime if loss.rule == "chain" and output_activation.derivative else None,
-                        loss.rule,
-                        loss.name,
-                        (),
+                        **common,
+                        f_prime=f_prime
+                        if loss.rule == "chain" and output_activation.derivative
+                        else None,
+                        rule=loss.rule,
+                        terms=(),
                         y_hat=float(z_row[unit_index]),
                         y=float(self.spec.targets[sample - 1][unit_index]),
                         loss_gradient=float(loss_gradient[unit_index]),
@@ -297,18 +302,7 @@ class _Tracer:
                     )
                     for receiver, receiver_name in enumerate(self.layers[layer + 1].units)
                 )
-                yield records.Delta(
-                    step.epoch,
-                    sample,
-                    layer,
-                    unit,
-                    delta,
-                    float(h_row[unit_index]),
-                    f_prime,
-                    "hidden",
-                    loss.name,
-                    terms,
-                )
+                yield records.Delta(**common, f_prime=f_prime, rule="hidden", terms=terms)
 
     def updates(
         self, step: _Step, old: list[Array], new: list[Array], frozen_masks: list[Array]

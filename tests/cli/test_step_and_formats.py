@@ -214,8 +214,7 @@ def test_width_option(runner: CliRunner) -> None:
 
 def test_same_input_same_bytes(runner: CliRunner) -> None:
     for output_format in ("table", "jsonl", "csv"):
-        first = invoke(
-            runner,
+        arguments = (
             "run",
             "xor-sigmoid",
             "--format",
@@ -224,16 +223,6 @@ def test_same_input_same_bytes(runner: CliRunner) -> None:
             "3",
             "--trace",
             "all",
-        ).stdout_bytes
-        second = invoke(
-            runner,
-            "run",
-            "xor-sigmoid",
-            "--format",
-            output_format,
-            "--epochs",
-            "3",
-            "--trace",
-            "all",
-        ).stdout_bytes
+        )
+        first, second = (invoke(runner, *arguments).stdout_bytes for _ in range(2))
         assert first == second
