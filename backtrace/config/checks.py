@@ -61,13 +61,13 @@ def _check_weight_matrices(config: Config) -> None:
             shape = f"{layer.units} rows (one per receiving unit) of {columns} numbers{bias_note}"
             if len(rows) != layer.units:
                 raise ConfigError(
-                    f"has {len(rows)} rows; this layer needs {shape}",
+                    f"has {len(rows)} row{'s' if len(rows) != 1 else ''}; this layer needs {shape}",
                     field=f"layers[{index}].weights",
                 )
             for row_number, row in enumerate(rows):
                 if len(row) != columns:
                     raise ConfigError(
-                        f"has {len(row)} numbers; this layer needs {shape}",
+                        f"has {len(row)} number{'s' if len(row) != 1 else ''}; this layer needs {shape}",
                         field=f"layers[{index}].weights[{row_number}]",
                     )
         sending = layer.units

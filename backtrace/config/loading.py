@@ -317,7 +317,7 @@ def pydantic_error(error: ValidationError) -> ConfigError:
     else:
         message = first["msg"].removeprefix("Value error, ")
         message = message[0].lower() + message[1:] if message else message
-        if given is not None and not isinstance(given, (dict, list)) and repr(given) not in message:
+        if given is not None and not isinstance(given, (dict, list)):
             message += f" (got {given!r})"
     return ConfigError(message, field=format_path(path) if path else None)
 
