@@ -23,7 +23,7 @@ from backtrace.config import Spec, load_config
 from backtrace.config.discovery import find_config
 from backtrace.engine import train
 from backtrace.engine.records import Diverged, EpochEnd, Record
-from backtrace.errors import BacktraceError, ExitStatus
+from backtrace.errors import BacktraceError, ExitStatus, UsageError
 from backtrace.render import FORMATS, RenderOptions, format_for_path
 from backtrace.render.layout import diverged_message
 from backtrace.render.numbers import format_number
@@ -115,34 +115,53 @@ def reported_errors(debug: bool, streams: Streams) -> Iterator[None]:
             raise
         click.echo("\nbacktrace: interrupted", err=True)
         sys.exit(ExitStatus.INTERRUPTED)
+    except OSError as error:  # stdout itself failed: a full disk, a closed file ...
+        if debug:
+            raise
+        click.echo(error_line(f"cannot write the trace: {error.strerror or error}"), err=True)
+        sys.exit(ExitStatus.ERROR)
 
 
 @contextlib.contextmanager
 def output_file(path: str) -> Iterator[TextIO]:
     """A file that appears at `path` whole when the block succeeds, and not at all otherwise.
 
-    The trace is written to a temporary file beside the target and renamed over it at the end,
-    so a failed or interrupted run never leaves a half-written file where a good one was."""
-    target = Path(path)
+    A regular file (or a new one) is written to a temporary file beside it and renamed over it
+    at the end, so a failed or interrupted run never leaves half a trace where a good one was.
+    The new file gets the old one's permissions, or the usual ones for a new file. Anything
+    else (a device such as /dev/null, a pipe) is opened and written in place: renaming over it
+    would replace it. A symbolic link is followed, so its target is what gets written."""
+    target = Path(path).resolve()
+    if target.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory")
     try:
+        if target.exists() and not target.is_file():
+            with open(target, "w", encoding="utf-8") as special:
+                yield special
+            return
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
         handle = tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
         )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     try:
         with handle:
             yield handle
+        os.chmod(handle.name, mode)
         os.replace(handle.name, target)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
+        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 class DivergenceWatch:
@@ -246,7 +265,7 @@ def output_options(command: Any) -> Any:
                 "--precision",
                 type=click.IntRange(1, 17),
                 default=None,
-                help="Significant digits (default: 6 for people, 15 in JSON and CSV).",
+                help="Significant digits (default: 6 in table, text and markdown; JSON and CSV exact).",
             ),
             click.option(
                 "--width",
@@ -307,7 +326,7 @@ def execute(request: Request, *, stepping: bool) -> None:
         )
         if stepping:
             if not traced:
-                raise OutputError("--epoch selects no epoch to step through")
+                raise UsageError("--epoch selects no epoch to step through")
             # Stepping trains exactly as far as the last epoch asked for, even past the config's.
             spec = dataclasses.replace(
                 spec, config=spec.config.model_copy(update={"epochs": max(traced)})

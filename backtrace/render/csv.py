@@ -40,7 +40,7 @@ def columns(kind: type[records.Record]) -> list[str]:
     return ["event"] + [f.name for f in dataclasses.fields(kind) if "tuple" not in str(f.type)]
 
 
-def rows(record: records.Record, digits: int) -> list[list[object]]:
+def rows(record: records.Record, digits: int | None) -> list[list[object]]:
     def value(item: object) -> object:
         if isinstance(item, bool):
             return "true" if item else "false"  # as JSON writes them

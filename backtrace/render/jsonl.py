@@ -11,8 +11,8 @@ from backtrace.render.numbers import plain_number
 from backtrace.render.options import RenderOptions
 
 
-def json_ready(value: Any, digits: int) -> Any:
-    """Every float in nested data rounded to `digits` significant digits (non-finite: null)."""
+def json_ready(value: Any, digits: int | None) -> Any:
+    """Every float in nested data as `plain_number` writes it (non-finite: null)."""
     if isinstance(value, float):
         return plain_number(value, digits)
     if isinstance(value, dict):
@@ -22,7 +22,7 @@ def json_ready(value: Any, digits: int) -> Any:
     return value
 
 
-def record_line(record: records.Record, digits: int) -> str:
+def record_line(record: records.Record, digits: int | None) -> str:
     return json.dumps(json_ready(record.as_dict(), digits), ensure_ascii=False, allow_nan=False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 HUMAN_DIGITS = 6  # significant digits in tables and text, unless --precision says otherwise
-MACHINE_DIGITS = 15  # in JSON and CSV: the most digits that always survive a round trip
 
 
 def format_number(value: float, digits: int = HUMAN_DIGITS) -> str:
@@ -24,11 +23,13 @@ def format_number(value: float, digits: int = HUMAN_DIGITS) -> str:
     return "0" if mantissa in ("-0", "0") else mantissa
 
 
-def plain_number(value: float, digits: int = MACHINE_DIGITS) -> float | int | None:
-    """`value` for JSON: rounded to `digits`, whole numbers as ints, non-finite as None."""
+def plain_number(value: float, digits: int | None = None) -> float | int | None:
+    """`value` for JSON and CSV: whole numbers as ints, non-finite as None, and otherwise the
+    float itself, which Python writes in the shortest form that reads back as the same float64
+    (1.4, not 1.4000000000000001, unless that is the value). `digits` rounds it first."""
     if not math.isfinite(value):
         return None
-    rounded = float(f"{value:.{digits}g}")
+    rounded = value if digits is None else float(f"{value:.{digits}g}")
     if rounded.is_integer() and abs(rounded) < 2**53:
         return int(rounded)
     return rounded

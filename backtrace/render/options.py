@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backtrace.render.numbers import HUMAN_DIGITS, MACHINE_DIGITS
+from backtrace.render.numbers import HUMAN_DIGITS
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,8 @@ class RenderOptions:
     terminal: bool = False  # whether `out` is a terminal (rich may then use its features)
     events: frozenset[str] | None = None  # the event kinds --phase selected; None: all
 
-    def digits(self, machine: bool) -> int:
+    def digits(self, machine: bool) -> int | None:
+        """Significant digits to print; None (machine formats, by default) means exact."""
         if self.precision is not None:
             return self.precision
-        return MACHINE_DIGITS if machine else HUMAN_DIGITS
+        return None if machine else HUMAN_DIGITS

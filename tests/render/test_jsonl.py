@@ -57,3 +57,10 @@ def test_precision_rounds_machine_numbers_too() -> None:
     document = article_document() | {"optimizer": {"learning_rate": 1 / 3}}
     records = lines(build_spec(document), precision=3)
     assert records[0]["learning_rate"] == 0.333
+
+
+def test_updates_read_back_exactly() -> None:
+    # The trace carries float64 exactly, so W := W - α·J'(W) holds bit for bit on the numbers read back.
+    records = lines(load_config(str(CONFIGS / "xor-sigmoid.yaml"), epochs=3))
+    updates = [r for r in records if r["event"] == "update"]
+    assert updates and all(r["old"] - r["learning_rate"] * r["grad"] == r["new"] for r in updates)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from backtrace.render.numbers import format_number, plain_number
@@ -39,13 +41,20 @@ def test_precision() -> None:
     ("value", "plain"),
     [
         (-4.0, -4),
-        (1.4000000000000001, 1.4),
-        (0.1 + 0.2, 0.3),
+        (1 - 0.1 * -4, 1.4),
+        (0.1 + 0.2, 0.30000000000000004),  # exact: a trace must read back as the same float64
         (1e300, 1e300),
         (float("nan"), None),
         (float("inf"), None),
     ],
 )
-def test_machine_numbers(value: float, plain) -> None:
+def test_machine_numbers_are_exact(value: float, plain) -> None:
     result = plain_number(value)
     assert result == plain and type(result) is type(plain)
+    if plain is not None:
+        assert json.loads(json.dumps(result)) == value
+
+
+def test_machine_numbers_rounded_on_request() -> None:
+    assert plain_number(0.1 + 0.2, 15) == 0.3
+    assert json.dumps(plain_number(2 / 3, 3)) == "0.667"
