@@ -141,7 +141,12 @@ def output_file(path: str) -> Iterator[TextIO]:
             return
         mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
         handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+            "w",
+            encoding="utf-8",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+            delete=False,
         )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
@@ -299,10 +304,18 @@ class Request:
     debug: bool
 
 
+def units_with_records(spec: Spec) -> list[str]:
+    """Units a trace says something about: those that compute h and δ, and any unit (a bias
+    unit, say) that the config's reference values mention."""
+    computing = [unit for layer in spec.names.layers[1:] for unit in layer.units]
+    referenced = {value.name for value in spec.config.reference.values} if spec.config.reference else set()
+    return [unit for unit in spec.names.all_units if unit in computing or unit in referenced]
+
+
 def record_filter(request: Request, spec: Spec) -> RecordFilter:
     return RecordFilter(
         samples=parse_samples(request.samples, len(spec.inputs)),
-        units=resolve_names(request.units, spec.names.all_units, option="--unit", what="unit"),
+        units=resolve_names(request.units, units_with_records(spec), option="--unit", what="unit"),
         weights=resolve_names(
             request.weights, spec.names.all_weights, option="--weight", what="weight"
         ),
@@ -346,8 +359,9 @@ def execute(request: Request, *, stepping: bool) -> None:
             and streams.stdin_is_terminal
             and streams.stdout_is_terminal
         )
-        if interactive:
-            stream = paced(stream, FORMATS[name].piece, streams.read_key, streams.stderr)
+        piece = FORMATS[name].piece
+        if interactive and piece is not None:  # csv holds its tables to the end: nothing to pace
+            stream = paced(stream, piece, streams.read_key, streams.stderr)
         watch = DivergenceWatch(stream)
 
         to_terminal = request.output is None and streams.stdout_is_terminal

@@ -32,21 +32,43 @@ QUANTITY_PHASE = {
 WEIGHT_QUANTITIES = ("grad", "new")
 
 
+@dataclass(frozen=True)
+class NumberSet:
+    """Whole numbers as inclusive ranges, so 'all' of a billion epochs costs nothing."""
+
+    ranges: tuple[tuple[int, int], ...]
+
+    def __contains__(self, number: object) -> bool:
+        return any(low <= number <= high for low, high in self.ranges)  # type: ignore[operator]
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def __iter__(self) -> Iterator[int]:
+        """The numbers in order; only for small sets, such as samples."""
+        return iter(
+            sorted({number for low, high in self.ranges for number in range(low, high + 1)})
+        )
+
+    def largest(self) -> int:
+        return max(high for _, high in self.ranges)
+
+
 def parse_numbers(
     text: str, total: int, *, option: str, what: str, allow_beyond: bool = False
-) -> frozenset[int]:
+) -> NumberSet:
     """Numbers from 1 to `total` named by words (all, none, first, last), lists and ranges."""
-    chosen: set[int] = set()
+    ranges: list[tuple[int, int]] = []
     for raw in text.split(","):
         token = raw.strip().lower()
         if token == "all":
-            chosen.update(range(1, total + 1))
+            ranges.append((1, total))
         elif token == "none":
             continue
         elif token == "first":
-            chosen.add(1)
+            ranges.append((1, 1))
         elif token == "last":
-            chosen.add(total)
+            ranges.append((total, total))
         else:
             start, dash, end = token.partition("-")
             try:
@@ -57,17 +79,21 @@ def parse_numbers(
                     f"{option}: {raw.strip()!r} is not a valid {what}; use {', '.join(EPOCH_WORDS)}, "
                     "numbers like 1,10,100 or ranges like 3-5"
                 ) from None
-            if not (1 <= low <= high and (allow_beyond or high <= total)):
+            if low > high:
+                raise UsageError(
+                    f"{option}: the range {raw.strip()} runs backwards; write it low-high"
+                )
+            if not (1 <= low and (allow_beyond or high <= total)):
                 raise UsageError(
                     f"{option}: {what} {raw.strip()} is out of range; there are {what}s 1 to {total}"
                 )
-            chosen.update(range(low, high + 1))
-    return frozenset(chosen)
+            ranges.append((low, high))
+    return NumberSet(tuple(ranges))
 
 
 def parse_epochs(
     text: str, total: int, *, option: str = "--trace", allow_beyond: bool = False
-) -> frozenset[int]:
+) -> NumberSet:
     """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5')."""
     return parse_numbers(text, total, option=option, what="epoch", allow_beyond=allow_beyond)
 
@@ -76,9 +102,14 @@ def parse_samples(texts: Sequence[str], total: int) -> frozenset[int] | None:
     """The samples --sample names (repeatable), or None when it was not given."""
     if not texts:
         return None
-    return frozenset().union(
-        *(parse_numbers(text, total, option="--sample", what="sample") for text in texts)
+    chosen = frozenset(
+        number
+        for text in texts
+        for number in parse_numbers(text, total, option="--sample", what="sample")
     )
+    if not chosen:
+        raise UsageError("--sample selects no sample")
+    return chosen
 
 
 def resolve_names(

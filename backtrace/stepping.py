@@ -37,8 +37,14 @@ def piece_boundaries(
     record after it does not."""
     previous_section: str | None = None
     after_heading = False
+    batch_size = 1
     for record in stream:
-        if not isinstance(record, PIECES):
+        if isinstance(record, records.Start):
+            batch_size = record.batch_size
+        if not isinstance(record, PIECES) or (
+            isinstance(record, records.Gradient) and batch_size == 1
+        ):
+            # With one sample per step, gradients are shown inside the update lines, not alone.
             yield False, record
             continue
         section = section_of(record)
@@ -49,8 +55,7 @@ def piece_boundaries(
         elif piece == "section":
             starts = section != previous_section
         else:
-            # Gradients are written out inside the update lines, so they are no piece of their own.
-            starts = not isinstance(record, records.Gradient)
+            starts = True
         previous_section = section
         yield starts, record
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,32 @@ from backtrace.errors import ConfigError
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
+
+
+class Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading floats as YAML 1.2 (and JSON) do.
+
+    PyYAML follows YAML 1.1, where `1e-3` (no dot, unsigned exponent optional) is a string;
+    people write learning rates that way, so floats get the 1.2 pattern."""
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
 
 
 @dataclass(frozen=True)
@@ -55,7 +82,7 @@ def read_text(path: str, stdin: io.TextIOBase | None = None) -> tuple[str, str]:
             raise ConfigError("no standard input to read the config from", source="<stdin>")
         return stdin.read(), "<stdin>"
     try:
-        return Path(path).read_text(encoding="utf-8"), path
+        return Path(path).read_text(encoding="utf-8-sig"), path  # -sig: drop a byte-order mark
     except FileNotFoundError:
         raise ConfigError("no such file", source=path) from None
     except IsADirectoryError:
@@ -81,20 +108,22 @@ def parse_document(text: str, source: str) -> tuple[Any, dict[FieldPath, int]]:
             ) from None
     else:
         try:
-            document = yaml.safe_load(text)
+            document = load_yaml(text)
         except yaml.MarkedYAMLError as error:
             line = error.problem_mark.line + 1 if error.problem_mark else None
             raise ConfigError(f"invalid YAML: {error.problem}", source=source, line=line) from None
         except yaml.YAMLError as error:
             raise ConfigError(f"invalid YAML: {error}", source=source) from None
+        except RecursionError:
+            raise ConfigError("is nested too deeply to be a config", source=source) from None
     return document, field_lines(text, source)
 
 
 def field_lines(text: str, source: str) -> dict[FieldPath, int]:
     """Map each field path to its line, and reject duplicate keys that parsers silently drop."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        root = yaml.compose(text, Loader=Loader)
+    except (yaml.YAMLError, RecursionError):
         return {}  # valid JSON that YAML cannot read: fine, just no line numbers
     lines: dict[FieldPath, int] = {}
 
@@ -119,7 +148,10 @@ def field_lines(text: str, source: str) -> dict[FieldPath, int]:
                 walk(item, path + (index,))
 
     if root is not None:
-        walk(root, ())
+        try:
+            walk(root, ())
+        except RecursionError:
+            return {}
     return lines
 
 
@@ -140,7 +172,7 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
             raise ConfigError(f"malformed field path {key!r}", source="--set")
         path.append(int(part) if part.isdigit() else part)
     try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
+        parsed = load_yaml(value) if value.strip() else ""
     except yaml.YAMLError:
         parsed = value
     return tuple(path), parsed
@@ -255,7 +287,7 @@ def read_csv(path: Path, as_written: str) -> list[tuple[list[float], int]]:
     """Rows of numbers from a CSV file, each with its line number; a first row that is not all
     numbers is taken as a header."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets write a byte-order mark
     except OSError as error:
         raise ConfigError(f"cannot read {as_written}: {error.strerror}", field="data.csv") from None
     except UnicodeDecodeError:

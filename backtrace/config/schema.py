@@ -45,8 +45,13 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+MAX_UNITS = (
+    4096  # a tracer for small networks; this also keeps hostile configs from exhausting memory
+)
+
+
 class Inputs(Model):
-    units: Whole = Field(ge=1)
+    units: Whole = Field(ge=1, le=MAX_UNITS)
     unit_prefix: Prefix = "X"
 
 
@@ -89,7 +94,7 @@ INIT_ALIASES = {"xavier": "xavier_uniform", "glorot": "xavier_uniform", "he": "h
 def _expand_weight_shorthand(value: Any) -> Any:
     """A bare number means a constant; a list of rows an explicit matrix."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"init": "constant", "value": float(value)}
+        return {"init": "constant", "value": value}
     if isinstance(value, list):
         return {"init": "matrix", "rows": value}
     if isinstance(value, dict) and value.get("init") in INIT_ALIASES:
@@ -98,7 +103,7 @@ def _expand_weight_shorthand(value: Any) -> Any:
 
 
 class Layer(Model):
-    units: Whole = Field(ge=1)
+    units: Whole = Field(ge=1, le=MAX_UNITS)
     activation: Activation
     unit_prefix: Prefix | None = None  # default chosen by position, see names.py
     weight_prefix: Prefix | None = None

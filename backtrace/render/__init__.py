@@ -21,7 +21,7 @@ class Format:
     name: str
     render: Renderer
     extensions: tuple[str, ...]  # file endings that choose this format for -o
-    piece: Literal["record", "section"]  # what `step` shows between key presses
+    piece: Literal["record", "section"] | None  # what `step` shows between keys; None: no pacing
     description: str
 
 

@@ -15,7 +15,7 @@ Formatter = Callable[[float], str]
 
 
 def factor(value: float, fmt: Formatter) -> str:
-    """A number as a factor in a product: negatives in parentheses, as in 1·(-4)."""
+    """A number as an operand: negatives in parentheses, as in 1·(-4) or 0 - (-4)."""
     text = fmt(value)
     return f"({text})" if text.startswith("-") else text
 
@@ -45,11 +45,11 @@ def loss_line(record: records.Loss, fmt: Formatter) -> str:
     if record.name == "article":
         if len(pairs) == 1:
             y_hat, y = pairs[0]
-            return f"error = y - ŷ = {fmt(y)} - {fmt(y_hat)} = {result}"
-        numbers = " + ".join(f"({fmt(y)} - {fmt(y_hat)})" for y_hat, y in pairs)
+            return f"error = y - ŷ = {factor(y, fmt)} - {factor(y_hat, fmt)} = {result}"
+        numbers = " + ".join(f"({factor(y, fmt)} - {factor(y_hat, fmt)})" for y_hat, y in pairs)
         return f"error = Σ (y - ŷ) = {numbers} = {result}"
     if record.name in ("squared_error", "mean_squared_error"):
-        squares = " + ".join(f"({fmt(y_hat)} - {fmt(y)})²" for y_hat, y in pairs)
+        squares = " + ".join(f"({factor(y_hat, fmt)} - {factor(y, fmt)})²" for y_hat, y in pairs)
         if record.name == "squared_error":
             scale, symbolic = "½·", "½·Σ (ŷ - y)²"
         elif len(pairs) == 1:
@@ -77,7 +77,7 @@ def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
         if len(record.terms) > 1:
             symbols, numbers = f"({symbols})", f"({numbers})"
         return f"{d} = {symbols}·{derivative} = {numbers}·{f_prime} = {fmt(record.delta)}"
-    y_hat, y = fmt(record.y_hat or 0.0), fmt(record.y or 0.0)
+    y_hat, y = factor(record.y_hat or 0.0, fmt), factor(record.y or 0.0, fmt)
     if record.rule == "article":
         return f"{d} = y - ŷ = {y} - {y_hat} = {fmt(record.delta)}"
     if record.rule == "direct":
@@ -146,3 +146,18 @@ def reference_target(reference: records.Reference) -> str:
     if reference.quantity == "grad":
         return f"J'({reference.name})"
     return reference.name or "the loss"
+
+
+def update_heading(record: records.Update) -> str:
+    """'Update, step 1 (sample 1)', or '... (samples 1-4, mean gradient)' for a batch."""
+    samples = record.samples
+    span = (
+        f"sample {samples[0]}"
+        if len(samples) == 1
+        else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+    )
+    return f"Update, step {record.step} ({span})"
+
+
+def weights_heading(record: records.Weights) -> str:
+    return "Initial weights" if record.when == "initial" else f"Weights after epoch {record.epoch}"

@@ -80,6 +80,16 @@ def section_of(record: records.Record) -> str | None:
     return SECTION_OF.get(type(record))
 
 
+REFERENCE_SECTION = {
+    "h": "forward",
+    "z": "forward",
+    "loss": "loss",
+    "delta": "backward",
+    "grad": "gradient",
+    "new": "update",
+}
+
+
 def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
     """The blocks for a record stream, in order."""
     context = _Context()
@@ -87,7 +97,14 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
     pending: list[records.Record] = []
     for record in stream:
         if isinstance(record, records.Reference):
-            pending.append(record)  # belongs to the section it follows
+            # A reference belongs with its quantity's section; when that section's own records
+            # were filtered out, it opens the section by itself.
+            wanted = REFERENCE_SECTION[record.quantity]
+            if pending and section != wanted:
+                yield from _section(section, pending, context, fmt)
+                pending = []
+            section = wanted
+            pending.append(record)
             continue
         current = section_of(record)
         if pending and (current is None or current != section):
@@ -113,8 +130,7 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
     elif isinstance(record, records.Weights):
-        titles = {"initial": "Initial weights", "current": f"Weights after epoch {record.epoch}"}
-        yield Heading(titles.get(record.when, f"Weights after epoch {record.epoch}"))
+        yield Heading(arithmetic.weights_heading(record))
         yield from weight_grids(context.layers, dict(record.values), fmt)
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
@@ -241,11 +257,12 @@ def _section(
         ]
         yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
     elif section == "loss":
+        comparison = f"{references[0].source}: {cells[None]}" if None in cells else ""
         for record in rows:
-            text = f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}"
-            if None in cells:
-                text += f"    {references[0].source}: {cells[None]}"
-            yield Line(text, notes)
+            line = f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}    {comparison}"
+            yield Line(line.rstrip(), notes)
+        if not rows:
+            yield Line(f"Loss: {comparison}", notes)
     elif section == "backward":
         outputs = len(context.layers[-1].units) if context.layers else 1
         body = [
@@ -264,19 +281,16 @@ def _section(
             if not references:
                 return
         body = [with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt)) for r in rows]
+        body += [(name or "", "", cell) for name, cell in cells.items()]
         yield grid("Gradients J'(W) = Z·δ", ("weight", "J'(W)"), body)
     elif section == "update":
-        samples = rows[0].samples
-        span = (
-            f"sample {samples[0]}"
-            if len(samples) == 1
-            else f"samples {samples[0]}-{samples[-1]}, mean gradient"
-        )
-        gradients = context.gradients if len(samples) == 1 else {}
+        gradients = context.gradients if rows and len(rows[0].samples) == 1 else {}
         body = [
             with_reference(
                 r.weight, r.weight, arithmetic.update_line(r, gradients.get(r.weight), fmt)
             )
             for r in rows
         ]
-        yield grid(f"Update, step {rows[0].step} ({span})", ("weight", "W := W - α·J'(W)"), body)
+        body += [(name or "", "", cell) for name, cell in cells.items()]
+        title = arithmetic.update_heading(rows[0]) if rows else "Update"
+        yield grid(title, ("weight", "W := W - α·J'(W)"), body)

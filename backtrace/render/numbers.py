@@ -14,6 +14,9 @@ def format_number(value: float, digits: int = HUMAN_DIGITS) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     text = f"{value:.{digits}g}"
+    if "e" in text and -5 <= int(text.partition("e")[2]) < max(digits, 6):
+        # Rounding to few digits gave 1e1 for 11.48; people write 10.
+        text = f"{float(text):f}"
     mantissa, e, exponent = text.partition("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")

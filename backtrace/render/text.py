@@ -69,11 +69,7 @@ class TextRenderer:
         elif isinstance(record, records.Note):
             self.write("", *self.wrapped(f"Note: {record.text}"))
         elif isinstance(record, records.Weights):
-            titles = {
-                "initial": "Initial weights:",
-                "current": f"Weights after epoch {record.epoch}:",
-            }
-            self.write("", titles.get(record.when, f"Weights after epoch {record.epoch}:"))
+            self.write("", arithmetic.weights_heading(record) + ":")
             values = dict(record.values)
             for layer in self.layers[1:]:
                 for row in layer.weights:
@@ -102,14 +98,10 @@ class TextRenderer:
             self.section("gradient", f"Gradients, sample {record.sample}:")
             self.write(INDENT + arithmetic.gradient_line(record, fmt))
         elif isinstance(record, records.Update):
-            samples = record.samples
-            span = (
-                f"sample {samples[0]}"
-                if len(samples) == 1
-                else f"samples {samples[0]}-{samples[-1]}, mean gradient"
+            self.section(
+                "update", arithmetic.update_heading(record).replace("Update,", "Updates,") + ":"
             )
-            self.section("update", f"Updates, step {record.step} ({span}):")
-            gradient = self.gradients.get(record.weight) if len(samples) == 1 else None
+            gradient = self.gradients.get(record.weight) if len(record.samples) == 1 else None
             self.write(INDENT + arithmetic.update_line(record, gradient, fmt))
         elif isinstance(record, records.EpochEnd):
             self.write("", f"Epoch {record.epoch}: mean loss {fmt(record.loss)}")

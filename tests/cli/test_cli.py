@@ -144,5 +144,9 @@ def test_divergence_exits_3_and_says_where(runner: CliRunner) -> None:
 
 
 def test_debug_shows_the_traceback(runner: CliRunner) -> None:
+    from backtrace.errors import ConfigError
+
     result = runner.invoke(cli, ["run", "missing.yaml", "--debug"])
-    assert result.exit_code != 0 and result.exception is not None
+    assert isinstance(result.exception, ConfigError)  # raised, not turned into SystemExit
+    quiet = runner.invoke(cli, ["run", "missing.yaml"])
+    assert isinstance(quiet.exception, SystemExit)

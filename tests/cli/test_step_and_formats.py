@@ -114,10 +114,13 @@ def test_selectors(runner: CliRunner) -> None:
 @pytest.mark.parametrize(
     ("arguments", "words"),
     [
-        (["--unit", "Q1"], "no unit matches 'Q1'; the units are X0, X1, X2, Z0, Z1, Z2, Z3, D0"),
+        (["--unit", "Q1"], "no unit matches 'Q1'; the units are Z0, Z1, Z2, Z3, D0"),
         (["--weight", "W9*"], "no weight matches 'W9*'; the weights are W10, W11"),
         (["--sample", "5"], "--sample: sample 5 is out of range; there are samples 1 to 4"),
         (["--phase", "sideways"], "Invalid value for '--phase'"),
+        (["--unit", "X1"], "no unit matches 'X1'"),  # inputs have no records of their own
+        (["--sample", "none"], "--sample selects no sample"),
+        (["--trace", "5-3"], "the range 5-3 runs backwards"),
     ],
 )
 def test_selecting_what_does_not_exist(runner: CliRunner, arguments: list[str], words: str) -> None:
@@ -226,3 +229,39 @@ def test_same_input_same_bytes(runner: CliRunner) -> None:
         )
         first, second = (invoke(runner, *arguments).stdout_bytes for _ in range(2))
         assert first == second
+
+
+def test_step_with_no_epoch_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["step", "xor", "--epoch", "none"])
+    assert result.exit_code == 2 and "selects no epoch" in result.stderr
+
+
+def test_reference_notes_survive_filtering(runner: CliRunner) -> None:
+    for output_format in ("table", "markdown", "text"):
+        out = invoke(runner, "run", "xor", "--unit", "Z0", "--phase", "backward", "--sample", "1", "--format", output_format, "--width", "200").stdout
+        assert "the article prints -4 for δ_Z0; the tool computes no such value." in out, output_format
+
+
+def test_negative_numbers_are_bracketed_in_differences(runner: CliRunner) -> None:
+    # Output weights of -1 make D0 = -1 - 1 - 1 - 1 = -4 on the first sample.
+    out = invoke(runner, "run", "xor", "--set", "layers[1].weights=-1", "--set", "reference=null", "--format", "text", "--sample", "1").stdout
+    assert "error = y - ŷ = 0 - (-4) = 4" in out
+    assert "δ_D0 = y - ŷ = 0 - (-4) = 4" in out
+
+
+def test_output_to_special_files_and_links(runner: CliRunner, tmp_path) -> None:
+    import os
+    import stat
+
+    link = tmp_path / "link.jsonl"
+    real = tmp_path / "real.jsonl"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    invoke(runner, "run", "xor", "-o", str(link))
+    assert link.is_symlink() and json.loads(real.read_text().splitlines()[0])["event"] == "start"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640  # the file keeps its permissions
+    invoke(runner, "run", "xor", "-o", os.devnull)
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # written to, not replaced
+    result = runner.invoke(cli, ["run", "xor", "-o", str(tmp_path)])
+    assert result.exit_code == 1 and "is a directory" in result.stderr

@@ -65,6 +65,12 @@ def test_columns_sets_the_width() -> None:
     assert max(len(line) for line in result.stdout.splitlines()) == 132
 
 
+def test_a_full_disk_is_one_line() -> None:
+    result = shell(f"{BACKTRACE} run configs/xor.yaml > /dev/full")
+    assert result.returncode == 1
+    assert result.stderr == "backtrace: error: cannot write the trace: No space left on device\n"
+
+
 def test_diagnostics_go_to_stderr() -> None:
     result = shell(f"{BACKTRACE} run configs/xor.yaml --epochs 40 --format jsonl > /dev/null")
     assert result.returncode == 3
@@ -150,3 +156,20 @@ def test_step_continue_runs_to_the_end() -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_every_key_in_table_stepping_shows_something() -> None:
+    child = spawn_step("xor", "--epoch", "1", "--format", "table", "--sample", "1")
+    seen = []
+    child.expect(r"\[enter\] next")
+    for _ in range(4):  # forward table, loss, backward table, update table
+        seen.append(child.before)
+        child.send("\r")
+        index = child.expect([r"\[enter\] next", pexpect.EOF])
+        if index == 1:
+            break
+    seen.append(child.before)
+    child.close()
+    titles = ["Forward pass", "Loss (article)", "Backward pass", "Update, step 1"]
+    for title, screen in zip(titles, seen):
+        assert title in screen, (title, screen[-300:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 import yaml
@@ -187,3 +188,29 @@ def test_missing_csv(tmp_path) -> None:
     path = write(tmp_path, yaml.safe_dump(article_document() | {"data": {"csv": "gone.csv"}}))
     with pytest.raises(ConfigError, match="data.csv: cannot read gone.csv"):
         load_config(path)
+
+
+def test_yaml_exponent_floats(tmp_path) -> None:
+    text = ARTICLE_YAML.replace("learning_rate: 0.1", "learning_rate: 1e-3")
+    assert load_config(write(tmp_path, text)).config.optimizer.learning_rate == 0.001
+    spec = load_config(str(CONFIGS / "xor.yaml"), overrides=["optimizer.learning_rate=2E-2"])
+    assert spec.config.optimizer.learning_rate == 0.02
+
+
+def test_byte_order_marks_are_ignored(tmp_path) -> None:
+    (tmp_path / "d.csv").write_bytes(b"\xef\xbb\xbf0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    path = write(tmp_path, "\ufeff" + yaml.safe_dump(article_document() | {"data": {"csv": "d.csv"}}))
+    assert len(load_config(path).inputs) == 4  # the first row is data, not a header
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("inputs: 2\nlayers: [{units: 100000000, activation: identity}]\n", "less than or equal to 4096"),
+        ("inputs: 2\nlayers: [{units: 1, activation: identity, weights: " + "9" * 400 + "}]\n", "layers[0].weights"),
+    ],
+)
+def test_hostile_documents_get_a_message(tmp_path, text: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_config(write(tmp_path, text))

@@ -127,3 +127,52 @@ def test_articles_sign_blows_up_and_says_where() -> None:
     # Weight magnitudes grow every epoch: the article's sign climbs the error.
     losses = [abs(r.loss) for r in summaries]
     assert losses == sorted(losses)
+
+
+def test_whole_runs_agree_with_an_independent_implementation() -> None:
+    from oracle import train_online
+
+    xor = [((0.0, 0.0), (0.0,)), ((0.0, 1.0), (1.0,)), ((1.0, 0.0), (1.0,)), ((1.0, 1.0), (0.0,))]
+    ones = [[[1.0] * 3 for _ in range(3)], [[1.0] * 4]]
+    for config, loss in (("xor.yaml", "article"), ("xor-gradient.yaml", "squared_error")):
+        expected = train_online(ones, ["identity", "identity"], loss, 0.1, xor, epochs=1)
+        stream = list(train(load_config(str(CONFIGS / config))))
+        final = dict(stream[-1].values)
+        names = [[f"W{j}{k}" for k in range(3)] for j in (1, 2, 3)], [[f"V0{k}" for k in range(4)]]
+        for matrix, matrix_names in zip(expected, names):
+            for row, row_names in zip(matrix, matrix_names):
+                for value, name in zip(row, row_names):
+                    assert final[name] == pytest.approx(value, rel=1e-12), (config, name)
+
+
+def test_sigmoid_run_agrees_with_an_independent_implementation() -> None:
+    from oracle import train_online
+
+    spec = load_config(str(CONFIGS / "xor-sigmoid.yaml"), epochs=25)
+    stream = list(train(spec, lambda epoch: False))
+    weights = [record for record in stream if record.event == "weights"]
+    initial, final = dict(weights[0].values), dict(weights[-1].values)
+    names = [[[f"W{j}{k}" for k in range(3)] for j in (1, 2, 3)], [[f"V0{k}" for k in range(4)]]]
+    start = [[[initial[name] for name in row] for row in matrix] for matrix in names]
+    data = [(tuple(x), tuple(y)) for x, y in zip(spec.inputs.tolist(), spec.targets.tolist())]
+    expected = train_online(start, ["sigmoid", "sigmoid"], "mean_squared_error", 2.0, data, epochs=25)
+    for matrix, matrix_names in zip(expected, names):
+        for row, row_names in zip(matrix, matrix_names):
+            for value, name in zip(row, row_names):
+                assert final[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_divergence_point_agrees_with_an_independent_implementation() -> None:
+    from oracle import train_online
+
+    xor = [((0.0, 0.0), (0.0,)), ((0.0, 1.0), (1.0,)), ((1.0, 0.0), (1.0,)), ((1.0, 1.0), (0.0,))]
+    ones = [[[1.0] * 3 for _ in range(3)], [[1.0] * 4]]
+    with pytest.raises(OverflowError) as overflow:
+        train_online(ones, ["identity", "identity"], "article", 0.1, xor, epochs=20)
+    epoch, sample, layer, hs = overflow.value.args[0]
+    diverged = list(train(load_config(str(CONFIGS / "xor.yaml"), epochs=20), lambda e: False))[-1]
+    assert (diverged.epoch, diverged.sample, diverged.quantity) == (epoch, sample, "h")
+    unit = ["Z1", "Z2", "Z3"] if layer == 1 else ["D0"]
+    first_bad = next(i for i, h in enumerate(hs) if math.isinf(h) or math.isnan(h))
+    assert diverged.name == unit[first_bad]
+    assert diverged.non_finite == ("inf" if hs[first_bad] > 0 else "-inf" if hs[first_bad] < 0 else "nan")

@@ -34,6 +34,8 @@ def test_human_numbers(value: float, text: str) -> None:
 
 def test_precision() -> None:
     assert format_number(2 / 3, 3) == "0.667"
+    assert format_number(11.48, 1) == "10"  # not 1e1
+    assert format_number(1234567.0) == "1.23457e6"  # more digits than asked for: exponent
     assert format_number(2 / 3, 17) == "0.66666666666666663"
 
 
