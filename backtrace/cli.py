@@ -308,7 +308,9 @@ def units_with_records(spec: Spec) -> list[str]:
     """Units a trace says something about: those that compute h and δ, and any unit (a bias
     unit, say) that the config's reference values mention."""
     computing = [unit for layer in spec.names.layers[1:] for unit in layer.units]
-    referenced = {value.name for value in spec.config.reference.values} if spec.config.reference else set()
+    referenced = (
+        {value.name for value in spec.config.reference.values} if spec.config.reference else set()
+    )
     return [unit for unit in spec.names.all_units if unit in computing or unit in referenced]
 
 

@@ -15,11 +15,16 @@ from backtrace.errors import UsageError
 
 EPOCH_WORDS = ("all", "none", "first", "last")
 PHASES = ("forward", "loss", "backward", "update")
+TRACED_KINDS = (
+    records.Sample,
+    records.Forward,
+    records.Loss,
+    records.Delta,
+    records.Gradient,
+    records.Update,
+)
 PHASE_EVENTS = {
-    "forward": frozenset({"sample", "forward"}),
-    "loss": frozenset({"loss"}),
-    "backward": frozenset({"delta", "gradient"}),
-    "update": frozenset({"update"}),
+    phase: frozenset(kind.event for kind in TRACED_KINDS if kind.phase == phase) for phase in PHASES
 }
 QUANTITY_PHASE = {
     "h": "forward",
@@ -30,6 +35,7 @@ QUANTITY_PHASE = {
     "new": "update",
 }
 WEIGHT_QUANTITIES = ("grad", "new")
+SAMPLE_PHASES = frozenset({"forward", "loss", "backward"})
 
 
 @dataclass(frozen=True)
@@ -145,33 +151,41 @@ class RecordFilter:
             return None
         return frozenset().union(*(PHASE_EVENTS[phase] for phase in self.phases))
 
-    def keeps(self, record: records.Record) -> bool:  # noqa: C901 - one rule per record kind
-        if isinstance(record, records.Update):
-            sample_ok = self.samples is None or not self.samples.isdisjoint(record.samples)
-            return sample_ok and self._phase("update") and self._weight(record.weight)
-        sample = getattr(record, "sample", None)
-        if sample is not None and self.samples is not None and sample not in self.samples:
-            if not isinstance(record, records.Diverged):
-                return False
-        if isinstance(record, records.Sample):
-            return self.phases is None or not self.phases.isdisjoint(
-                {"forward", "loss", "backward"}
+    def keeps(self, record: records.Record) -> bool:
+        if isinstance(
+            record, records.Sample
+        ):  # the heading of its forward, loss and backward pieces
+            return self._sample(record.sample) and (
+                self.phases is None or not self.phases.isdisjoint(SAMPLE_PHASES)
             )
-        if isinstance(record, records.Forward):
-            return self._phase("forward") and self._unit(record.unit)
-        if isinstance(record, records.Loss):
-            return self._phase("loss")
-        if isinstance(record, records.Delta):
-            return self._phase("backward") and self._unit(record.unit)
-        if isinstance(record, records.Gradient):
-            return self._phase("backward") and self._weight(record.weight)
         if isinstance(record, records.Reference):
-            if not self._phase(QUANTITY_PHASE[record.quantity]):
-                return False
-            if record.quantity in WEIGHT_QUANTITIES:
-                return self._weight(record.name or "")
-            return record.quantity == "loss" or self._unit(record.name or "")
-        return True
+            name = record.name or ""
+            wanted = (
+                self._weight(name)
+                if record.quantity in WEIGHT_QUANTITIES
+                else record.quantity == "loss" or self._unit(name)
+            )
+            return (
+                self._sample(record.sample)
+                and self._phase(QUANTITY_PHASE[record.quantity])
+                and wanted
+            )
+        if record.phase is None:  # start, notes, weights, epoch summaries, divergence
+            return True
+        if isinstance(record, records.Update):
+            sampled = self.samples is None or not self.samples.isdisjoint(record.samples)
+        else:
+            sampled = self._sample(getattr(record, "sample", None))
+        unit, weight = getattr(record, "unit", None), getattr(record, "weight", None)
+        return (
+            sampled
+            and self._phase(record.phase)
+            and (unit is None or self._unit(unit))
+            and (weight is None or self._weight(weight))
+        )
+
+    def _sample(self, sample: int | None) -> bool:
+        return self.samples is None or sample in self.samples
 
     def _phase(self, phase: str) -> bool:
         return self.phases is None or phase in self.phases

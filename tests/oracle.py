@@ -37,7 +37,9 @@ def train_online(weights, activations, loss, learning_rate, data, epochs, on_sam
                 deltas = [[t - o for o, t in zip(output, y)]]
             else:  # squared_error or mean_squared_error (K = 1 here)
                 scale = 1.0 if loss == "squared_error" else 2.0 / len(output)
-                deltas = [[scale * (o - t) * derivative(activations[-1], o) for o, t in zip(output, y)]]
+                deltas = [
+                    [scale * (o - t) * derivative(activations[-1], o) for o, t in zip(output, y)]
+                ]
             for layer in range(len(weights) - 1, 0, -1):
                 below = zs[layer]
                 deltas.insert(0, [

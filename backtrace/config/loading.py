@@ -166,16 +166,16 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
             f"expected PATH=VALUE, e.g. optimizer.learning_rate=0.5, not {assignment!r}",
             source="--set",
         )
-    path: list[str | int] = []
-    for part in key.strip().replace("[", ".").replace("]", "").split("."):
-        if not part:
-            raise ConfigError(f"malformed field path {key!r}", source="--set")
-        path.append(int(part) if part.isdigit() else part)
+    path = _parse_field(key.strip())
+    if not path or any(
+        part == "" for part in key.strip().replace("[", ".").replace("]", "").split(".")
+    ):
+        raise ConfigError(f"malformed field path {key!r}", source="--set")
     try:
         parsed = load_yaml(value) if value.strip() else ""
     except yaml.YAMLError:
         parsed = value
-    return tuple(path), parsed
+    return path, parsed
 
 
 def apply_override(document: Any, path: FieldPath, value: Any, _done: FieldPath = ()) -> Any:
@@ -217,9 +217,11 @@ def load_config(
     """Read, override, validate and check a config; the data it names is loaded too."""
     text, source = read_text(path, stdin)
     document, lines = parse_document(text, source)
+    overridden: list[FieldPath] = []
     for assignment in overrides:
         field_path, value = parse_override(assignment)
         document = apply_override(document, field_path, value)
+        overridden.append(field_path)
         # The value, and everything inside it, no longer comes from the file.
         lines = {
             path: line for path, line in lines.items() if path[: len(field_path)] != field_path
@@ -227,7 +229,13 @@ def load_config(
     if epochs is not None:
         document = apply_override(document, ("epochs",), epochs)
     base = Path(path).parent if path != STDIN else Path.cwd()
-    return build_spec(document, source, base=base, lines=lines)
+    try:
+        return build_spec(document, source, base=base, lines=lines)
+    except ConfigError as error:
+        field = _parse_field(error.field) if error.field else ()
+        if any(field[: len(changed)] == changed for changed in overridden):
+            raise ConfigError(error.message, source="--set", field=error.field) from None
+        raise
 
 
 def build_spec(

@@ -49,7 +49,6 @@ FORMATS: dict[str, Format] = {
         ),
     )
 }
-RENDERERS: dict[str, Renderer] = {name: entry.render for name, entry in FORMATS.items()}
 
 
 def format_for_path(path: str) -> str | None:
@@ -61,4 +60,4 @@ def format_for_path(path: str) -> str | None:
     return None
 
 
-__all__ = ["FORMATS", "RENDERERS", "Format", "RenderOptions", "Renderer", "format_for_path"]
+__all__ = ["FORMATS", "Format", "RenderOptions", "Renderer", "format_for_path"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import tempfile
+import typing
 from collections.abc import Iterable
 from typing import IO, TextIO
 
@@ -37,7 +38,10 @@ def columns(kind: type[records.Record]) -> list[str]:
     """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines."""
     if kind is records.Weights:
         return ["event", "when", "epoch", "weight", "value"]
-    return ["event"] + [f.name for f in dataclasses.fields(kind) if "tuple" not in str(f.type)]
+    hints = typing.get_type_hints(kind)
+    return ["event"] + [
+        f.name for f in dataclasses.fields(kind) if typing.get_origin(hints[f.name]) is not tuple
+    ]
 
 
 def rows(record: records.Record, digits: int | None) -> list[list[object]]:

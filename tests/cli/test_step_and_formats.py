@@ -238,13 +238,41 @@ def test_step_with_no_epoch_is_a_usage_error(runner: CliRunner) -> None:
 
 def test_reference_notes_survive_filtering(runner: CliRunner) -> None:
     for output_format in ("table", "markdown", "text"):
-        out = invoke(runner, "run", "xor", "--unit", "Z0", "--phase", "backward", "--sample", "1", "--format", output_format, "--width", "200").stdout
-        assert "the article prints -4 for δ_Z0; the tool computes no such value." in out, output_format
+        out = invoke(
+            runner,
+            "run",
+            "xor",
+            "--unit",
+            "Z0",
+            "--phase",
+            "backward",
+            "--sample",
+            "1",
+            "--format",
+            output_format,
+            "--width",
+            "200",
+        ).stdout
+        assert "the article prints -4 for δ_Z0; the tool computes no such value." in out, (
+            output_format
+        )
 
 
 def test_negative_numbers_are_bracketed_in_differences(runner: CliRunner) -> None:
     # Output weights of -1 make D0 = -1 - 1 - 1 - 1 = -4 on the first sample.
-    out = invoke(runner, "run", "xor", "--set", "layers[1].weights=-1", "--set", "reference=null", "--format", "text", "--sample", "1").stdout
+    out = invoke(
+        runner,
+        "run",
+        "xor",
+        "--set",
+        "layers[1].weights=-1",
+        "--set",
+        "reference=null",
+        "--format",
+        "text",
+        "--sample",
+        "1",
+    ).stdout
     assert "error = y - ŷ = 0 - (-4) = 4" in out
     assert "δ_D0 = y - ŷ = 0 - (-4) = 4" in out
 

@@ -199,7 +199,9 @@ def test_yaml_exponent_floats(tmp_path) -> None:
 
 def test_byte_order_marks_are_ignored(tmp_path) -> None:
     (tmp_path / "d.csv").write_bytes(b"\xef\xbb\xbf0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
-    path = write(tmp_path, "\ufeff" + yaml.safe_dump(article_document() | {"data": {"csv": "d.csv"}}))
+    path = write(
+        tmp_path, "\ufeff" + yaml.safe_dump(article_document() | {"data": {"csv": "d.csv"}})
+    )
     assert len(load_config(path).inputs) == 4  # the first row is data, not a header
 
 
@@ -207,10 +209,22 @@ def test_byte_order_marks_are_ignored(tmp_path) -> None:
     ("text", "words"),
     [
         ("[" * 5000 + "]" * 5000, "nested too deeply"),
-        ("inputs: 2\nlayers: [{units: 100000000, activation: identity}]\n", "less than or equal to 4096"),
-        ("inputs: 2\nlayers: [{units: 1, activation: identity, weights: " + "9" * 400 + "}]\n", "layers[0].weights"),
+        (
+            "inputs: 2\nlayers: [{units: 100000000, activation: identity}]\n",
+            "less than or equal to 4096",
+        ),
+        (
+            "inputs: 2\nlayers: [{units: 1, activation: identity, weights: " + "9" * 400 + "}]\n",
+            "layers[0].weights",
+        ),
     ],
 )
 def test_hostile_documents_get_a_message(tmp_path, text: str, words: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(words)):
         load_config(write(tmp_path, text))
+
+
+def test_errors_in_overridden_values_name_the_override() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(CONFIGS / "xor.yaml"), overrides=["optimizer.learning_rate=-1"])
+    assert str(caught.value).startswith("--set: optimizer.learning_rate: ")

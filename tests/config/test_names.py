@@ -59,7 +59,7 @@ def test_weight_tables_are_labelled_by_prefix() -> None:
     import io
 
     from backtrace.engine import train
-    from backtrace.render import RENDERERS, RenderOptions
+    from backtrace.render import FORMATS, RenderOptions
 
     layers = [
         {"units": 2, "activation": "tanh"},
@@ -68,7 +68,7 @@ def test_weight_tables_are_labelled_by_prefix() -> None:
     ]
     document = article_document() | {"layers": layers, "data": [[0, 0, 0]]}
     out = io.StringIO()
-    RENDERERS["table"](
+    FORMATS["table"].render(
         train(build_spec(document), lambda epoch: False), out, RenderOptions(width=100)
     )
     for prefix in ("W1_", "W2_", "W3_"):

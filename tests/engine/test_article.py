@@ -155,7 +155,9 @@ def test_sigmoid_run_agrees_with_an_independent_implementation() -> None:
     names = [[[f"W{j}{k}" for k in range(3)] for j in (1, 2, 3)], [[f"V0{k}" for k in range(4)]]]
     start = [[[initial[name] for name in row] for row in matrix] for matrix in names]
     data = [(tuple(x), tuple(y)) for x, y in zip(spec.inputs.tolist(), spec.targets.tolist())]
-    expected = train_online(start, ["sigmoid", "sigmoid"], "mean_squared_error", 2.0, data, epochs=25)
+    expected = train_online(
+        start, ["sigmoid", "sigmoid"], "mean_squared_error", 2.0, data, epochs=25
+    )
     for matrix, matrix_names in zip(expected, names):
         for row, row_names in zip(matrix, matrix_names):
             for value, name in zip(row, row_names):
@@ -175,4 +177,6 @@ def test_divergence_point_agrees_with_an_independent_implementation() -> None:
     unit = ["Z1", "Z2", "Z3"] if layer == 1 else ["D0"]
     first_bad = next(i for i, h in enumerate(hs) if math.isinf(h) or math.isnan(h))
     assert diverged.name == unit[first_bad]
-    assert diverged.non_finite == ("inf" if hs[first_bad] > 0 else "-inf" if hs[first_bad] < 0 else "nan")
+    assert diverged.non_finite == (
+        "inf" if hs[first_bad] > 0 else "-inf" if hs[first_bad] < 0 else "nan"
+    )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backtrace.config import build_spec, load_config
-from backtrace.engine import records, train
+from backtrace.engine import train
 from helpers import CONFIGS, article_document
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from backtrace.config import load_config
 from backtrace.engine import train
-from backtrace.render import RENDERERS, RenderOptions
+from backtrace.render import FORMATS, RenderOptions
 from helpers import GOLDEN, ROOT
 
 
@@ -33,7 +33,7 @@ CASES = [
 def rendered(config: str, output_format: str, epochs: int | None) -> str:
     spec = load_config(f"configs/{config}.yaml", epochs=epochs)
     out = io.StringIO()
-    RENDERERS[output_format](train(spec), out, RenderOptions(width=100))
+    FORMATS[output_format].render(train(spec), out, RenderOptions(width=100))
     return out.getvalue()
 
 

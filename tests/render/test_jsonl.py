@@ -5,13 +5,13 @@ import json
 
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
-from backtrace.render import RENDERERS, RenderOptions
+from backtrace.render import FORMATS, RenderOptions
 from helpers import CONFIGS, article_document
 
 
 def lines(spec, **options) -> list[dict]:
     out = io.StringIO()
-    RENDERERS["jsonl"](train(spec), out, RenderOptions(**options))
+    FORMATS["jsonl"].render(train(spec), out, RenderOptions(**options))
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -46,7 +46,7 @@ def test_required_keys_and_article_values() -> None:
 def test_no_bare_nan_or_infinity_when_training_diverges() -> None:
     out = io.StringIO()
     spec = load_config(str(CONFIGS / "xor.yaml"), epochs=30)
-    RENDERERS["jsonl"](train(spec), out, RenderOptions())
+    FORMATS["jsonl"].render(train(spec), out, RenderOptions())
     text = out.getvalue()
     assert "NaN" not in text and "Infinity" not in text
     last = json.loads(text.splitlines()[-1])
