@@ -371,7 +371,7 @@ def _user_path(location: tuple) -> FieldPath:
         before = location[index - 1] if index else None
         if before == "weights" and part in (*RANDOM_INITS, "constant", "matrix"):
             continue
-        if before in ("constant", "matrix") and part in ("value", "rows"):
+        if before in ("constant", "matrix") and part in ("value", "rows") and index < len(location) - 1:
             continue
         path.append(part)
     return tuple(path)
