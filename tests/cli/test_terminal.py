@@ -44,7 +44,7 @@ def test_the_console_script_is_installed() -> None:
 @pytest.mark.parametrize("output_format", ["table", "text", "jsonl", "csv", "markdown"])
 def test_head_closes_the_pipe_quietly(output_format: str) -> None:
     result = shell(
-        f"{BACKTRACE} run configs/xor-sigmoid.yaml --trace all --format {output_format} | head -3"
+        f"{BACKTRACE} run configs/xor-sigmoid.yaml --epochs 30 --trace all --format {output_format} | head -3"
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 3
