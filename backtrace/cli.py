@@ -371,7 +371,6 @@ def execute(request: Request, *, stepping: bool) -> None:
             precision=request.precision,
             width=streams.width(request.width, to_terminal=to_terminal),
             color=request.output is None and streams.wants_color(),
-            terminal=to_terminal,
             events=selection.events,
         )
         if request.output is None:

@@ -12,7 +12,6 @@ class RenderOptions:
     precision: int | None = None  # significant digits; None means the format's own default
     width: int | None = None  # columns for tables; None: the terminal's, COLUMNS, or 80
     color: bool = False  # whether ANSI colour and styles may be written
-    terminal: bool = False  # whether `out` is a terminal (rich may then use its features)
     events: frozenset[str] | None = None  # the event kinds --phase selected; None: all
 
     def digits(self, machine: bool) -> int | None:
