@@ -329,10 +329,19 @@ def execute(request: Request, *, stepping: bool) -> None:
     """Load, train, filter and render, as `run` (everything) or `step` (one epoch, paced)."""
     streams = Streams.current()
     with reported_errors(request.debug, streams):
-        path = find_config(request.config, cwd=streams.cwd, env=streams.env)
+        path, shown_as = find_config(request.config, cwd=streams.cwd, env=streams.env)
         spec = load_config(
-            path, overrides=request.overrides, epochs=request.epochs, stdin=streams.stdin
+            path,
+            overrides=request.overrides,
+            epochs=request.epochs,
+            stdin=streams.stdin,
+            name=shown_as,
         )
+        if spec.references_dropped:
+            click.echo(
+                "backtrace: note: --set changed the config, so its reference values are not checked",
+                err=True,
+            )
         traced = parse_epochs(
             request.trace,
             spec.config.epochs,
@@ -344,13 +353,13 @@ def execute(request: Request, *, stepping: bool) -> None:
                 raise UsageError("--epoch selects no epoch to step through")
             # Stepping trains exactly as far as the last epoch asked for, even past the config's.
             spec = dataclasses.replace(
-                spec, config=spec.config.model_copy(update={"epochs": max(traced)})
+                spec, config=spec.config.model_copy(update={"epochs": traced.largest()})
             )
         selection = record_filter(request, spec)
+        default_format = "text" if stepping else "table"
         name = request.output_format or (
-            format_for_path(request.output) if request.output else None
+            format_for_path(request.output, default_format) if request.output else default_format
         )
-        name = name or ("text" if stepping else "table")
 
         stream: Iterable[Record] = selection.apply(train(spec, traced.__contains__))
         if stepping:
@@ -384,7 +393,28 @@ def execute(request: Request, *, stepping: bool) -> None:
             sys.exit(ExitStatus.DIVERGED)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group, with click's own errors (bad options, missing values) reported the
+    way every other error is: one line on stderr and exit status 2."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "backtrace"
+            click.echo(error_line(f"{error.format_message()} (see '{command} --help')"), err=True)
+            sys.exit(ExitStatus.BAD_INPUT)
+        except click.ClickException as error:
+            click.echo(error_line(error.format_message()), err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("\nbacktrace: interrupted", err=True)
+            sys.exit(ExitStatus.INTERRUPTED)
+        sys.exit(result if isinstance(result, int) else ExitStatus.OK)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="backtrace")
 def cli() -> None:
     """Trace backpropagation through a small dense network, number by number.

@@ -6,7 +6,7 @@ import importlib.resources
 from collections.abc import Mapping
 from pathlib import Path
 
-from backtrace.errors import ConfigError
+from backtrace.errors import ConfigError, UsageError
 
 DEFAULT_NAMES = ("backtrace.yaml", "backtrace.yml", "backtrace.json")
 ENVIRONMENT_VARIABLE = "BACKTRACE_CONFIG"
@@ -41,24 +41,31 @@ def bundled_path(name: str) -> Path | None:
     return None
 
 
-def find_config(argument: str | None, *, cwd: Path, env: Mapping[str, str]) -> str:
-    """The config path to load for a command-line argument (which may be absent)."""
+def find_config(
+    argument: str | None, *, cwd: Path, env: Mapping[str, str]
+) -> tuple[str, str | None]:
+    """The config path to load for a command-line argument (which may be absent), and the name
+    to show for it: what the user typed, a bundled example's short name, or None for stdin."""
     if argument is not None:
-        if argument == "-" or (cwd / argument).exists():
-            return argument
+        if argument == "-":
+            return argument, None
+        if (cwd / argument).exists():
+            return argument, argument
         bundled = bundled_path(argument)
         if bundled is not None:
-            return str(bundled)
+            return str(bundled), bundled.stem
         names = bundled_names()
         hint = f"; bundled examples you can name instead: {', '.join(names)}" if names else ""
         raise ConfigError(f"no such file{hint}", source=argument)
     if env.get(ENVIRONMENT_VARIABLE):
-        return env[ENVIRONMENT_VARIABLE]
+        path = env[ENVIRONMENT_VARIABLE]
+        if not (cwd / path).exists():
+            raise UsageError(f"{ENVIRONMENT_VARIABLE} names {path}, which does not exist")
+        return path, path
     for name in DEFAULT_NAMES:
         if (cwd / name).is_file():
-            return name
-    raise ConfigError(
+            return name, name
+    raise UsageError(
         f"no config given, and none found: looked for {', '.join(DEFAULT_NAMES)} in {cwd} and for "
-        f"the {ENVIRONMENT_VARIABLE} environment variable",
-        source="backtrace",
+        f"the {ENVIRONMENT_VARIABLE} environment variable"
     )

@@ -7,6 +7,7 @@ when it is known, and the field.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -27,6 +28,7 @@ from backtrace.errors import ConfigError
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
+SAFE_OVERRIDES = ("title", "epochs", "reference")  # --set fields that leave reference values true
 
 
 class Loader(yaml.SafeLoader):
@@ -65,6 +67,9 @@ class Spec:
     inputs: np.ndarray  # (samples, input units), float64
     targets: np.ndarray  # (samples, output units), float64
     frozen: frozenset[str]  # weight names that never change
+    references_dropped: bool = (
+        False  # --set changed the config, so its reference values no longer apply
+    )
 
 
 def format_path(path: FieldPath) -> str:
@@ -213,9 +218,15 @@ def load_config(
     overrides: Sequence[str] = (),
     epochs: int | None = None,
     stdin: io.TextIOBase | None = None,
+    name: str | None = None,
 ) -> Spec:
-    """Read, override, validate and check a config; the data it names is loaded too."""
+    """Read, override, validate and check a config; the data it names is loaded too.
+
+    `name` is how messages and traces refer to the config (default: the path). Reference
+    values describe the config as written, so an override that changes the network, its data
+    or its training drops them (see `Spec.references_dropped`)."""
     text, source = read_text(path, stdin)
+    source = name or source
     document, lines = parse_document(text, source)
     overridden: list[FieldPath] = []
     for assignment in overrides:
@@ -229,8 +240,17 @@ def load_config(
     if epochs is not None:
         document = apply_override(document, ("epochs",), epochs)
     base = Path(path).parent if path != STDIN else Path.cwd()
+    dropped = False
+    if (
+        isinstance(document, dict)
+        and document.get("reference")
+        and any(changed[0] not in SAFE_OVERRIDES for changed in overridden)
+    ):
+        document = {key: value for key, value in document.items() if key != "reference"}
+        dropped = True
     try:
-        return build_spec(document, source, base=base, lines=lines)
+        spec = build_spec(document, source, base=base, lines=lines)
+        return dataclasses.replace(spec, references_dropped=dropped)
     except ConfigError as error:
         field = _parse_field(error.field) if error.field else ()
         if any(field[: len(changed)] == changed for changed in overridden):
@@ -355,7 +375,8 @@ def pydantic_error(error: ValidationError) -> ConfigError:
     elif kind == "union_tag_not_found":
         message = "needs a number, a matrix (list of rows), or a mapping with 'init'"
     else:
-        message = first["msg"].removeprefix("Value error, ")
+        # Config files have lists, not tuples; say what the user wrote.
+        message = first["msg"].removeprefix("Value error, ").replace("a valid tuple", "a list")
         message = message[0].lower() + message[1:] if message else message
         if given is not None and not isinstance(given, (dict, list)):
             message += f" (got {given!r})"
@@ -371,7 +392,11 @@ def _user_path(location: tuple) -> FieldPath:
         before = location[index - 1] if index else None
         if before == "weights" and part in (*RANDOM_INITS, "constant", "matrix"):
             continue
-        if before in ("constant", "matrix") and part in ("value", "rows") and index < len(location) - 1:
+        if (
+            before in ("constant", "matrix")
+            and part in ("value", "rows")
+            and index < len(location) - 1
+        ):
             continue
         path.append(part)
     return tuple(path)

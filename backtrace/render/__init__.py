@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TextIO
 
 from backtrace.engine.records import Record
+from backtrace.errors import UsageError
 from backtrace.render import csv, jsonl, markdown, table, text
 from backtrace.render.options import RenderOptions
 
@@ -28,7 +30,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     entry.name: entry
     for entry in (
-        Format("table", table.render, (".txt",), "section", "rich tables"),
+        Format("table", table.render, (), "section", "rich tables"),
         Format("text", text.render, (), "record", "plain blocks laid out like worked arithmetic"),
         Format(
             "jsonl",
@@ -51,13 +53,21 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def format_for_path(path: str) -> str | None:
-    """The format a file name asks for by its ending, if any."""
-    lowered = path.lower()
+def format_for_path(path: str, default: str) -> str:
+    """The format a file name asks for by its ending: `default` (the command's own format)
+    for .txt or no ending at all; an ending no format claims is an error."""
+    suffix = Path(path).suffix.lower()
+    if suffix in ("", ".txt"):
+        return default
     for entry in FORMATS.values():
-        if lowered.endswith(entry.extensions):
+        if suffix in entry.extensions:
             return entry.name
-    return None
+    known = ", ".join(
+        sorted({ext for entry in FORMATS.values() for ext in entry.extensions} | {".txt"})
+    )
+    raise UsageError(
+        f"-o {path}: cannot tell the format from {suffix!r} (known: {known}); add --format"
+    )
 
 
 __all__ = ["FORMATS", "Format", "RenderOptions", "Renderer", "format_for_path"]

@@ -54,6 +54,7 @@ class Grid:
 class Line:
     text: str
     notes: tuple[str, ...] = ()
+    strong: bool = True  # a result worth emphasis (the loss), not a running summary
 
 
 Block = Banner | Remark | Heading | Grid | Line
@@ -135,7 +136,7 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
     elif isinstance(record, records.EpochEnd):
-        yield Line(f"Epoch {record.epoch}: mean loss {fmt(record.loss)}")
+        yield Line(f"Epoch {record.epoch}: mean loss {fmt(record.loss)}", strong=False)
     elif isinstance(record, records.Diverged):
         yield Remark("Diverged", diverged_message(record, fmt), "alarm")
 
@@ -257,12 +258,13 @@ def _section(
         ]
         yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
     elif section == "loss":
-        comparison = f"{references[0].source}: {cells[None]}" if None in cells else ""
+        comparison = f" ({references[0].source}: {cells[None]})" if None in cells else ""
         for record in rows:
-            line = f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}    {comparison}"
-            yield Line(line.rstrip(), notes)
+            yield Line(
+                f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}{comparison}", notes
+            )
         if not rows:
-            yield Line(f"Loss: {comparison}", notes)
+            yield Line(f"Loss:{comparison}", notes)
     elif section == "backward":
         outputs = len(context.layers[-1].units) if context.layers else 1
         body = [

@@ -19,13 +19,14 @@ def cell(text: str) -> str:
 
 def markdown(block: layout.Block) -> str:
     if isinstance(block, layout.Banner):
-        return f"## {block.title}\n\n" + "".join(f"- {line}\n" for line in block.lines)
+        return f"# {block.title}\n\n" + "".join(f"- {line}\n" for line in block.lines)
     if isinstance(block, layout.Remark):
         return f"> **{block.title}.** {block.text}\n"
     if isinstance(block, layout.Heading):
-        return f"{'#' * (block.level + 1)} {block.text}\n"
+        return f"{'#' * block.level} {block.text}\n"
     if isinstance(block, layout.Line):
-        return f"**{block.text}**\n" + footnotes(block.notes)
+        text = f"**{block.text}**" if block.strong else block.text
+        return f"{text}\n" + footnotes(block.notes)
     title = f"**{block.title}**\n\n" if block.title else ""
     align = ["---"] + ["---:" if block.matrix else "---"] * (len(block.columns) - 1)
     lines = [

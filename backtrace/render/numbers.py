@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 HUMAN_DIGITS = 6  # significant digits in tables and text, unless --precision says otherwise
 
@@ -15,8 +16,8 @@ def format_number(value: float, digits: int = HUMAN_DIGITS) -> str:
         return "inf" if value > 0 else "-inf"
     text = f"{value:.{digits}g}"
     if "e" in text and -5 <= int(text.partition("e")[2]) < max(digits, 6):
-        # Rounding to few digits gave 1e1 for 11.48; people write 10.
-        text = f"{float(text):f}"
+        # People write 10, not 1e1, and 0.0000800926, not 8.00926e-5, for numbers of this size.
+        text = format(Decimal(text), "f")
     mantissa, e, exponent = text.partition("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")

@@ -62,7 +62,7 @@ def renderable(block: layout.Block) -> RenderableType:
             Text(block.text, style="bold cyan" if block.level == 2 else "bold"), align="left"
         )
     if isinstance(block, layout.Line):
-        return with_notes(Text(block.text, style="bold"), block.notes)
+        return with_notes(Text(block.text, style="bold" if block.strong else ""), block.notes)
     return with_notes(grid_table(block), block.notes)
 
 

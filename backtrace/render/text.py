@@ -53,6 +53,8 @@ class TextRenderer:
             if references:
                 self.references(references)
                 references = []
+            if isinstance(record, records.Pause):
+                continue  # a stepper's pause: nothing to show, and the section goes on after it
             if layout.section_of(record) is None:
                 self.heading_for = None
             self.show(record)

@@ -184,7 +184,7 @@ def test_output_file_takes_its_format_from_the_extension(runner: CliRunner, tmp_
     assert json.loads(target.read_text().splitlines()[0])["event"] == "start"
     markdown = tmp_path / "trace.md"
     invoke(runner, "run", "xor", "-o", str(markdown))
-    assert markdown.read_text().startswith("## The article's XOR network")
+    assert markdown.read_text().startswith("# The article's XOR network")
     forced = tmp_path / "trace.md"
     invoke(runner, "run", "xor", "-o", str(forced), "--format", "csv")
     assert forced.read_text().startswith("event,epoch,sample,layer,unit,h,z")
@@ -293,3 +293,78 @@ def test_output_to_special_files_and_links(runner: CliRunner, tmp_path) -> None:
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # written to, not replaced
     result = runner.invoke(cli, ["run", "xor", "-o", str(tmp_path)])
     assert result.exit_code == 1 and "is a directory" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["run", "xor", "--format", "xml"], "Invalid value for '--format'"),
+        (["run", "xor", "--bogus"], "No such option '--bogus'"),
+        (["run", "xor", "extra"], "unexpected extra argument"),
+        (["run", "xor", "--precision", "0"], "Invalid value for '--precision'"),
+    ],
+)
+def test_command_line_mistakes_are_one_line(
+    runner: CliRunner, arguments: list[str], words: str
+) -> None:
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("backtrace: error: ") and result.stderr.count("\n") == 1
+    assert words in result.stderr and "--help" in result.stderr
+
+
+def test_missing_config_messages(
+    runner: CliRunner, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nothing = runner.invoke(cli, ["run"])
+    assert nothing.stderr.startswith("backtrace: error: no config given")
+    monkeypatch.setenv("BACKTRACE_CONFIG", "nope.yaml")
+    named = runner.invoke(cli, ["run"])
+    assert named.exit_code == 2
+    assert (
+        named.stderr == "backtrace: error: BACKTRACE_CONFIG names nope.yaml, which does not exist\n"
+    )
+
+
+def test_output_extensions(runner: CliRunner, tmp_path) -> None:
+    unknown = runner.invoke(cli, ["run", "xor", "-o", str(tmp_path / "trace.pdf")])
+    assert unknown.exit_code == 2 and "cannot tell the format from '.pdf'" in unknown.stderr
+    assert list(tmp_path.iterdir()) == []
+    invoke(runner, "step", "xor", "-o", str(tmp_path / "notes.txt"))
+    assert "Unit Z1:\n" in (tmp_path / "notes.txt").read_text()  # step's own format, text
+    invoke(runner, "run", "xor", "-o", str(tmp_path / "tables.txt"))
+    assert "╭" in (tmp_path / "tables.txt").read_text()  # run's, tables
+
+
+def test_bundled_examples_are_named_by_name(
+    runner: CliRunner, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = json.loads(invoke(runner, "run", "xor", "--format", "jsonl").stdout.splitlines()[0])
+    assert first["source"] == "xor"
+
+
+def test_references_are_dropped_when_set_changes_the_network(runner: CliRunner) -> None:
+    changed = invoke(runner, "run", "xor", "--set", "loss=squared_error", "--format", "jsonl")
+    assert not any(json.loads(line)["event"] == "reference" for line in changed.stdout.splitlines())
+    assert (
+        changed.stderr
+        == "backtrace: note: --set changed the config, so its reference values are not checked\n"
+    )
+    kept = invoke(runner, "run", "xor", "--set", "title=Mine", "--epochs", "2", "--format", "jsonl")
+    assert any(json.loads(line)["event"] == "reference" for line in kept.stdout.splitlines())
+    assert kept.stderr == ""
+
+
+def test_paced_text_keeps_one_heading_per_section() -> None:
+    from backtrace.config import load_config
+    from backtrace.engine import train
+    from backtrace.render import FORMATS, RenderOptions
+    from backtrace.stepping import paced
+
+    out, prompts = io.StringIO(), io.StringIO()
+    stream = paced(train(load_config(str(CONFIGS / "xor.yaml"))), "record", lambda: "\r", prompts)
+    FORMATS["text"].render(stream, out, RenderOptions())
+    assert out.getvalue().count("Deltas:") == 4  # once per sample, not once per key press
+    assert out.getvalue().count("Updates, step") == 4

@@ -23,6 +23,9 @@ from backtrace.render.numbers import format_number, plain_number
         (2.0 / 3.0, "0.666667"),
         (1234567.0, "1.23457e6"),
         (0.0001234, "0.0001234"),
+        (8.00926e-05, "0.0000800926"),  # small numbers keep their six digits
+        (-1.9096e-05, "-0.000019096"),
+        (9.99e-6, "9.99e-6"),
         (float("inf"), "inf"),
         (float("-inf"), "-inf"),
         (float("nan"), "nan"),
