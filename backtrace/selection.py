@@ -15,16 +15,9 @@ from backtrace.errors import UsageError
 
 EPOCH_WORDS = ("all", "none", "first", "last")
 PHASES = ("forward", "loss", "backward", "update")
-TRACED_KINDS = (
-    records.Sample,
-    records.Forward,
-    records.Loss,
-    records.Delta,
-    records.Gradient,
-    records.Update,
-)
 PHASE_EVENTS = {
-    phase: frozenset(kind.event for kind in TRACED_KINDS if kind.phase == phase) for phase in PHASES
+    phase: frozenset(kind.event for kind in records.TRACED_KINDS if kind.phase == phase)
+    for phase in PHASES
 }
 QUANTITY_PHASE = {
     "h": "forward",

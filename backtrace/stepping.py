@@ -18,15 +18,6 @@ KEYS_HELP = "[enter] next   [s] next sample   [c] continue to the end   [q] quit
 NEXT_KEYS = ("\r", "\n", " ", "n", "j")
 CLEAR_LINE = "\r\x1b[2K"
 
-PIECES = (
-    records.Sample,
-    records.Forward,
-    records.Loss,
-    records.Delta,
-    records.Gradient,
-    records.Update,
-)
-
 
 def piece_boundaries(
     stream: Iterable[records.Record], piece: Literal["record", "section"]
@@ -41,7 +32,7 @@ def piece_boundaries(
     for record in stream:
         if isinstance(record, records.Start):
             batch_size = record.batch_size
-        if not isinstance(record, PIECES) or (
+        if not isinstance(record, records.TRACED_KINDS) or (
             isinstance(record, records.Gradient) and batch_size == 1
         ):
             # With one sample per step, gradients are shown inside the update lines, not alone.

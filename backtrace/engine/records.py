@@ -246,3 +246,7 @@ class Pause(Record):
     """Not part of the trace: a stepper's request to show everything received so far now."""
 
     event: ClassVar[str] = "pause"
+
+
+# The per-sample kinds a traced epoch adds, in the order they come; one piece each in `step`.
+TRACED_KINDS = (Sample, Forward, Loss, Delta, Gradient, Update)
