@@ -108,7 +108,7 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
             pending.append(record)
             continue
         current = section_of(record)
-        if pending and (current is None or current != section):
+        if pending and (current is None or current != section or _new_step(pending, record)):
             yield from _section(section, pending, context, fmt)
             pending = []
         if isinstance(record, records.Pause):
@@ -121,6 +121,14 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
             yield from _whole(record, context, fmt)
     if pending:
         yield from _section(section, pending, context, fmt)
+
+
+def _new_step(pending: list[records.Record], record: records.Record) -> bool:
+    """Whether an update record starts a new step (and so a new table) after those pending."""
+    if not isinstance(record, records.Update):
+        return False
+    steps = [held.step for held in pending if isinstance(held, records.Update)]
+    return bool(steps) and steps[-1] != record.step
 
 
 def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterator[Block]:

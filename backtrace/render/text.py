@@ -97,11 +97,12 @@ class TextRenderer:
             if self.batch_size == 1:
                 self.gradients[record.weight] = record  # written out in the update line instead
                 return
-            self.section("gradient", f"Gradients, sample {record.sample}:")
+            self.section(f"gradient {record.sample}", f"Gradients, sample {record.sample}:")
             self.write(INDENT + arithmetic.gradient_line(record, fmt))
         elif isinstance(record, records.Update):
             self.section(
-                "update", arithmetic.update_heading(record).replace("Update,", "Updates,") + ":"
+                f"update {record.step}",
+                arithmetic.update_heading(record).replace("Update,", "Updates,") + ":",
             )
             gradient = self.gradients.get(record.weight) if len(record.samples) == 1 else None
             self.write(INDENT + arithmetic.update_line(record, gradient, fmt))

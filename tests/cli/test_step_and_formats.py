@@ -368,3 +368,27 @@ def test_paced_text_keeps_one_heading_per_section() -> None:
     FORMATS["text"].render(stream, out, RenderOptions())
     assert out.getvalue().count("Deltas:") == 4  # once per sample, not once per key press
     assert out.getvalue().count("Updates, step") == 4
+
+
+def test_each_step_gets_its_own_update_table(runner: CliRunner) -> None:
+    for output_format, title in (
+        ("table", "Update, step"),
+        ("markdown", "Update, step"),
+        ("text", "Updates, step"),
+    ):
+        out = invoke(
+            runner,
+            "run",
+            "xor",
+            "--phase",
+            "update",
+            "--weight",
+            "W10",
+            "--format",
+            output_format,
+            "--width",
+            "200",
+        ).stdout
+        assert [f"{title} {n} (sample {n})" in out for n in (1, 2, 3, 4)] == [True] * 4, (
+            output_format
+        )
