@@ -186,9 +186,18 @@ class DivergenceWatch:
 # -- options shared by the commands -----------------------------------------------------------
 
 
+def stacked(command: Any, decorators: list[Any]) -> Any:
+    """`command` under a list of click decorators, the first of them outermost (as if written
+    above it in that order)."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 def config_options(command: Any) -> Any:
     """CONFIG, --set and --epochs: which network, and changes made on the command line."""
-    for decorator in reversed(
+    return stacked(
+        command,
         [
             click.argument("config", metavar="[CONFIG]", required=False),
             click.option(
@@ -202,15 +211,14 @@ def config_options(command: Any) -> Any:
             click.option(
                 "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
             ),
-        ]
-    ):
-        command = decorator(command)
-    return command
+        ],
+    )
 
 
 def selection_options(command: Any) -> Any:
     """--sample, --unit, --weight and --phase: which parts of a traced epoch to show."""
-    for decorator in reversed(
+    return stacked(
+        command,
         [
             click.option(
                 "--sample",
@@ -240,15 +248,14 @@ def selection_options(command: Any) -> Any:
                 type=click.Choice(PHASES),
                 help="Phases to show. Repeatable.",
             ),
-        ]
-    ):
-        command = decorator(command)
-    return command
+        ],
+    )
 
 
 def output_options(command: Any) -> Any:
     """--format, -o, --precision, --width and --debug: how and where the trace is written."""
-    for decorator in reversed(
+    return stacked(
+        command,
         [
             click.option(
                 "--format",
@@ -279,10 +286,8 @@ def output_options(command: Any) -> Any:
                 help="Columns for tables and text.",
             ),
             click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
-        ]
-    ):
-        command = decorator(command)
-    return command
+        ],
+    )
 
 
 @dataclasses.dataclass(frozen=True)
