@@ -65,13 +65,14 @@ def train(spec: Spec, traced: EpochFilter = trace_all) -> Iterator[records.Recor
         np.isin(np.array(layer.weights, dtype=object), list(spec.frozen))
         for layer in spec.names.layers[1:]
     ]
+    epoch_batches = batches(len(spec.inputs), resolved_batch_size(spec))  # the same every epoch
     step = 0
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
         if tracing and epoch > 1:
             yield tracer.weights("current", epoch - 1)  # what this epoch starts from
         loss_total = 0.0
-        for indices in batches(len(spec.inputs), resolved_batch_size(spec)):
+        for indices in epoch_batches:
             step += 1
             y = spec.targets[indices]
             forward = network.forward(spec.inputs[indices])
