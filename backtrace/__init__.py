@@ -1,8 +1,51 @@
-"""backtrace: step through backpropagation on small dense networks, number by number."""
+"""backtrace: step through backpropagation on small dense networks, number by number.
+
+The Python API (docs/api.md):
+
+    import backtrace
+    trace = backtrace.run(backtrace.load("xor"), epochs=3, trace="all")
+    trace.render("markdown")
+
+`load`, `run`, `render`, `Trace` and `Spec` are imported on first use, so that the command
+line's start-up does not pay for what it does not need.
+"""
+
+from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("backtrace")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
+
+from backtrace.errors import BacktraceError, ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from backtrace.api import Trace, load, render, run
+    from backtrace.config import Spec
+
+__all__ = [
+    "BacktraceError",
+    "ConfigError",
+    "Spec",
+    "Trace",
+    "UsageError",
+    "__version__",
+    "load",
+    "render",
+    "run",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load", "run", "render", "Trace"):
+        from backtrace import api
+
+        return getattr(api, name)
+    if name == "Spec":
+        from backtrace.config import Spec
+
+        return Spec
+    raise AttributeError(f"module 'backtrace' has no attribute {name!r}")

@@ -1,401 +1,264 @@
-"""The command line: parse options, load the config, wire the engine's records to a renderer.
+"""The command line: options in, the API called, errors out as one line and an exit status.
 
-Errors from the library arrive as `BacktraceError`s and leave here as one line on stderr with
-the exit status from `ExitStatus` (docs/cli.md lists them); --debug shows the traceback instead.
+Each group of options (which network, what to show, where to write) reaches a command as one
+small object, so commands share them without sharing a grab-bag of everything. Errors from
+the library arrive as `BacktraceError`s and leave through `reported_errors` as one line on
+stderr with a status from `ExitStatus` (docs/cli.md lists them); --debug shows the traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
-from backtrace import __version__
-from backtrace.config import Spec, load_config
+from backtrace import __version__, api
+from backtrace.config import Spec
 from backtrace.config.discovery import find_config
-from backtrace.engine import train
-from backtrace.engine.records import Diverged, EpochEnd, Record
-from backtrace.errors import BacktraceError, ExitStatus, UsageError
-from backtrace.render import FORMATS, RenderOptions, format_for_path
-from backtrace.render.layout import diverged_message
-from backtrace.render.numbers import format_number
-from backtrace.selection import PHASES, RecordFilter, parse_epochs, parse_samples, resolve_names
-from backtrace.stepping import paced
-
-
-class OutputError(BacktraceError):
-    """The trace could not be written where it was asked to go."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Streams:
-    """Where input comes from and output goes, and what kind of things they are.
-
-    Built once per command from the process (or from click's test runner), so nothing else
-    reaches for sys.stdout, os.environ or the terminal.
-    """
-
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-    env: dict[str, str]
-    cwd: Path
-    read_key: Callable[[], str] = click.getchar
-
-    @classmethod
-    def current(cls) -> Streams:
-        return cls(sys.stdin, sys.stdout, sys.stderr, dict(os.environ), Path.cwd())
-
-    @property
-    def stdout_is_terminal(self) -> bool:
-        return _isatty(self.stdout)
-
-    @property
-    def stdin_is_terminal(self) -> bool:
-        return _isatty(self.stdin)
-
-    def wants_color(self) -> bool:
-        """NO_COLOR wins, then FORCE_COLOR; otherwise colour only on a terminal."""
-        if self.env.get("NO_COLOR"):
-            return False
-        if self.env.get("FORCE_COLOR"):
-            return True
-        return self.stdout_is_terminal and self.env.get("TERM") != "dumb"
-
-    def width(self, requested: int | None, *, to_terminal: bool) -> int:
-        """--width, else COLUMNS, else the terminal's width, else 80."""
-        if requested:
-            return requested
-        columns = self.env.get("COLUMNS", "")
-        if columns.isdigit() and int(columns) > 0:
-            return int(columns)
-        if to_terminal:
-            return shutil.get_terminal_size((80, 24)).columns
-        return 80
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+from backtrace.errors import BacktraceError, ExitStatus
+from backtrace.output import output_file
+from backtrace.records import PHASES
+from backtrace.renderers import FORMATS, format_for_path
+from backtrace.renderers.layout import diverged_message
+from backtrace.renderers.numbers import format_number
+from backtrace.terminal import Terminal
 
 
 def error_line(message: str) -> str:
     return f"backtrace: error: {message}"
 
 
+def terminal() -> Terminal:
+    """The terminal a test handed to the command group (as `obj`), or the process's own."""
+    context = click.get_current_context(silent=True)
+    given = context.find_object(Terminal) if context else None
+    return given or Terminal.current()
+
+
 @contextlib.contextmanager
-def reported_errors(debug: bool, streams: Streams) -> Iterator[None]:
+def reported_errors(debug: bool, term: Terminal) -> Iterator[None]:
     """Turn failures into one line on stderr and a documented exit status."""
     try:
         yield
     except BacktraceError as error:
         if debug:
             raise
-        click.echo(error_line(str(error)), err=True)
+        term.stderr.write(error_line(str(error)) + "\n")
         sys.exit(error.exit_status)
     except BrokenPipeError:
         # The reader (head, less ...) has gone: not an error. Point stdout at /dev/null so the
         # interpreter's final flush has nowhere to fail.
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, streams.stdout.fileno())
+            os.dup2(devnull, term.stdout.fileno())
         sys.exit(ExitStatus.OK)
     except KeyboardInterrupt:
         if debug:
             raise
-        click.echo("\nbacktrace: interrupted", err=True)
+        term.stderr.write("\nbacktrace: interrupted\n")
         sys.exit(ExitStatus.INTERRUPTED)
     except OSError as error:  # stdout itself failed: a full disk, a closed file ...
         if debug:
             raise
-        click.echo(error_line(f"cannot write the trace: {error.strerror or error}"), err=True)
+        term.stderr.write(error_line(f"cannot write the trace: {error.strerror or error}") + "\n")
         sys.exit(ExitStatus.ERROR)
 
 
-@contextlib.contextmanager
-def output_file(path: str) -> Iterator[TextIO]:
-    """A file that appears at `path` whole when the block succeeds, and not at all otherwise.
-
-    A regular file (or a new one) is written to a temporary file beside it and renamed over it
-    at the end, so a failed or interrupted run never leaves half a trace where a good one was.
-    The new file gets the old one's permissions, or the usual ones for a new file. Anything
-    else (a device such as /dev/null, a pipe) is opened and written in place: renaming over it
-    would replace it. A symbolic link is followed, so its target is what gets written."""
-    target = Path(path).resolve()
-    if target.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory")
-    try:
-        if target.exists() and not target.is_file():
-            with open(target, "w", encoding="utf-8") as special:
-                yield special
-            return
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-        handle = tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
-        )
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-    try:
-        with handle:
-            yield handle
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
-            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-        raise
+# -- groups of options ---------------------------------------------------------------------
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+def option_group(group: type, decorators: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """A decorator adding click options (first one outermost) that reach the command as one
+    `group` object, passed as the keyword `group.keyword`."""
+    names = [field.name for field in dataclasses.fields(group)]
 
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def gathered(**arguments: Any) -> Any:
+            values = group(**{name: arguments.pop(name) for name in names})
+            return command(**arguments, **{group.keyword: values})
 
-class DivergenceWatch:
-    """Passes records through, remembering a `diverged` record if one goes by."""
+        for decorator in reversed(decorators):
+            gathered = decorator(gathered)
+        return gathered
 
-    def __init__(self, stream: Iterable[Record]) -> None:
-        self.stream = stream
-        self.diverged: Diverged | None = None
-
-    def __iter__(self) -> Iterator[Record]:
-        for record in self.stream:
-            if isinstance(record, Diverged):
-                self.diverged = record
-            yield record
-
-
-# -- options shared by the commands -----------------------------------------------------------
-
-
-def stacked(command: Any, decorators: list[Any]) -> Any:
-    """`command` under a list of click decorators, the first of them outermost (as if written
-    above it in that order)."""
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
-
-def config_options(command: Any) -> Any:
-    """CONFIG, --set and --epochs: which network, and changes made on the command line."""
-    return stacked(
-        command,
-        [
-            click.argument("config", metavar="[CONFIG]", required=False),
-            click.option(
-                "--set",
-                "overrides",
-                multiple=True,
-                metavar="PATH=VALUE",
-                help="Override a config field, e.g. --set optimizer.learning_rate=0.5 or "
-                "--set layers[0].activation=tanh. Repeatable.",
-            ),
-            click.option(
-                "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
-            ),
-        ],
-    )
-
-
-def selection_options(command: Any) -> Any:
-    """--sample, --unit, --weight and --phase: which parts of a traced epoch to show."""
-    return stacked(
-        command,
-        [
-            click.option(
-                "--sample",
-                "samples",
-                multiple=True,
-                metavar="K",
-                help="Samples to show: 2, 1,3 or 2-4. Repeatable.",
-            ),
-            click.option(
-                "--unit",
-                "units",
-                multiple=True,
-                metavar="NAME",
-                help="Units to show; glob patterns like 'Z*'. Repeatable.",
-            ),
-            click.option(
-                "--weight",
-                "weights",
-                multiple=True,
-                metavar="NAME",
-                help="Weights to show; patterns like 'V0*'. Repeatable.",
-            ),
-            click.option(
-                "--phase",
-                "phases",
-                multiple=True,
-                type=click.Choice(PHASES),
-                help="Phases to show. Repeatable.",
-            ),
-        ],
-    )
-
-
-def output_options(command: Any) -> Any:
-    """--format, -o, --precision, --width and --debug: how and where the trace is written."""
-    return stacked(
-        command,
-        [
-            click.option(
-                "--format",
-                "output_format",
-                type=click.Choice(list(FORMATS)),
-                default=None,
-                help="How to write the trace: "
-                + "; ".join(f"{entry.name}: {entry.description}" for entry in FORMATS.values())
-                + ". Default: from the -o file's extension, else table (run) or text (step).",
-            ),
-            click.option(
-                "-o",
-                "--output",
-                metavar="FILE",
-                default=None,
-                help="Write the trace to FILE (whole, or not at all) instead of stdout.",
-            ),
-            click.option(
-                "--precision",
-                type=click.IntRange(1, 17),
-                default=None,
-                help="Significant digits (default: 6 in table, text and markdown; JSON and CSV exact).",
-            ),
-            click.option(
-                "--width",
-                type=click.IntRange(min=20),
-                default=None,
-                help="Columns for tables and text.",
-            ),
-            click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
-        ],
-    )
+    return decorate
 
 
 @dataclasses.dataclass(frozen=True)
-class Request:
-    """Everything a command asks for, parsed but not yet checked against the network."""
+class NetworkChoice:
+    """Which network: CONFIG, --set and --epochs."""
 
+    keyword = "network"
     config: str | None
     overrides: tuple[str, ...]
     epochs: int | None
-    trace: str
+
+    def load(self, term: Terminal) -> Spec:
+        path, shown_as = find_config(self.config, cwd=term.cwd, env=term.env)
+        if path != "-":
+            path = str(term.cwd / path)  # where the terminal is, whatever this process's folder
+        chosen = {} if self.epochs is None else {"epochs": self.epochs}
+        spec = api.load(path, self.overrides, stdin=term.stdin, name=shown_as, **chosen)
+        if spec.references_dropped:
+            term.stderr.write(
+                "backtrace: note: --set changed the config, so its reference values are not "
+                "checked\n"
+            )
+        return spec
+
+
+network_options = option_group(
+    NetworkChoice,
+    [
+        click.argument("config", metavar="[CONFIG]", required=False),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="PATH=VALUE",
+            help="Override a config field, e.g. --set optimizer.learning_rate=0.5 or "
+            "--set layers[0].activation=tanh. Repeatable.",
+        ),
+        click.option(
+            "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
+        ),
+    ],
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectionChoice:
+    """What to show of a traced epoch: --sample, --unit, --weight and --phase."""
+
+    keyword = "selection"
     samples: tuple[str, ...]
     units: tuple[str, ...]
     weights: tuple[str, ...]
     phases: tuple[str, ...]
+
+    def arguments(self) -> dict[str, tuple[str, ...]]:
+        """As `api.run` takes them."""
+        return {
+            "sample": self.samples,
+            "unit": self.units,
+            "weight": self.weights,
+            "phase": self.phases,
+        }
+
+
+selection_options = option_group(
+    SelectionChoice,
+    [
+        click.option(
+            "--sample",
+            "samples",
+            multiple=True,
+            metavar="K",
+            help="Samples to show: 2, 1,3 or 2-4. Repeatable.",
+        ),
+        click.option(
+            "--unit",
+            "units",
+            multiple=True,
+            metavar="NAME",
+            help="Units to show; glob patterns like 'Z*'. Repeatable.",
+        ),
+        click.option(
+            "--weight",
+            "weights",
+            multiple=True,
+            metavar="NAME",
+            help="Weights to show; patterns like 'V0*'. Repeatable.",
+        ),
+        click.option(
+            "--phase",
+            "phases",
+            multiple=True,
+            type=click.Choice(PHASES),
+            help="Phases to show. Repeatable.",
+        ),
+    ],
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputChoice:
+    """How and where the trace is written: --format, -o, --precision and --width."""
+
+    keyword = "output"
     output_format: str | None
-    output: str | None
+    path: str | None
     precision: int | None
     width: int | None
-    debug: bool
 
-
-def units_with_records(spec: Spec) -> list[str]:
-    """Units a trace says something about: those that compute h and δ, and any unit (a bias
-    unit, say) that the config's reference values mention."""
-    computing = [unit for layer in spec.names.layers[1:] for unit in layer.units]
-    referenced = (
-        {value.name for value in spec.config.reference.values} if spec.config.reference else set()
-    )
-    return [unit for unit in spec.names.all_units if unit in computing or unit in referenced]
-
-
-def record_filter(request: Request, spec: Spec) -> RecordFilter:
-    return RecordFilter(
-        samples=parse_samples(request.samples, len(spec.inputs)),
-        units=resolve_names(request.units, units_with_records(spec), option="--unit", what="unit"),
-        weights=resolve_names(
-            request.weights, spec.names.all_weights, option="--weight", what="weight"
-        ),
-        phases=frozenset(request.phases) or None,
-    )
-
-
-def execute(request: Request, *, stepping: bool) -> None:
-    """Load, train, filter and render, as `run` (everything) or `step` (one epoch, paced)."""
-    streams = Streams.current()
-    with reported_errors(request.debug, streams):
-        path, shown_as = find_config(request.config, cwd=streams.cwd, env=streams.env)
-        spec = load_config(
-            path,
-            overrides=request.overrides,
-            epochs=request.epochs,
-            stdin=streams.stdin,
-            name=shown_as,
+    def write(self, trace: api.Trace, term: Terminal, *, default: str, paced: bool) -> None:
+        """Render the trace to stdout or the -o file; pace it when a person is stepping."""
+        name = self.output_format or (format_for_path(self.path, default) if self.path else default)
+        to_terminal = self.path is None and bool(term.stdout_is_terminal)
+        settings: dict[str, Any] = dict(
+            precision=self.precision,
+            width=term.width(self.width, to_terminal=to_terminal),
+            color=self.path is None and term.wants_color(),
         )
-        if spec.references_dropped:
-            click.echo(
-                "backtrace: note: --set changed the config, so its reference values are not checked",
-                err=True,
-            )
-        traced = parse_epochs(
-            request.trace,
-            spec.config.epochs,
-            option="--epoch" if stepping else "--trace",
-            allow_beyond=stepping,
-        )
-        if stepping:
-            if not traced:
-                raise UsageError("--epoch selects no epoch to step through")
-            # Stepping trains exactly as far as the last epoch asked for, even past the config's.
-            spec = dataclasses.replace(
-                spec, config=spec.config.model_copy(update={"epochs": traced.largest()})
-            )
-        selection = record_filter(request, spec)
-        default_format = "text" if stepping else "table"
-        name = request.output_format or (
-            format_for_path(request.output, default_format) if request.output else default_format
-        )
-
-        stream: Iterable[Record] = selection.apply(train(spec, traced.__contains__))
-        if stepping:
-            stream = (r for r in stream if not (isinstance(r, EpochEnd) and not r.traced))
-        interactive = (
-            stepping
-            and request.output is None
-            and streams.stdin_is_terminal
-            and streams.stdout_is_terminal
-        )
-        piece = FORMATS[name].piece
-        if interactive and piece is not None:  # csv holds its tables to the end: nothing to pace
-            stream = paced(stream, piece, streams.read_key, streams.stderr)
-        watch = DivergenceWatch(stream)
-
-        to_terminal = request.output is None and streams.stdout_is_terminal
-        options = RenderOptions(
-            precision=request.precision,
-            width=streams.width(request.width, to_terminal=to_terminal),
-            color=request.output is None and streams.wants_color(),
-            events=selection.events,
-        )
-        if request.output is None:
-            FORMATS[name].render(watch, streams.stdout, options)
-            streams.stdout.flush()
+        if paced and self.path is None and term.interactive():
+            settings["keys"] = api.Keys(term.read_key, term.stderr)
+        if self.path is None:
+            trace.render(name, term.stdout, **settings)
+            term.stdout.flush()
         else:
-            with output_file(request.output) as handle:
-                FORMATS[name].render(watch, handle, options)
-        if watch.diverged is not None:
-            click.echo(error_line(diverged_message(watch.diverged, format_number)), err=True)
+            with output_file(self.path) as handle:
+                trace.render(name, handle, **settings)
+        if trace.diverged is not None:
+            term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
             sys.exit(ExitStatus.DIVERGED)
+
+
+output_options = option_group(
+    OutputChoice,
+    [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(list(FORMATS)),
+            default=None,
+            help="How to write the trace: "
+            + "; ".join(f"{entry.name}: {entry.description}" for entry in FORMATS.values())
+            + ". Default: from the -o file's extension, else table (run) or text (step).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            "path",
+            metavar="FILE",
+            default=None,
+            help="Write the trace to FILE (whole, or not at all) instead of stdout.",
+        ),
+        click.option(
+            "--precision",
+            type=click.IntRange(1, 17),
+            default=None,
+            help="Significant digits (default: 6 in table, text and markdown; JSON and CSV exact).",
+        ),
+        click.option(
+            "--width",
+            type=click.IntRange(min=20),
+            default=None,
+            help="Columns for tables and text.",
+        ),
+    ],
+)
+
+debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+
+
+# -- the commands ----------------------------------------------------------------------------
 
 
 class Commands(click.Group):
@@ -404,17 +267,20 @@ class Commands(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
         extra.pop("standalone_mode", None)
+        given = extra.get("obj")
+        stderr = given.stderr if isinstance(given, Terminal) else None
         try:
             result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx else "backtrace"
-            click.echo(error_line(f"{error.format_message()} (see '{command} --help')"), err=True)
+            message = error_line(f"{error.format_message()} (see '{command} --help')")
+            click.echo(message, err=True, file=stderr)
             sys.exit(ExitStatus.BAD_INPUT)
         except click.ClickException as error:
-            click.echo(error_line(error.format_message()), err=True)
+            click.echo(error_line(error.format_message()), err=True, file=stderr)
             sys.exit(error.exit_code)
         except click.Abort:
-            click.echo("\nbacktrace: interrupted", err=True)
+            click.echo("\nbacktrace: interrupted", err=True, file=stderr)
             sys.exit(ExitStatus.INTERRUPTED)
         sys.exit(result if isinstance(result, int) else ExitStatus.OK)
 
@@ -438,7 +304,7 @@ def cli() -> None:
 
 
 @cli.command()
-@config_options
+@network_options
 @click.option(
     "--trace",
     "--epoch",
@@ -451,13 +317,23 @@ def cli() -> None:
 )
 @selection_options
 @output_options
-def run(**arguments: Any) -> None:
+@debug_option
+def run(
+    network: NetworkChoice,
+    trace: str,
+    selection: SelectionChoice,
+    output: OutputChoice,
+    debug: bool,
+) -> None:
     """Train on CONFIG and print the trace of the traced epochs."""
-    execute(Request(**arguments), stepping=False)
+    term = terminal()
+    with reported_errors(debug, term):
+        result = api.run(network.load(term), trace=trace, **selection.arguments())
+        output.write(result, term, default="table", paced=False)
 
 
 @cli.command()
-@config_options
+@network_options
 @click.option(
     "--epoch",
     "--trace",
@@ -469,14 +345,27 @@ def run(**arguments: Any) -> None:
 )
 @selection_options
 @output_options
-def step(**arguments: Any) -> None:
+@debug_option
+def step(
+    network: NetworkChoice,
+    trace: str,
+    selection: SelectionChoice,
+    output: OutputChoice,
+    debug: bool,
+) -> None:
     """Walk through one epoch of CONFIG a piece at a time.
 
-    In a terminal, each piece (a unit's forward arithmetic, the loss, a delta, the updates)
-    waits for a key: enter or space for the next piece, s for the next sample, c to run to the
-    end, q to quit. When stdin or stdout is not a terminal, everything is printed at once.
+    In a terminal, each piece (a sample's forward pass, its loss, its deltas, a step's
+    updates) waits for a key: enter or space for the next piece, s for the next sample, c to
+    run to the end, q to quit. When stdin or stdout is not a terminal, everything is printed
+    at once.
     """
-    execute(Request(**arguments), stepping=True)
+    term = terminal()
+    with reported_errors(debug, term):
+        result = api.run(
+            network.load(term), trace=trace, through_traced=True, **selection.arguments()
+        )
+        output.write(result, term, default="text", paced=True)
 
 
 def main() -> None:

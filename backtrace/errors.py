@@ -57,6 +57,10 @@ class ConfigError(BacktraceError):
         return f"{where}:{field} {self.message}"
 
 
+class OutputError(BacktraceError):
+    """The trace could not be written where it was asked to go."""
+
+
 class UsageError(BacktraceError):
     """A command-line value that names nothing real (an unknown unit, an empty selection ...)."""
 

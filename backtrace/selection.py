@@ -10,25 +10,12 @@ import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from backtrace.engine import records
+from backtrace import records
+from backtrace.config import Spec
 from backtrace.errors import UsageError
 
 EPOCH_WORDS = ("all", "none", "first", "last")
-PHASES = ("forward", "loss", "backward", "update")
-PHASE_EVENTS = {
-    phase: frozenset(kind.event for kind in records.TRACED_KINDS if kind.phase == phase)
-    for phase in PHASES
-}
-QUANTITY_PHASE = {
-    "h": "forward",
-    "z": "forward",
-    "loss": "loss",
-    "delta": "backward",
-    "grad": "backward",
-    "new": "update",
-}
-WEIGHT_QUANTITIES = ("grad", "new")
-SAMPLE_PHASES = frozenset({"forward", "loss", "backward"})
+PHASES = records.PHASES
 
 
 @dataclass(frozen=True)
@@ -128,6 +115,35 @@ def resolve_names(
     return frozenset(chosen)
 
 
+def units_with_records(spec: Spec) -> list[str]:
+    """Units a trace says something about: those that compute h and δ, and any unit (a bias
+    unit, say) that the config's reference values mention."""
+    computing = {unit for layer in spec.names.layers[1:] for unit in layer.units}
+    referenced = (
+        {value.name for value in spec.config.reference.values} if spec.config.reference else set()
+    )
+    return [unit for unit in spec.names.all_units if unit in computing or unit in referenced]
+
+
+def record_filter(
+    spec: Spec,
+    samples: Sequence[str] = (),
+    units: Sequence[str] = (),
+    weights: Sequence[str] = (),
+    phases: Sequence[str] = (),
+) -> RecordFilter:
+    """The filter for what a reader asked to see, checked against the network's names."""
+    for phase in phases:
+        if phase not in PHASES:
+            raise UsageError(f"--phase: {phase!r} is not one of {', '.join(PHASES)}")
+    return RecordFilter(
+        samples=parse_samples(samples, len(spec.inputs)),
+        units=resolve_names(units, units_with_records(spec), option="--unit", what="unit"),
+        weights=resolve_names(weights, spec.names.all_weights, option="--weight", what="weight"),
+        phases=frozenset(phases) or None,
+    )
+
+
 @dataclass(frozen=True)
 class RecordFilter:
     """Which traced records to keep; None in a field means no restriction."""
@@ -142,52 +158,27 @@ class RecordFilter:
         """Event kinds the phases allow (None: all)."""
         if self.phases is None:
             return None
-        return frozenset().union(*(PHASE_EVENTS[phase] for phase in self.phases))
+        return frozenset(kind.event for kind in records.KINDS if kind.phase in self.phases)
 
     def keeps(self, record: records.Record) -> bool:
-        if isinstance(
-            record, records.Sample
-        ):  # the heading of its forward, loss and backward pieces
+        if isinstance(record, records.Sample):  # the heading of a sample's pieces
             return self._sample(record.sample) and (
-                self.phases is None or not self.phases.isdisjoint(SAMPLE_PHASES)
+                self.phases is None or not self.phases.isdisjoint(record.heads)
             )
-        if isinstance(record, records.Reference):
-            name = record.name or ""
-            wanted = (
-                self._weight(name)
-                if record.quantity in WEIGHT_QUANTITIES
-                else record.quantity == "loss" or self._unit(name)
-            )
-            return (
-                self._sample(record.sample)
-                and self._phase(QUANTITY_PHASE[record.quantity])
-                and wanted
-            )
-        if record.phase is None:  # start, notes, weights, epoch summaries, divergence
+        kind = record.kind
+        if kind.phase is None:  # start, notes, weights, epoch summaries, divergence
             return True
-        if isinstance(record, records.Update):
-            sampled = self.samples is None or not self.samples.isdisjoint(record.samples)
-        else:
-            sampled = self._sample(getattr(record, "sample", None))
-        unit, weight = getattr(record, "unit", None), getattr(record, "weight", None)
+        samples = getattr(record, "samples", None) or (getattr(record, "sample", None),)
+        name = record.subject_name
+        wanted = {"unit": self.units, "weight": self.weights}.get(kind.subject or "")
         return (
-            sampled
-            and self._phase(record.phase)
-            and (unit is None or self._unit(unit))
-            and (weight is None or self._weight(weight))
+            (self.samples is None or not self.samples.isdisjoint(samples))
+            and (self.phases is None or kind.phase in self.phases)
+            and (wanted is None or name in wanted)
         )
 
-    def _sample(self, sample: int | None) -> bool:
+    def _sample(self, sample: int) -> bool:
         return self.samples is None or sample in self.samples
-
-    def _phase(self, phase: str) -> bool:
-        return self.phases is None or phase in self.phases
-
-    def _unit(self, name: str) -> bool:
-        return self.units is None or name in self.units
-
-    def _weight(self, name: str) -> bool:
-        return self.weights is None or name in self.weights
 
     def apply(self, stream: Iterable[records.Record]) -> Iterator[records.Record]:
         return (record for record in stream if self.keeps(record))

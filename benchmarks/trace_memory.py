@@ -30,9 +30,23 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 
 def measure(epochs: int, output_format: str) -> tuple[int, float, float, int]:
     """(peak RSS in KiB, seconds to the first line, seconds in all, bytes written)."""
-    arguments = ["run", "configs/xor-sigmoid.yaml", "--trace", "all", "--epochs", str(epochs), "--format", output_format]
+    arguments = [
+        "run",
+        "configs/xor-sigmoid.yaml",
+        "--trace",
+        "all",
+        "--epochs",
+        str(epochs),
+        "--format",
+        output_format,
+    ]
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *arguments],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert child.stdout is not None
     first_line = child.stdout.readline()
     first = time.perf_counter() - started
@@ -53,8 +67,10 @@ def main() -> int:
     small = measure(10, options.format)
     large = measure(options.epochs, options.format)
     for epochs, (peak, first, total, written) in ((10, small), (options.epochs, large)):
-        print(f"{epochs:>6} epochs: peak {peak / 1024:7.1f} MiB, first line after {first:6.3f} s, "
-              f"total {total:7.2f} s, {written / 1e6:8.1f} MB written")
+        print(
+            f"{epochs:>6} epochs: peak {peak / 1024:7.1f} MiB, first line after {first:6.3f} s, "
+            f"total {total:7.2f} s, {written / 1e6:8.1f} MB written"
+        )
     ratio = large[0] / small[0]
     verdict = "ok" if ratio <= 1.2 else "MISSED"
     print(f"peak memory ratio {ratio:.3f} (target <= 1.2): {verdict}")

@@ -21,3 +21,56 @@ def article_document() -> dict:
         "optimizer": {"learning_rate": 0.1},
         "data": [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]],
     }
+
+
+class Invocation:
+    """What one in-process command wrote, and its exit status."""
+
+    def __init__(self, status: int, stdout: str, stderr: str) -> None:
+        self.status, self.stdout, self.stderr = status, stdout, stderr
+
+
+def invoke_in(
+    arguments: list[str],
+    *,
+    keys: str = "",
+    terminal: bool = False,
+    env: dict[str, str] | None = None,
+    columns: int | None = None,
+    stdout=None,
+    cwd: Path = ROOT,
+) -> Invocation:
+    """Run the CLI in-process with an injected terminal: `terminal` makes stdin and stdout
+    look like a terminal, `keys` are the key presses it will read, in order."""
+    import io
+
+    from backtrace.cli import cli
+    from backtrace.terminal import Terminal
+
+    pressed = iter(keys)
+
+    def read_key() -> str:
+        try:
+            return next(pressed)
+        except StopIteration:
+            raise EOFError from None
+
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
+    fake = Terminal(
+        stdin=io.StringIO(),
+        stdout=out,
+        stderr=err,
+        env=env or {},
+        cwd=cwd,
+        read_key=read_key,
+        stdin_is_terminal=terminal,
+        stdout_is_terminal=terminal,
+        columns=columns,
+    )
+    try:
+        cli.main(arguments, prog_name="backtrace", obj=fake)
+        status = 0
+    except SystemExit as exit:
+        status = int(exit.code or 0)
+    written = out.getvalue() if hasattr(out, "getvalue") else ""
+    return Invocation(status, written, err.getvalue())

@@ -14,14 +14,10 @@ import numpy as np
 from backtrace.config.names import Names
 from backtrace.config.schema import Config, MatrixWeights
 from backtrace.errors import ConfigError
+from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.records import QUANTITY_KINDS
 
 BIAS_KEYWORD = "bias"  # in `frozen`, stands for every weight leaving a bias unit
-
-# Losses that only make sense on top of one output activation, with the reason.
-REQUIRED_OUTPUT = {
-    "binary_cross_entropy": ("sigmoid", "it takes logs of outputs that must lie between 0 and 1"),
-    "softmax_cross_entropy": ("softmax", "it reads the outputs as class probabilities"),
-}
 
 
 def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.ndarray) -> None:
@@ -34,16 +30,17 @@ def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.n
 
 
 def _check_activations(config: Config) -> None:
-    last = len(config.layers) - 1
     for index, layer in enumerate(config.layers[:-1]):
-        if layer.activation == "softmax":
+        why = ACTIVATIONS[layer.activation].output_only
+        if why:
             raise ConfigError(
-                "softmax couples all units of a layer and is only allowed on the output layer",
+                f"{why} and is only allowed on the output layer",
                 field=f"layers[{index}].activation",
             )
-    output = config.layers[last].activation
-    if config.loss in REQUIRED_OUTPUT:
-        needed, why = REQUIRED_OUTPUT[config.loss]
+    output = config.layers[-1].activation
+    required = LOSSES[config.loss].requires_output
+    if required:
+        needed, why = required
         if output != needed:
             raise ConfigError(
                 f"{config.loss} needs a {needed} output layer ({why}), but the output is {output}",
@@ -86,15 +83,9 @@ def _check_names(names: Names) -> None:
 
 def _check_targets(config: Config, targets: np.ndarray) -> None:
     field = "data.csv" if config.data.csv is not None else "data.rows"
-    if config.loss == "binary_cross_entropy" and ((targets < 0) | (targets > 1)).any():
-        raise ConfigError("binary_cross_entropy needs targets between 0 and 1", field=field)
-    if config.loss == "softmax_cross_entropy":
-        if (targets < 0).any() or not np.allclose(targets.sum(axis=1), 1.0):
-            raise ConfigError(
-                "softmax_cross_entropy needs each sample's targets to be >= 0 and sum to 1 "
-                "(one-hot classes)",
-                field=field,
-            )
+    problem = LOSSES[config.loss].bad_targets(targets)
+    if problem:
+        raise ConfigError(f"{config.loss} {problem}", field=field)
 
 
 def _check_batch_size(config: Config, samples: int) -> None:
@@ -107,8 +98,7 @@ def _check_batch_size(config: Config, samples: int) -> None:
 
 
 def _check_references(config: Config, names: Names, samples: int) -> None:
-    units = set(names.all_units)
-    weights = set(names.all_weights)
+    pools = {"unit": set(names.all_units), "weight": set(names.all_weights)}
     values = config.reference.values if config.reference else ()
     for index, reference in enumerate(values):
         field = f"reference.values[{index}]"
@@ -117,16 +107,15 @@ def _check_references(config: Config, names: Names, samples: int) -> None:
                 f"sample {reference.sample} does not exist; there are {samples}",
                 field=f"{field}.sample",
             )
-        wants = {"h": units, "z": units, "delta": units, "grad": weights, "new": weights}
-        if reference.quantity == "loss":
+        subject = QUANTITY_KINDS[reference.quantity].subject
+        if subject is None:  # the loss: one per sample, no name needed
             continue
-        pool = wants[reference.quantity]
         if reference.name is None:
             raise ConfigError(f"a {reference.quantity} reference needs a name", field=field)
-        if reference.name not in pool:
+        if reference.name not in pools[subject]:
             raise ConfigError(
-                f"{reference.name!r} is not a {'unit' if pool is units else 'weight'}"
-                f"{did_you_mean(reference.name, sorted(pool))}",
+                f"{reference.name!r} is not a {subject}"
+                f"{did_you_mean(reference.name, sorted(pools[subject]))}",
                 field=f"{field}.name",
             )
 

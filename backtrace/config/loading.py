@@ -71,6 +71,15 @@ class Spec:
         False  # --set changed the config, so its reference values no longer apply
     )
 
+    def with_epochs(self, epochs: int) -> Spec:
+        """The same network trained for `epochs` epochs, checked as the config field is."""
+        document = {**self.config.model_dump(exclude_unset=True), "epochs": epochs}
+        try:
+            config = Config.model_validate(document)
+        except ValidationError as error:
+            raise pydantic_error(error).located(source=self.source) from None
+        return dataclasses.replace(self, config=config)
+
 
 def format_path(path: FieldPath) -> str:
     """('layers', 0, 'activation') -> 'layers[0].activation'."""
@@ -171,7 +180,7 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
             f"expected PATH=VALUE, e.g. optimizer.learning_rate=0.5, not {assignment!r}",
             source="--set",
         )
-    path = _parse_field(key.strip())
+    path = parse_field(key.strip())
     if not path or any(
         part == "" for part in key.strip().replace("[", ".").replace("]", "").split(".")
     ):
@@ -183,7 +192,9 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
     return path, parsed
 
 
-def apply_override(document: Any, path: FieldPath, value: Any, _done: FieldPath = ()) -> Any:
+def apply_override(
+    document: Any, path: FieldPath, value: Any, _done: FieldPath = (), *, source: str = "--set"
+) -> Any:
     """The document with one field set, creating mappings on the way as needed."""
     if not path:
         return value
@@ -192,54 +203,102 @@ def apply_override(document: Any, path: FieldPath, value: Any, _done: FieldPath 
     if isinstance(head, int):
         if not isinstance(document, list):
             raise ConfigError(
-                "is not a list, so it has no item numbers", source="--set", field=where
+                "is not a list, so it has no item numbers", source=source, field=where
             )
         if head >= len(document):
             raise ConfigError(
                 f"there are only {len(document)} items (numbered from 0)",
-                source="--set",
+                source=source,
                 field=where,
             )
         copy = list(document)
-        copy[head] = apply_override(copy[head], rest, value, _done + (head,))
+        copy[head] = apply_override(copy[head], rest, value, _done + (head,), source=source)
         return copy
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        raise ConfigError(
-            "is not a mapping, so it has no named fields", source="--set", field=where
-        )
-    return {**document, head: apply_override(document.get(head), rest, value, _done + (head,))}
+        raise ConfigError("is not a mapping, so it has no named fields", source=source, field=where)
+    inner = apply_override(document.get(head), rest, value, _done + (head,), source=source)
+    return {**document, head: inner}
+
+
+Override = tuple[FieldPath, Any]  # a field path and the value to put there
 
 
 def load_config(
     path: str,
     *,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str | Override] = (),
     epochs: int | None = None,
     stdin: io.TextIOBase | None = None,
     name: str | None = None,
+    overrides_named: str = "--set",
 ) -> Spec:
-    """Read, override, validate and check a config; the data it names is loaded too.
+    """Read, override, validate and check a config file; the data it names is loaded too.
 
-    `name` is how messages and traces refer to the config (default: the path). Reference
-    values describe the config as written, so an override that changes the network, its data
-    or its training drops them (see `Spec.references_dropped`)."""
+    `name` is how messages and traces refer to the config (default: the path)."""
     text, source = read_text(path, stdin)
-    source = name or source
+    base = Path(path).parent if path != STDIN else Path.cwd()
+    return load_text(
+        text,
+        name or source,
+        base=base,
+        overrides=overrides,
+        epochs=epochs,
+        overrides_named=overrides_named,
+    )
+
+
+def load_text(
+    text: str,
+    source: str,
+    *,
+    base: Path | None = None,
+    overrides: Sequence[str | Override] = (),
+    epochs: int | None = None,
+    overrides_named: str = "--set",
+) -> Spec:
+    """A config from its YAML or JSON text; `base` is where a relative CSV path starts."""
     document, lines = parse_document(text, source)
+    return load_document(
+        document,
+        source,
+        base=base,
+        lines=lines,
+        overrides=overrides,
+        epochs=epochs,
+        overrides_named=overrides_named,
+    )
+
+
+def load_document(
+    document: Any,
+    source: str = "<config>",
+    *,
+    base: Path | None = None,
+    lines: dict[FieldPath, int] | None = None,
+    overrides: Sequence[str | Override] = (),
+    epochs: int | None = None,
+    overrides_named: str = "--set",
+) -> Spec:
+    """A config from parsed data, with overrides applied: 'PATH=VALUE' strings as --set takes
+    them, or (path, value) pairs.
+
+    Reference values describe the config as written, so an override that changes the
+    network, its data or its training drops them (see `Spec.references_dropped`). Errors in
+    an overridden value name `overrides_named` rather than the file."""
+    lines = dict(lines or {})
     overridden: list[FieldPath] = []
-    for assignment in overrides:
-        field_path, value = parse_override(assignment)
-        document = apply_override(document, field_path, value)
+    for override in overrides:
+        field_path, value = parse_override(override) if isinstance(override, str) else override
+        document = apply_override(document, field_path, value, source=overrides_named)
         overridden.append(field_path)
         # The value, and everything inside it, no longer comes from the file.
         lines = {
             path: line for path, line in lines.items() if path[: len(field_path)] != field_path
         }
     if epochs is not None:
-        document = apply_override(document, ("epochs",), epochs)
-    base = Path(path).parent if path != STDIN else Path.cwd()
+        document = apply_override(document, ("epochs",), epochs, source=overrides_named)
     dropped = False
     if (
         isinstance(document, dict)
@@ -252,9 +311,9 @@ def load_config(
         spec = build_spec(document, source, base=base, lines=lines)
         return dataclasses.replace(spec, references_dropped=dropped)
     except ConfigError as error:
-        field = _parse_field(error.field) if error.field else ()
+        field = parse_field(error.field) if error.field else ()
         if any(field[: len(changed)] == changed for changed in overridden):
-            raise ConfigError(error.message, source="--set", field=error.field) from None
+            raise ConfigError(error.message, source=overrides_named, field=error.field) from None
         raise
 
 
@@ -271,7 +330,7 @@ def build_spec(
         raise ConfigError("must be a mapping of fields (inputs, layers, loss, ...)", source=source)
 
     def locate(error: ConfigError) -> ConfigError:
-        line = lines.get(_parse_field(error.field)) if error.field is not None else None
+        line = lines.get(parse_field(error.field)) if error.field is not None else None
         return error.located(source=source, line=line)
 
     try:
@@ -340,7 +399,7 @@ def read_csv(path: Path, as_written: str) -> list[tuple[list[float], int]]:
     return rows
 
 
-def _parse_field(text: str) -> FieldPath:
+def parse_field(text: str) -> FieldPath:
     parts: list[str | int] = []
     for part in text.replace("[", ".").replace("]", "").split("."):
         if part:

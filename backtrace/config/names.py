@@ -14,21 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backtrace.config.schema import Config
-
-
-@dataclass(frozen=True)
-class LayerNames:
-    """Names for one layer of units and, unless it is the input layer, the weights into it."""
-
-    units: tuple[str, ...]  # the real (non-bias) units, in order
-    bias_unit: str | None  # None for the output layer, or when bias units are off
-    weights: tuple[tuple[str, ...], ...]  # [receiving unit][sending unit, bias column first]
-    weight_prefix: str | None = None  # None for the input layer
+from backtrace.records import Layer
 
 
 @dataclass(frozen=True)
 class Names:
-    layers: tuple[LayerNames, ...]  # layers[0] is the input layer
+    """Every layer's unit and weight names (`records.Layer`), with lookups across layers."""
+
+    layers: tuple[Layer, ...]  # layers[0] is the input layer
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -85,9 +78,9 @@ def build_names(config: Config) -> Names:
     last = len(sizes) - 1
     numbers = [unit_numbers(size, is_output=index == last) for index, size in enumerate(sizes)]
 
-    layers = [LayerNames(tuple(f"{prefixes[0]}{n}" for n in numbers[0]), None, ())]
-    if config.bias:
-        layers[0] = LayerNames(layers[0].units, f"{prefixes[0]}0", ())
+    inputs = tuple(f"{prefixes[0]}{n}" for n in numbers[0])
+    bias_input = f"{prefixes[0]}0" if config.bias else None
+    layers = [Layer(0, inputs, bias_input, None, (), None)]
     for index in range(1, len(sizes)):
         spec = config.layers[index - 1]
         prefix = spec.weight_prefix or weight_defaults[index - 1]
@@ -99,5 +92,5 @@ def build_names(config: Config) -> Names:
         )
         units = tuple(f"{prefixes[index]}{n}" for n in receiving)
         bias_unit = f"{prefixes[index]}0" if config.bias and index != last else None
-        layers.append(LayerNames(units, bias_unit, weights, prefix))
+        layers.append(Layer(index, units, bias_unit, spec.activation, weights, prefix))
     return Names(tuple(layers))

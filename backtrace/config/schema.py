@@ -10,14 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = (
-    "article",
-    "squared_error",
-    "mean_squared_error",
-    "binary_cross_entropy",
-    "softmax_cross_entropy",
-)
+from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.records import QUANTITIES
+
 RANDOM_INITS = (
     "uniform",
     "normal",
@@ -26,10 +21,8 @@ RANDOM_INITS = (
     "he_uniform",
     "he_normal",
 )
-QUANTITIES = ("h", "z", "delta", "loss", "grad", "new")
-
-Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
-LossName = Literal[LOSSES]  # type: ignore[valid-type]
+Activation = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
 Prefix = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=16)]
 # YAML already gives numbers as numbers: a quoted "1.5" or a `true` where a number belongs is a
 # mistake worth reporting, so scalars are strict while lists may still become tuples.

@@ -1,7 +1,8 @@
 """The network's arithmetic: initial weights, the forward pass, deltas and gradients.
 
-Everything works a layer at a time on (samples, units) arrays. Nothing here changes the weights:
-`backward` and `gradients` read them, and the trainer applies updates as a separate step.
+Everything works a layer at a time on (samples, units) arrays, and every sum goes through the
+number system in `formulas.numeric`. Nothing here changes the weights: `backward` and
+`gradients` read them, and the optimizer applies the update as a separate step.
 Index note: `weights[l]` is the matrix *into* layer l+1 (layer 0 being the inputs), with one row
 per receiving unit and the bias column first, so `weights[0][j-1, k]` is the article's W_jk.
 """
@@ -14,10 +15,8 @@ import numpy as np
 
 from backtrace.config import Spec
 from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeights
-from backtrace.engine.activations import ACTIVATIONS, Activation
-from backtrace.engine.losses import LOSSES, Loss
-
-Array = np.ndarray
+from backtrace.formulas import ACTIVATIONS, LOSSES, Activation, Loss
+from backtrace.formulas.numeric import FLOAT64, Array, Float64
 
 
 # Overflow to inf and inf - inf are expected when training diverges; the trainer reports them
@@ -35,7 +34,24 @@ class ForwardPass:
     z: list[Array]  # (samples, units): activations
 
 
-def initial_weights(spec: Spec) -> list[Array]:
+@dataclass(frozen=True)
+class Backward:
+    """What the backward pass computed for a batch, layer by layer (index l = layer l+1)."""
+
+    deltas: list[Array]  # (samples, units)
+    derivatives: list[Array | None]  # f'(h) where a delta used it; None where none entered
+    loss_gradient: Array  # dL/dŷ for the output units, (samples, outputs)
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """J'(W) for a batch: each sample's own, and their mean, which the update uses."""
+
+    per_sample: list[Array]  # (samples, receiving, sending) per weight matrix
+    mean: list[Array]  # (receiving, sending) per weight matrix
+
+
+def initial_weights(spec: Spec, numbers: Float64 = FLOAT64) -> list[Array]:
     """Weight matrices as the config describes them; random schemes draw from `seed` in order."""
     rng = np.random.default_rng(spec.config.seed)
     bias_columns = 1 if spec.config.bias else 0
@@ -45,9 +61,9 @@ def initial_weights(spec: Spec) -> list[Array]:
         shape = (layer.units, sending + bias_columns)
         scheme = layer.weights
         if isinstance(scheme, ConstantWeights):
-            matrix = np.full(shape, scheme.value, dtype=np.float64)
+            matrix = numbers.full(shape, scheme.value)
         elif isinstance(scheme, MatrixWeights):
-            matrix = np.array(scheme.rows, dtype=np.float64)
+            matrix = numbers.array(scheme.rows)
         else:
             matrix = draw_random(scheme, shape, fan_in=sending, fan_out=layer.units, rng=rng)
             if scheme.bias is not None and bias_columns:
@@ -86,13 +102,18 @@ def draw_random(
 class Network:
     """Weights plus the functions that use them. Only `weights` changes, and only by assignment."""
 
-    def __init__(self, spec: Spec, weights: list[Array] | None = None) -> None:
+    def __init__(
+        self, spec: Spec, weights: list[Array] | None = None, numbers: Float64 = FLOAT64
+    ) -> None:
+        self.numbers = numbers
         self.bias = spec.config.bias
         self.activations: list[Activation] = [
             ACTIVATIONS[layer.activation] for layer in spec.config.layers
         ]
         self.loss: Loss = LOSSES[spec.config.loss]
-        self.weights: list[Array] = weights if weights is not None else initial_weights(spec)
+        self.weights: list[Array] = (
+            weights if weights is not None else initial_weights(spec, numbers)
+        )
 
     def forward(self, x: Array) -> ForwardPass:
         """h = W·[1, z_prev] and z = f(h), layer by layer, for a (samples, inputs) batch."""
@@ -100,8 +121,8 @@ class Network:
             layer_inputs, hs, zs = [], [], []
             z = x
             for matrix, activation in zip(self.weights, self.activations):
-                layer_input = np.hstack([np.ones((len(z), 1)), z]) if self.bias else z
-                h = layer_input @ matrix.T
+                layer_input = np.hstack([self.numbers.ones(len(z)), z]) if self.bias else z
+                h = self.numbers.weighted_sums(layer_input, matrix)
                 z = activation.value(h)
                 layer_inputs.append(layer_input)
                 hs.append(h)
@@ -113,30 +134,37 @@ class Network:
         with quiet():
             return self.loss.value(forward.h[-1], forward.z[-1], y)
 
-    def backward(self, forward: ForwardPass, y: Array) -> list[Array]:
+    def backward(self, forward: ForwardPass, y: Array) -> Backward:
         """δ per layer: the loss's output delta, then δ_l = (δ_{l+1}·W_{l+1}) ⊙ f'(h_l).
 
-        The sum over the next layer's units is the matrix product; the bias column is left out
-        because a bias unit has no incoming links and so no delta.
+        The sum over the next layer's units leaves out the bias column, because a bias unit
+        has no incoming links and so no delta.
         """
         with quiet():
+            last = len(self.weights) - 1
+            output = self.activations[last]
+            loss_gradient = self.loss.gradient(forward.z[last], y)
+            derivatives: list[Array | None] = [None] * len(self.weights)
+            if self.loss.rule == "chain" and output.derivative is not None:
+                derivatives[last] = output.derivative(forward.h[last], forward.z[last])
             deltas = [np.empty(0)] * len(self.weights)
-            deltas[-1] = self.loss.output_delta(
-                forward.h[-1], forward.z[-1], y, self.activations[-1]
+            deltas[last] = self.loss.output_delta(
+                forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
             )
-            for index in range(len(self.weights) - 2, -1, -1):
+            for index in range(last - 1, -1, -1):
                 outgoing = self.weights[index + 1][:, 1:] if self.bias else self.weights[index + 1]
                 derivative = self.activations[index].derivative
-                assert derivative is not None  # softmax is only allowed on the output layer
-                deltas[index] = (deltas[index + 1] @ outgoing) * derivative(
-                    forward.h[index], forward.z[index]
-                )
-        return deltas
+                assert derivative is not None  # coupled functions only sit on the output layer
+                derivatives[index] = derivative(forward.h[index], forward.z[index])
+                flowing_back = self.numbers.backpropagated(deltas[index + 1], outgoing)
+                deltas[index] = flowing_back * derivatives[index]
+        return Backward(deltas, derivatives, loss_gradient)
 
-    def gradients(self, forward: ForwardPass, deltas: list[Array]) -> list[Array]:
-        """J'(W) = Z·δ for every weight, averaged over the batch."""
+    def gradients(self, forward: ForwardPass, backward: Backward) -> Gradients:
+        """J'(W) = Z·δ for every weight and sample, and its mean over the batch."""
         with quiet():
-            return [
-                delta.T @ layer_input / len(delta)
-                for delta, layer_input in zip(deltas, forward.layer_inputs)
+            per_sample = [
+                self.numbers.per_sample_gradients(delta, layer_input)
+                for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
             ]
+            return Gradients(per_sample, [self.numbers.batch_mean(g) for g in per_sample])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.schema import Reference as ReferenceValue
-from backtrace.engine import records
 
 
 def printed_tolerance(printed: float) -> float:

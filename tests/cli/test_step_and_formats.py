@@ -9,7 +9,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from backtrace.cli import cli, output_file
+from backtrace.cli import cli
+from backtrace.output import output_file
 from helpers import CONFIGS, ROOT
 
 
@@ -36,14 +37,16 @@ def csv_tables(text: str) -> dict[str, list[dict[str, str]]]:
 
 
 def test_text_lays_out_the_articles_arithmetic(runner: CliRunner) -> None:
-    text = invoke(runner, "run", "configs/xor.yaml", "--format", "text").stdout
-    block = "Unit Z1:\n  h(x) = W10·X0 + W11·X1 + W12·X2 = 1·1 + 1·0 + 1·0 = 1\n  z = f(h) = identity(1) = 1\n"
-    assert block in text
-    assert (
-        "Unit D0:\n  h(x) = V00·Z0 + V01·Z1 + V02·Z2 + V03·Z3 = 1·1 + 1·1 + 1·1 + 1·1 = 4\n" in text
+    text = invoke(runner, "run", "configs/xor.yaml", "--format", "text", "--width", "100").stdout
+    lines = text.splitlines()
+    row = lines.index(
+        "  Z1    W10·X0 + W11·X1 + W12·X2           identity(1) = 1  ✓ h = 1, ✓ z = 1"
     )
-    assert "  error = y - ŷ = 0 - 4 = -4\n" in text
-    assert "  W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4\n" in text
+    assert lines[row + 1] == "        = 1·1 + 1·0 + 1·0 = 1"
+    assert "  D0    V00·Z0 + V01·Z1 + V02·Z2 + V03·Z3  identity(4) = 4  ✓ h = 4, ✓ z = 4" in lines
+    assert "Loss (article): error = y - ŷ = 0 - 4 = -4 (the article: ✓ -4)" in lines
+    assert "  W10     W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4  ✓ 1.4" in lines
+    assert not any(mark in text for mark in "─│╭")  # no box drawing in plain text
 
 
 def test_csv_and_jsonl_carry_the_same_numbers(runner: CliRunner) -> None:
@@ -130,7 +133,7 @@ def test_selecting_what_does_not_exist(runner: CliRunner, arguments: list[str], 
 
 def test_step_without_a_terminal_prints_the_whole_epoch(runner: CliRunner) -> None:
     result = invoke(runner, "step", "xor", "--epoch", "1")
-    assert result.stdout.count("Unit Z1:") == 4  # every sample, no waiting
+    assert result.stdout.count("Forward pass") == 4  # every sample, no waiting
     assert "[enter] next" not in result.stdout + result.stderr
 
 
@@ -332,7 +335,9 @@ def test_output_extensions(runner: CliRunner, tmp_path) -> None:
     assert unknown.exit_code == 2 and "cannot tell the format from '.pdf'" in unknown.stderr
     assert list(tmp_path.iterdir()) == []
     invoke(runner, "step", "xor", "-o", str(tmp_path / "notes.txt"))
-    assert "Unit Z1:\n" in (tmp_path / "notes.txt").read_text()  # step's own format, text
+    assert (
+        "Forward pass\n  unit  h = Σ w·z" in (tmp_path / "notes.txt").read_text()
+    )  # step's format: text
     invoke(runner, "run", "xor", "-o", str(tmp_path / "tables.txt"))
     assert "╭" in (tmp_path / "tables.txt").read_text()  # run's, tables
 
@@ -360,21 +365,23 @@ def test_references_are_dropped_when_set_changes_the_network(runner: CliRunner) 
 def test_paced_text_keeps_one_heading_per_section() -> None:
     from backtrace.config import load_config
     from backtrace.engine import train
-    from backtrace.render import FORMATS, RenderOptions
+    from backtrace.renderers import FORMATS, RenderOptions
     from backtrace.stepping import paced
 
     out, prompts = io.StringIO(), io.StringIO()
-    stream = paced(train(load_config(str(CONFIGS / "xor.yaml"))), "record", lambda: "\r", prompts)
+    stream = paced(train(load_config(str(CONFIGS / "xor.yaml"))), lambda: "\r", prompts)
     FORMATS["text"].render(stream, out, RenderOptions())
-    assert out.getvalue().count("Deltas:") == 4  # once per sample, not once per key press
-    assert out.getvalue().count("Updates, step") == 4
+    assert out.getvalue().count("Backward pass") == 4  # once per sample, not once per key press
+    assert out.getvalue().count("Update, step") == 4
+    # A key before each piece after the first: forward, loss, deltas, updates of 4 samples.
+    assert prompts.getvalue().count("[enter] next") == 4 * 4 - 1
 
 
 def test_each_step_gets_its_own_update_table(runner: CliRunner) -> None:
     for output_format, title in (
         ("table", "Update, step"),
         ("markdown", "Update, step"),
-        ("text", "Updates, step"),
+        ("text", "Update, step"),
     ):
         out = invoke(
             runner,

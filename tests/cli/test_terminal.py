@@ -1,19 +1,137 @@
-"""The installed `backtrace` as a real process: pipes, colour, and stepping in a pseudo-terminal."""
+"""Terminals, pipes and key presses.
+
+Most of these run the CLI in-process with an injected `Terminal` (tests/helpers.py): a pipe or
+a terminal of any width, colour settings, and key presses read in order. A few run the
+installed `backtrace` as a real process, where only a real one will do: the console script,
+a reader that closes the pipe, Ctrl-C, and key presses through a pseudo-terminal.
+"""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, invoke_in
 
 BACKTRACE = str(Path(sys.executable).parent / "backtrace")
 ANSI = "\x1b["
+PROMPT = "[enter] next"
+
+
+class FailingStream(io.StringIO):
+    """A stdout that fails after `room` characters, as a full disk or a closed pipe does."""
+
+    def __init__(self, error: OSError, room: int = 0) -> None:
+        super().__init__()
+        self.error, self.room = error, room
+
+    def write(self, text: str) -> int:
+        if self.tell() + len(text) > self.room:
+            raise self.error
+        return super().write(text)
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("no file descriptor")
+
+
+# -- in-process, with an injected terminal --------------------------------------------------
+
+
+def test_no_escape_codes_in_a_pipe_unless_forced() -> None:
+    assert ANSI not in invoke_in(["run", "xor"]).stdout
+    assert ANSI in invoke_in(["run", "xor"], env={"FORCE_COLOR": "1"}).stdout
+    assert ANSI not in invoke_in(["run", "xor"], env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert ANSI in invoke_in(["run", "xor"], terminal=True).stdout
+    assert ANSI not in invoke_in(["run", "xor"], terminal=True, env={"TERM": "dumb"}).stdout
+
+
+def test_width_comes_from_the_option_columns_or_the_terminal() -> None:
+    def widest(**settings) -> int:
+        return max(len(line) for line in invoke_in(["run", "xor"], **settings).stdout.splitlines())
+
+    assert widest(env={"COLUMNS": "132"}) == 132
+    assert widest(terminal=True, columns=90, env={"NO_COLOR": "1"}) == 90
+    assert widest() == 80  # a pipe with no COLUMNS
+    assert widest(env={"COLUMNS": "132"}, columns=90) == 132
+
+
+def test_a_full_disk_is_one_line() -> None:
+    full = FailingStream(OSError(errno.ENOSPC, "No space left on device"))
+    result = invoke_in(["run", "xor"], stdout=full)
+    assert result.status == 1
+    assert result.stderr == "backtrace: error: cannot write the trace: No space left on device\n"
+
+
+@pytest.mark.parametrize("output_format", ["table", "text", "jsonl", "csv", "markdown"])
+def test_a_reader_that_goes_away_ends_quietly(output_format: str) -> None:
+    closed = FailingStream(BrokenPipeError(errno.EPIPE, "Broken pipe"), room=300)
+    arguments = ["run", "xor-sigmoid", "--epochs", "3", "--trace", "all"]
+    result = invoke_in([*arguments, "--format", output_format], stdout=closed)
+    assert (result.status, result.stderr) == (0, "")
+
+
+def test_diagnostics_go_to_stderr() -> None:
+    result = invoke_in(["run", "xor", "--epochs", "40", "--format", "jsonl"])
+    assert result.status == 3
+    assert result.stderr.startswith("backtrace: error: Training diverged at epoch")
+    assert result.stderr.count("\n") == 1
+    assert all(line.startswith("{") for line in result.stdout.splitlines())
+
+
+def test_step_waits_for_a_key_between_pieces() -> None:
+    result = invoke_in(["step", "xor", "--epoch", "1", "--sample", "1"], keys="\r\r", terminal=True)
+    # Keys: after the forward table, after the loss; then input ends, which means quit.
+    assert result.status == 0
+    assert "Forward pass" in result.stdout and "Loss (article)" in result.stdout
+    assert "Backward pass" in result.stdout and "Update, step" not in result.stdout
+    assert result.stderr.count(PROMPT) == 3
+
+
+def test_step_keys_skip_to_the_next_sample_and_continue() -> None:
+    result = invoke_in(["step", "xor"], keys="sq", terminal=True)
+    assert "sample 2: X1 = 0, X2 = 1" in result.stdout
+    sample_two = result.stdout.split("sample 2:")[1]
+    assert "Forward pass" in sample_two and "Backward pass" not in sample_two
+    finished = invoke_in(["step", "xor", "--format", "table"], keys="c", terminal=True)
+    assert "Weights after epoch 1" in finished.stdout and finished.stderr.count(PROMPT) == 1
+
+
+def test_every_key_in_table_stepping_shows_a_new_table() -> None:
+    seen = []
+    out = io.StringIO()
+
+    def key() -> str:
+        seen.append(out.getvalue())
+        return "\r"
+
+    from backtrace.cli import cli
+    from backtrace.terminal import Terminal
+
+    fake = Terminal(io.StringIO(), out, io.StringIO(), {}, ROOT, key, True, True, 100)
+    with pytest.raises(SystemExit):
+        cli.main(["step", "xor", "--format", "table", "--sample", "1"], obj=fake)
+    seen.append(out.getvalue())
+    new_parts = [later[len(earlier) :] for earlier, later in zip(seen, seen[1:])]
+    titles = ["Loss (article)", "Backward pass", "Update, step 1"]
+    assert [title in part for title, part in zip(titles, new_parts)] == [True] * 3
+    assert "Forward pass" in seen[0] and "Loss" not in seen[0]
+
+
+def test_step_does_not_wait_when_either_end_is_not_a_terminal() -> None:
+    result = invoke_in(["step", "xor"], keys="")
+    assert result.stdout.count("Forward pass") == 4 and result.stderr == ""
+
+
+# -- real processes ----------------------------------------------------------------------------
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -25,151 +143,60 @@ def environment(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-def shell(command: str, **env: str) -> subprocess.CompletedProcess:
-    """Run a shell pipeline from the repository, as a user would type it."""
-    return subprocess.run(
-        ["bash", "-c", f"set -o pipefail; {command}"],
-        cwd=ROOT,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_the_console_script_is_installed() -> None:
     assert Path(BACKTRACE).is_file(), "install the package first (see the README)"
 
 
-@pytest.mark.parametrize("output_format", ["table", "text", "jsonl", "csv", "markdown"])
-def test_head_closes_the_pipe_quietly(output_format: str) -> None:
-    result = shell(
-        f"{BACKTRACE} run configs/xor-sigmoid.yaml --epochs 30 --trace all --format {output_format} | head -3"
-    )
-    assert result.returncode == 0, result.stderr
+def test_head_closes_the_pipe_quietly() -> None:
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {BACKTRACE} run xor-sigmoid --epochs 30 --trace all "
+         "--format jsonl | head -3"],
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
     assert len(result.stdout.splitlines()) == 3
-    assert result.stderr == ""
 
 
-def test_no_escape_codes_in_a_pipe_unless_forced() -> None:
-    piped = shell(f"{BACKTRACE} run configs/xor.yaml | cat")
-    assert piped.returncode == 0 and ANSI not in piped.stdout
-    forced = shell(f"{BACKTRACE} run configs/xor.yaml | cat", FORCE_COLOR="1")
-    assert ANSI in forced.stdout
-    both = shell(f"{BACKTRACE} run configs/xor.yaml | cat", FORCE_COLOR="1", NO_COLOR="1")
-    assert ANSI not in both.stdout
-
-
-def test_columns_sets_the_width() -> None:
-    result = shell(f"{BACKTRACE} run configs/xor.yaml | cat", COLUMNS="132")
-    assert max(len(line) for line in result.stdout.splitlines()) == 132
-
-
-def test_a_full_disk_is_one_line() -> None:
-    result = shell(f"{BACKTRACE} run configs/xor.yaml > /dev/full")
-    assert result.returncode == 1
-    assert result.stderr == "backtrace: error: cannot write the trace: No space left on device\n"
-
-
-def test_diagnostics_go_to_stderr() -> None:
-    result = shell(f"{BACKTRACE} run configs/xor.yaml --epochs 40 --format jsonl > /dev/null")
-    assert result.returncode == 3
-    assert result.stderr.startswith("backtrace: error: Training diverged at epoch")
-
-
-def test_two_runs_are_byte_identical(tmp_path) -> None:
-    first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    for target in (first, second):
-        result = shell(
-            f"{BACKTRACE} run configs/xor-sigmoid.yaml --trace all --epochs 5 -o {target}"
-        )
-        assert result.returncode == 0, result.stderr
-    assert first.read_bytes() == second.read_bytes() and first.stat().st_size > 0
-
-
-def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
-    child = pexpect.spawn(
-        BACKTRACE,
-        [
-            "run",
-            "configs/xor-sigmoid.yaml",
-            "--epochs",
-            "1000000",
-            "--trace",
-            "none",
-            "-o",
-            str(tmp_path / "t.jsonl"),
-        ],
-        cwd=str(ROOT),
+def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "t.jsonl"
+    process = subprocess.Popen(
+        [BACKTRACE, "run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", target],
+        cwd=ROOT,
         env=environment(),
-        encoding="utf-8",
-        timeout=20,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    child.expect(pexpect.TIMEOUT, timeout=1.5)  # let it get going
-    child.sendintr()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 130
-    assert "backtrace: interrupted" in child.before and "Traceback" not in child.before
+    # Wait until the run is writing its temporary file: by then it handles Ctrl-C itself.
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr == "\nbacktrace: interrupted\n"
     assert list(tmp_path.iterdir()) == []  # the unfinished trace was not left behind
 
 
-def spawn_step(*arguments: str) -> pexpect.spawn:
-    return pexpect.spawn(
+def test_real_key_presses_in_a_pseudo_terminal() -> None:
+    child = pexpect.spawn(
         BACKTRACE,
-        ["step", *arguments],
+        ["step", "xor", "--epoch", "1"],
         cwd=str(ROOT),
         env=environment(COLUMNS="100", TERM="xterm"),
         encoding="utf-8",
         timeout=15,
         dimensions=(40, 100),
     )
-
-
-def test_step_waits_for_keys_in_a_terminal() -> None:
-    child = spawn_step("xor", "--epoch", "1")
-    child.expect("Unit Z1:")
-    child.expect(r"\[enter\] next")
-    assert "Unit Z2:" not in child.before  # it waits
+    child.expect("Forward pass")
+    child.expect_exact(PROMPT)
+    assert "Loss (article)" not in child.before  # it waits
     child.send(" ")
-    child.expect("Unit Z2:")
-    child.expect(r"\[enter\] next")
-    child.send("\r")
-    child.expect("Unit Z3:")
-    child.expect(r"\[enter\] next")
+    child.expect_exact("Loss (article)")
+    child.expect_exact(PROMPT)
     child.send("s")  # on to the next sample
-    child.expect("sample 2: X1 = 0, X2 = 1")
-    child.expect(r"\[enter\] next")
-    assert "Unit D0" not in child.before.split("sample 2")[-1]
+    child.expect_exact("sample 2: X1 = 0, X2 = 1")
+    child.expect_exact(PROMPT)
     child.send("q")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-
-
-def test_step_continue_runs_to_the_end() -> None:
-    child = spawn_step("xor", "--epoch", "1", "--format", "table")
-    child.expect("Forward pass")
-    child.expect(r"\[enter\] next")
-    child.send("c")
-    child.expect("Weights after epoch 1")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-
-
-def test_every_key_in_table_stepping_shows_something() -> None:
-    child = spawn_step("xor", "--epoch", "1", "--format", "table", "--sample", "1")
-    seen = []
-    child.expect(r"\[enter\] next")
-    for _ in range(4):  # forward table, loss, backward table, update table
-        seen.append(child.before)
-        child.send("\r")
-        index = child.expect([r"\[enter\] next", pexpect.EOF])
-        if index == 1:
-            break
-    seen.append(child.before)
-    child.close()
-    titles = ["Forward pass", "Loss (article)", "Backward pass", "Update, step 1"]
-    for title, screen in zip(titles, seen):
-        assert title in screen, (title, screen[-300:])

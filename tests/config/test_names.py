@@ -59,7 +59,7 @@ def test_weight_tables_are_labelled_by_prefix() -> None:
     import io
 
     from backtrace.engine import train
-    from backtrace.render import FORMATS, RenderOptions
+    from backtrace.renderers import FORMATS, RenderOptions
 
     layers = [
         {"units": 2, "activation": "tanh"},

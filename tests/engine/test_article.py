@@ -6,8 +6,9 @@ import math
 
 import pytest
 
+from backtrace import records
 from backtrace.config import load_config
-from backtrace.engine import records, train
+from backtrace.engine import train
 from helpers import CONFIGS
 
 

@@ -16,21 +16,12 @@ import typing
 from collections.abc import Iterable
 from typing import IO, TextIO
 
-from backtrace.engine import records
-from backtrace.render.numbers import plain_number
-from backtrace.render.options import RenderOptions
+from backtrace import records
+from backtrace.renderers.numbers import plain_number
+from backtrace.renderers.options import RenderOptions
 
 # The kinds that become tables, in the order the tables are written.
-TABLES: tuple[type[records.Record], ...] = (
-    records.Forward,
-    records.Loss,
-    records.Delta,
-    records.Gradient,
-    records.Update,
-    records.Reference,
-    records.EpochEnd,
-    records.Weights,
-)
+TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS if kind.csv_table)
 SPOOL_BYTES = 1 << 20
 
 

@@ -1,8 +1,15 @@
 """The trace: plain, immutable records that the engine yields and every renderer reads.
 
-Values are Python floats (already taken out of numpy), so a record is cheap to serialise and
-safe to keep. docs/trace-format.md documents each record's JSON form; `event` is its kind.
-Epochs, samples and steps count from 1.
+Each record class is one *kind* and declares, once, everything the rest of the program needs
+to know about it: its `event` name in JSON, the `phase` that `--phase` selects it by, the
+`section` (table) it is laid out in, the reference `quantities` it carries, whether its
+`name` is a unit or a weight, and whether it gets a CSV table. `KINDS` lists them all;
+selection, layout, stepping and every renderer read these declarations instead of keeping
+tables of their own.
+
+Values are Python numbers (taken out of numpy), so a record is cheap to serialise and safe
+to keep. docs/trace-format.md documents each record's JSON form. Epochs, samples and steps
+count from 1.
 """
 
 from __future__ import annotations
@@ -11,12 +18,30 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
 Phase = Literal["forward", "loss", "backward", "update"]
+PHASES: tuple[Phase, ...] = ("forward", "loss", "backward", "update")
+Section = Literal["forward", "loss", "backward", "gradient", "update"]
+Subject = Literal["unit", "weight"]
 
 
 @dataclass(frozen=True)
 class Record:
     event: ClassVar[str]
-    phase: ClassVar[Phase | None] = None
+    phase: ClassVar[Phase | None] = None  # None: a summary, shown whatever --phase says
+    section: ClassVar[Section | None] = None  # the table it joins; None: it stands alone
+    quantities: ClassVar[tuple[str, ...]] = ()  # reference quantities it carries
+    subject: ClassVar[Subject | None] = None  # what the record's unit/weight field names
+    csv_table: ClassVar[bool] = False  # whether CSV writes a table of this kind
+
+    @property
+    def kind(self) -> type[Record]:
+        """The kind whose phase and section this record shares (itself, but for references)."""
+        return type(self)
+
+    @property
+    def subject_name(self) -> str | None:
+        """The unit or weight the record is about, if its kind has a subject."""
+        subject = self.kind.subject
+        return getattr(self, subject) if subject else None
 
     def as_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data: `event` first, then the fields in order."""
@@ -48,7 +73,12 @@ def _is_named_value(item: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class LayerInfo(Record):
+class Layer(Record):
+    """One layer's names: its units and, past the input layer, the weights into it.
+
+    The config layer builds these (config/names.py) and the start record carries them, so
+    the names are described once for the engine, the renderers and the reader of a trace."""
+
     event: ClassVar[str] = "layer"
     index: int  # 0 is the input layer
     units: tuple[str, ...]
@@ -71,7 +101,7 @@ class Start(Record):
     batch_size: int
     epochs: int
     samples: int
-    layers: tuple[LayerInfo, ...]
+    layers: tuple[Layer, ...]
     frozen: tuple[str, ...]
 
 
@@ -89,6 +119,7 @@ class Weights(Record):
     """Every weight's value, before training ('initial') or after it ('final')."""
 
     event: ClassVar[str] = "weights"
+    csv_table: ClassVar[bool] = True
     when: Literal["initial", "current", "final"]  # current: at the start of a traced epoch
     epoch: int  # epochs completed when this was taken
     values: tuple[tuple[str, float], ...]
@@ -100,6 +131,7 @@ class Sample(Record):
 
     event: ClassVar[str] = "sample"
     phase: ClassVar[Phase] = "forward"
+    heads: ClassVar[frozenset[Phase]] = frozenset({"forward", "loss", "backward"})  # shown with any
     epoch: int
     sample: int
     step: int  # the update this sample contributes to
@@ -124,6 +156,10 @@ class Forward(Record):
 
     event: ClassVar[str] = "forward"
     phase: ClassVar[Phase] = "forward"
+    section: ClassVar[Section] = "forward"
+    quantities: ClassVar[tuple[str, ...]] = ("h", "z")
+    subject: ClassVar[Subject] = "unit"
+    csv_table: ClassVar[bool] = True
     epoch: int
     sample: int
     layer: int
@@ -138,6 +174,9 @@ class Forward(Record):
 class Loss(Record):
     event: ClassVar[str] = "loss"
     phase: ClassVar[Phase] = "loss"
+    section: ClassVar[Section] = "loss"
+    quantities: ClassVar[tuple[str, ...]] = ("loss",)
+    csv_table: ClassVar[bool] = True
     epoch: int
     sample: int
     loss: float
@@ -152,6 +191,10 @@ class Delta(Record):
 
     event: ClassVar[str] = "delta"
     phase: ClassVar[Phase] = "backward"
+    section: ClassVar[Section] = "backward"
+    quantities: ClassVar[tuple[str, ...]] = ("delta",)
+    subject: ClassVar[Subject] = "unit"
+    csv_table: ClassVar[bool] = True
     epoch: int
     sample: int
     layer: int
@@ -173,6 +216,10 @@ class Gradient(Record):
 
     event: ClassVar[str] = "gradient"
     phase: ClassVar[Phase] = "backward"
+    section: ClassVar[Section] = "gradient"
+    quantities: ClassVar[tuple[str, ...]] = ("grad",)
+    subject: ClassVar[Subject] = "weight"
+    csv_table: ClassVar[bool] = True
     epoch: int
     sample: int
     step: int
@@ -190,6 +237,10 @@ class Update(Record):
 
     event: ClassVar[str] = "update"
     phase: ClassVar[Phase] = "update"
+    section: ClassVar[Section] = "update"
+    quantities: ClassVar[tuple[str, ...]] = ("new",)
+    subject: ClassVar[Subject] = "weight"
+    csv_table: ClassVar[bool] = True
     epoch: int
     step: int
     weight: str
@@ -206,6 +257,7 @@ class Reference(Record):
     """A value printed in a reference text, beside the value computed for it."""
 
     event: ClassVar[str] = "reference"
+    csv_table: ClassVar[bool] = True
     epoch: int
     sample: int
     quantity: str
@@ -216,10 +268,20 @@ class Reference(Record):
     note: str | None
     source: str
 
+    @property
+    def kind(self) -> type[Record]:
+        """A reference is shown, and selected, with the records of its quantity."""
+        return QUANTITY_KINDS[self.quantity]
+
+    @property
+    def subject_name(self) -> str | None:
+        return self.name
+
 
 @dataclass(frozen=True)
 class EpochEnd(Record):
     event: ClassVar[str] = "epoch"
+    csv_table: ClassVar[bool] = True
     epoch: int
     loss: float  # mean of the per-sample losses seen during the epoch
     steps: int  # updates made so far, all epochs together
@@ -248,5 +310,24 @@ class Pause(Record):
     event: ClassVar[str] = "pause"
 
 
-# The per-sample kinds a traced epoch adds, in the order they come; one piece each in `step`.
-TRACED_KINDS = (Sample, Forward, Loss, Delta, Gradient, Update)
+# Every kind of record in a trace, in the order they first appear; CSV writes its tables in
+# this order.
+KINDS: tuple[type[Record], ...] = (
+    Start,
+    Note,
+    Sample,
+    Forward,
+    Loss,
+    Delta,
+    Gradient,
+    Update,
+    Reference,
+    EpochEnd,
+    Weights,
+    Diverged,
+)
+# Which kind computes each quantity a reference text can print.
+QUANTITY_KINDS: dict[str, type[Record]] = {
+    quantity: kind for kind in KINDS for quantity in kind.quantities
+}
+QUANTITIES: tuple[str, ...] = tuple(QUANTITY_KINDS)

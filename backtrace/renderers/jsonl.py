@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from backtrace.engine import records
-from backtrace.render.numbers import plain_number
-from backtrace.render.options import RenderOptions
+from backtrace import records
+from backtrace.renderers.numbers import plain_number
+from backtrace.renderers.options import RenderOptions
 
 
 def json_ready(value: Any, digits: int | None) -> Any:

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TextIO
 
-from backtrace.engine import records
-from backtrace.render import layout
-from backtrace.render.numbers import format_number
-from backtrace.render.options import RenderOptions
+from backtrace import records
+from backtrace.renderers import layout
+from backtrace.renderers.numbers import format_number
+from backtrace.renderers.options import RenderOptions
 
 
 def cell(text: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import TextIO
 
@@ -13,10 +14,10 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backtrace.engine import records
-from backtrace.render import layout
-from backtrace.render.numbers import format_number
-from backtrace.render.options import RenderOptions
+from backtrace import records
+from backtrace.renderers import layout
+from backtrace.renderers.numbers import format_number
+from backtrace.renderers.options import RenderOptions
 
 
 class _Console(Console):
@@ -42,9 +43,27 @@ def make_console(out: TextIO, options: RenderOptions) -> Console:
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     console = make_console(out, options)
+    for item in renderables(stream, options):
+        console.print(item)
+
+
+def renderables(
+    stream: Iterable[records.Record], options: RenderOptions
+) -> Iterator[RenderableType]:
+    """What the table format draws, one rich renderable per block."""
     fmt = partial(format_number, digits=options.digits(machine=False))
     for block in layout.blocks(stream, fmt):
-        console.print(renderable(block))
+        yield renderable(block)
+
+
+def html(stream: Iterable[records.Record], options: RenderOptions) -> str:
+    """The tables as HTML with inline styles, for notebooks."""
+    console = Console(
+        file=io.StringIO(), record=True, width=options.width, force_terminal=True, markup=False
+    )
+    for item in renderables(stream, options):
+        console.print(item)
+    return console.export_html(inline_styles=True)
 
 
 def renderable(block: layout.Block) -> RenderableType:

@@ -5,7 +5,7 @@ import json
 
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
-from backtrace.render import FORMATS, RenderOptions
+from backtrace.renderers import FORMATS, RenderOptions
 from helpers import CONFIGS, article_document
 
 

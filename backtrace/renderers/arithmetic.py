@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from backtrace.engine import records
-from backtrace.engine.losses import LOSSES
+from backtrace import records
+from backtrace.formulas import ACTIVATIONS, LOSSES
 
 Formatter = Callable[[float], str]
 
@@ -33,33 +33,21 @@ def forward_h(record: records.Forward, fmt: Formatter) -> str:
 
 
 def forward_z(record: records.Forward, fmt: Formatter) -> str:
-    if record.activation == "softmax":
-        return f"softmax(h)[{record.unit}] = {fmt(record.z)}"
-    return f"{record.activation}({fmt(record.h)}) = {fmt(record.z)}"
+    applied = ACTIVATIONS[record.activation].applied_text(fmt(record.h), record.unit)
+    return f"{applied} = {fmt(record.z)}"
 
 
 def loss_line(record: records.Loss, fmt: Formatter) -> str:
     """The loss with its numbers, e.g. `error = y - ŷ = 0 - 4 = -4`."""
-    pairs = [(y_hat, y) for (_, y_hat), (_, y) in zip(record.outputs, record.targets)]
-    result = fmt(record.loss)
-    if record.name == "article":
-        if len(pairs) == 1:
-            y_hat, y = pairs[0]
-            return f"error = y - ŷ = {factor(y, fmt)} - {factor(y_hat, fmt)} = {result}"
-        numbers = " + ".join(f"({factor(y, fmt)} - {factor(y_hat, fmt)})" for y_hat, y in pairs)
-        return f"error = Σ (y - ŷ) = {numbers} = {result}"
-    if record.name in ("squared_error", "mean_squared_error"):
-        squares = " + ".join(f"({factor(y_hat, fmt)} - {factor(y, fmt)})²" for y_hat, y in pairs)
-        if record.name == "squared_error":
-            scale, symbolic = "½·", "½·Σ (ŷ - y)²"
-        elif len(pairs) == 1:
-            scale, symbolic = "", "(ŷ - y)²"
-        else:
-            scale, symbolic = f"(1/{len(pairs)})·", f"(1/{len(pairs)})·Σ (ŷ - y)²"
-        if len(pairs) > 1 or scale:
-            squares = f"({squares})" if len(pairs) > 1 else squares
-        return f"L = {symbolic} = {scale}{squares} = {result}"
-    return f"{LOSSES[record.name].formula} = {result}"
+    loss = LOSSES[record.name]
+    if loss.worked is None:
+        return f"{loss.formula} = {fmt(record.loss)}"
+    pairs = [
+        (factor(y_hat, fmt), factor(y, fmt))
+        for (_, y_hat), (_, y) in zip(record.outputs, record.targets)
+    ]
+    symbolic, numbers = loss.worked(pairs)
+    return f"{symbolic} = {numbers} = {fmt(record.loss)}"
 
 
 def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:

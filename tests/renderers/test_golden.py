@@ -13,7 +13,7 @@ import pytest
 
 from backtrace.config import load_config
 from backtrace.engine import train
-from backtrace.render import FORMATS, RenderOptions
+from backtrace.renderers import FORMATS, RenderOptions
 from helpers import GOLDEN, ROOT
 
 

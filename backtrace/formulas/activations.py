@@ -1,6 +1,9 @@
-"""Activation functions f(h), each with its derivative and the formula the trace prints.
+"""Activation functions f(h): one registry entry each, with everything the program knows of it.
 
-Every function works on a whole (samples, units) array at once.
+An entry carries the name a config uses, f and f' on whole (samples, units) arrays, the
+formulas the trace prints, and whether the function may only sit on the output layer. The
+config schema, the checks, the engine and the renderers all read `ACTIVATIONS`; adding an
+activation is one entry here plus its tests.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ LEAKY_SLOPE = 0.01  # leaky_relu's slope for h < 0
 class Activation:
     """f and f', vectorised over (samples, units); `derivative` is None for coupled functions."""
 
-    name: str
+    name: str  # as a config writes it
     formula: str  # f(h) as the trace prints it
     derivative_formula: str  # f'(h) as the trace prints it
     value: Callable[[Array], Array]
     derivative: Callable[[Array, Array], Array] | None  # f'(h) given h and z = f(h)
+    applied: str = "{name}({h})"  # one unit's z = f(h) as the trace writes it, before "= z"
+    output_only: str | None = None  # why it is only allowed on the output layer, if it is
+
+    def applied_text(self, h: str, unit: str) -> str:
+        """'sigmoid(0.5)', or for a coupled function the unit's share: 'softmax(h)[D1]'."""
+        return self.applied.format(name=self.name, h=h, unit=unit)
 
     def backward(self, h: Array, z: Array, upstream: Array) -> Array:
         """dL/dh from dL/dz: elementwise f'(h)·upstream, or the Jacobian product for softmax."""
@@ -92,6 +101,8 @@ ACTIVATIONS: dict[str, Activation] = {
             "∂z_i/∂h_j = z_i·(1[i=j] - z_j)",
             _softmax,
             None,
+            applied="softmax(h)[{unit}]",
+            output_only="softmax couples all units of a layer",
         ),
     )
 }

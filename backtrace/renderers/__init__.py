@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TextIO
 
-from backtrace.engine.records import Record
 from backtrace.errors import UsageError
-from backtrace.render import csv, jsonl, markdown, table, text
-from backtrace.render.options import RenderOptions
+from backtrace.records import Record
+from backtrace.renderers import csv, jsonl, markdown, table, text
+from backtrace.renderers.options import RenderOptions
 
 Renderer = Callable[[Iterable[Record], TextIO, RenderOptions], None]
 
@@ -23,30 +23,25 @@ class Format:
     name: str
     render: Renderer
     extensions: tuple[str, ...]  # file endings that choose this format for -o
-    piece: Literal["record", "section"] | None  # what `step` shows between keys; None: no pacing
+    paced: bool  # whether `step` can pause between sections (the output appears as it comes)
     description: str
 
 
 FORMATS: dict[str, Format] = {
     entry.name: entry
     for entry in (
-        Format("table", table.render, (), "section", "rich tables"),
-        Format("text", text.render, (), "record", "plain blocks laid out like worked arithmetic"),
+        Format("table", table.render, (), True, "rich tables"),
+        Format("text", text.render, (), True, "the same tables in plain text"),
         Format(
-            "jsonl",
-            jsonl.render,
-            (".jsonl", ".ndjson", ".json"),
-            "record",
-            "one JSON object per line",
+            "jsonl", jsonl.render, (".jsonl", ".ndjson", ".json"), True, "one JSON object per line"
         ),
-        Format(
-            "csv", csv.render, (".csv",), "record", "one table per event kind, with header rows"
-        ),
+        # CSV holds each kind's rows until the end, so there is nothing to show between keys.
+        Format("csv", csv.render, (".csv",), False, "one table per event kind, with header rows"),
         Format(
             "markdown",
             markdown.render,
             (".md", ".markdown"),
-            "section",
+            True,
             "tables and formulas for handouts",
         ),
     )

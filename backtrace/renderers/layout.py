@@ -9,11 +9,11 @@ the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from backtrace.engine import records
-from backtrace.render import arithmetic
+from backtrace import records
+from backtrace.renderers import arithmetic
 
 Formatter = Callable[[float], str]
 
@@ -59,81 +59,74 @@ class Line:
 
 Block = Banner | Remark | Heading | Grid | Line
 
-SECTION_OF = {
-    records.Forward: "forward",
-    records.Loss: "loss",
-    records.Delta: "backward",
-    records.Gradient: "gradient",
-    records.Update: "update",
-}
+
+@dataclass(frozen=True)
+class Section:
+    """Records shown together: one table's worth (a sample's forward pass, its deltas, a
+    step's updates ...), or a single record that stands alone (`name` None)."""
+
+    name: str | None
+    records: tuple[records.Record, ...]
+
+
+def sections(stream: Iterable[records.Record]) -> Iterator[Section]:
+    """The stream grouped into sections, in order.
+
+    Records join the section their kind declares; a reference joins its quantity's section.
+    With one sample per step, a sample's gradients join the update section that follows
+    them, because each update row then writes its gradient out as Z·δ. A section ends when
+    the next record belongs elsewhere, when a new step's updates begin, or at a `Pause`,
+    so memory stays bounded by one section.
+    """
+    batch_size = 1
+    name: str | None = None
+    pending: list[records.Record] = []
+    step: int | None = None
+    for record in stream:
+        if isinstance(record, records.Start):
+            batch_size = record.batch_size
+        if isinstance(record, records.Pause):
+            if pending:
+                yield Section(name, tuple(pending))
+                pending = []
+            continue
+        wanted = record.kind.section
+        if wanted == "gradient" and batch_size == 1:
+            wanted = "update"
+        new_step = isinstance(record, records.Update) and step is not None and record.step != step
+        if pending and (wanted != name or new_step):
+            yield Section(name, tuple(pending))
+            pending, step = [], None
+        if wanted is None:
+            yield Section(None, (record,))
+            continue
+        name = wanted
+        pending.append(record)
+        if isinstance(record, records.Update):
+            step = record.step
+    if pending:
+        yield Section(name, tuple(pending))
 
 
 @dataclass
 class _Context:
     """What earlier records told the layout about the run."""
 
-    batch_size: int = 1
-    layers: tuple[records.LayerInfo, ...] = ()
-    gradients: dict[str, records.Gradient] = field(default_factory=dict)
-
-
-def section_of(record: records.Record) -> str | None:
-    return SECTION_OF.get(type(record))
-
-
-REFERENCE_SECTION = {
-    "h": "forward",
-    "z": "forward",
-    "loss": "loss",
-    "delta": "backward",
-    "grad": "gradient",
-    "new": "update",
-}
+    layers: tuple[records.Layer, ...] = ()
 
 
 def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
     """The blocks for a record stream, in order."""
     context = _Context()
-    section: str | None = None
-    pending: list[records.Record] = []
-    for record in stream:
-        if isinstance(record, records.Reference):
-            # A reference belongs with its quantity's section; when that section's own records
-            # were filtered out, it opens the section by itself.
-            wanted = REFERENCE_SECTION[record.quantity]
-            if pending and section != wanted:
-                yield from _section(section, pending, context, fmt)
-                pending = []
-            section = wanted
-            pending.append(record)
-            continue
-        current = section_of(record)
-        if pending and (current is None or current != section or _new_step(pending, record)):
-            yield from _section(section, pending, context, fmt)
-            pending = []
-        if isinstance(record, records.Pause):
-            continue
-        if current is not None:
-            section = current
-            pending.append(record)
+    for section in sections(stream):
+        if section.name is None:
+            yield from _whole(section.records[0], context, fmt)
         else:
-            section = None
-            yield from _whole(record, context, fmt)
-    if pending:
-        yield from _section(section, pending, context, fmt)
-
-
-def _new_step(pending: list[records.Record], record: records.Record) -> bool:
-    """Whether an update record starts a new step (and so a new table) after those pending."""
-    if not isinstance(record, records.Update):
-        return False
-    steps = [held.step for held in pending if isinstance(held, records.Update)]
-    return bool(steps) and steps[-1] != record.step
+            yield from _section(section.name, list(section.records), context, fmt)
 
 
 def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterator[Block]:
     if isinstance(record, records.Start):
-        context.batch_size = record.batch_size
         context.layers = record.layers
         yield banner(record, fmt)
     elif isinstance(record, records.Note):
@@ -175,7 +168,7 @@ def sample_heading(record: records.Sample, fmt: Formatter) -> str:
 
 
 def weight_grids(
-    layers: tuple[records.LayerInfo, ...], values: dict[str, float], fmt: Formatter
+    layers: tuple[records.Layer, ...], values: dict[str, float], fmt: Formatter
 ) -> Iterator[Grid]:
     """One matrix per weight layer: a row per receiving unit, a column per sending unit."""
     for previous, layer in zip(layers, layers[1:]):
@@ -283,24 +276,25 @@ def _section(
             for name, cell in cells.items()
         ]
         yield grid("Backward pass", ("unit", "δ"), body)
-        context.gradients = {}
-    elif section == "gradient":
-        # With one sample per step, the update table writes each gradient out as Z·δ itself.
-        if context.batch_size == 1:
-            context.gradients = {record.weight: record for record in rows}
-            if not references:
-                return
-        body = [with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt)) for r in rows]
+    else:  # gradients, or a step's updates with a one-sample step's gradients folded in
+        updates = [r for r in rows if isinstance(r, records.Update)]
+        gradients = [r for r in rows if isinstance(r, records.Gradient)]
+        if updates:
+            folded = {r.weight: r for r in gradients} if len(updates[0].samples) == 1 else {}
+            body = [
+                with_reference(
+                    r.weight, r.weight, arithmetic.update_line(r, folded.get(r.weight), fmt)
+                )
+                for r in updates
+            ]
+            title, columns = arithmetic.update_heading(updates[0]), ("weight", "W := W - α·J'(W)")
+        elif gradients or section == "gradient":
+            body = [
+                with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt))
+                for r in gradients
+            ]
+            title, columns = "Gradients J'(W) = Z·δ", ("weight", "J'(W)")
+        else:
+            body, title, columns = [], "Update", ("weight", "W := W - α·J'(W)")
         body += [(name or "", "", cell) for name, cell in cells.items()]
-        yield grid("Gradients J'(W) = Z·δ", ("weight", "J'(W)"), body)
-    elif section == "update":
-        gradients = context.gradients if rows and len(rows[0].samples) == 1 else {}
-        body = [
-            with_reference(
-                r.weight, r.weight, arithmetic.update_line(r, gradients.get(r.weight), fmt)
-            )
-            for r in rows
-        ]
-        body += [(name or "", "", cell) for name, cell in cells.items()]
-        title = arithmetic.update_heading(rows[0]) if rows else "Update"
-        yield grid(title, ("weight", "W := W - α·J'(W)"), body)
+        yield grid(title, columns, body)

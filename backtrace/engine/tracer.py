@@ -1,0 +1,239 @@
+"""Turning what the network computed into trace records. Only called for traced epochs.
+
+The tracer computes nothing: every value in a record is read from the arrays of the forward
+pass, the backward pass, the gradients or the optimizer's description of its step. After
+each section's records it asks the reference book whether a reference text printed the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtrace import records
+from backtrace.config import Spec
+from backtrace.engine.network import Backward, ForwardPass, Gradients
+from backtrace.engine.references import ReferenceBook
+from backtrace.formulas import LOSSES
+from backtrace.formulas.numeric import Array, Float64
+from backtrace.formulas.optimizers import Optimizer, WeightUpdate
+
+Computed = dict[tuple[str, str | None], float]  # (quantity, unit or weight name) -> value
+
+
+@dataclass(frozen=True)
+class Step:
+    """Everything computed for one batch, before its update."""
+
+    epoch: int
+    step: int
+    indices: np.ndarray  # the batch's samples, 0-based
+    forward: ForwardPass
+    losses: Array
+    backward: Backward
+    gradients: Gradients
+
+    @property
+    def samples(self) -> tuple[int, ...]:
+        return tuple(int(index) + 1 for index in self.indices)
+
+
+class Tracer:
+    def __init__(self, spec: Spec, numbers: Float64, batch_size: int) -> None:
+        self.spec = spec
+        self.number = numbers.scalar
+        self.layers = spec.names.layers
+        self.batch_size = batch_size
+        self.references = ReferenceBook(spec)
+
+    def start(self) -> records.Start:
+        config = self.spec.config
+        return records.Start(
+            title=config.title,
+            source=self.spec.source,
+            loss=config.loss,
+            loss_formula=LOSSES[config.loss].formula,
+            learning_rate=config.optimizer.learning_rate,
+            batch_size=self.batch_size,
+            epochs=config.epochs,
+            samples=len(self.spec.inputs),
+            layers=self.layers,
+            frozen=tuple(name for name in self.spec.names.all_weights if name in self.spec.frozen),
+        )
+
+    def weights(self, when: str, epoch: int, matrices: list[Array]) -> records.Weights:
+        values = tuple(
+            (name, self.number(value))
+            for names, matrix in zip(self.layers[1:], matrices)
+            for row_names, row in zip(names.weights, matrix)
+            for name, value in zip(row_names, row)
+        )
+        return records.Weights(when, epoch, values)  # type: ignore[arg-type]
+
+    def samples(self, step: Step, weights: list[Array]) -> Iterator[records.Record]:
+        """Each sample's records in turn: heading, forward, loss, deltas, gradients."""
+        for row, sample in enumerate(step.samples):
+            yield from self._sample(step, weights, row, sample)
+
+    def updates(
+        self, step: Step, optimizer: Optimizer, old: list[Array], new: list[Array]
+    ) -> Iterator[records.Record]:
+        """The step's update records, from the optimizer's own account of it."""
+        computed: Computed = {}
+        for update in optimizer.describe(old, new, step.gradients.mean):
+            record = self._update(step, update)
+            computed[("new", record.weight)] = record.new
+            yield record
+        for sample in step.samples:
+            yield from self.references.check(step.epoch, sample, ("new",), computed)
+
+    # -- one sample ------------------------------------------------------------------------
+
+    def _sending(self, layer: int) -> tuple[str, ...]:
+        """Names of the units feeding layer `layer` (1-based), bias unit first when present."""
+        previous = self.layers[layer - 1]
+        return ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
+
+    def _pairs(self, names: Iterable[str], values: Array) -> tuple[tuple[str, float], ...]:
+        return tuple((name, self.number(value)) for name, value in zip(names, values))
+
+    def _sample(
+        self, step: Step, weights: list[Array], row: int, sample: int
+    ) -> Iterator[records.Record]:
+        epoch, forward, number = step.epoch, step.forward, self.number
+        inputs, targets = self.spec.inputs[sample - 1], self.spec.targets[sample - 1]
+        outputs = self.layers[-1].units
+        yield records.Sample(
+            epoch,
+            sample,
+            step.step,
+            self._pairs(self.layers[0].units, inputs),
+            self._pairs(outputs, targets),
+        )
+
+        computed: Computed = {}
+        for layer in range(1, len(self.layers)):
+            names = self.layers[layer]
+            layer_input = forward.layer_inputs[layer - 1][row]
+            h_row, z_row = forward.h[layer - 1][row], forward.z[layer - 1][row]
+            for unit_index, unit in enumerate(names.units):
+                terms = tuple(
+                    records.Term(weight, number(w), source, number(value))
+                    for weight, w, source, value in zip(
+                        names.weights[unit_index],
+                        weights[layer - 1][unit_index],
+                        self._sending(layer),
+                        layer_input,
+                    )
+                )
+                h, z = number(h_row[unit_index]), number(z_row[unit_index])
+                computed[("h", unit)], computed[("z", unit)] = h, z
+                yield records.Forward(
+                    epoch, sample, layer, unit, h, z, names.activation or "", terms
+                )
+        yield from self.references.check(epoch, sample, ("h", "z"), computed)
+
+        loss = number(step.losses[row])
+        yield records.Loss(
+            epoch,
+            sample,
+            loss,
+            self.spec.config.loss,
+            self._pairs(outputs, forward.z[-1][row]),
+            self._pairs(outputs, targets),
+        )
+        yield from self.references.check(epoch, sample, ("loss",), {("loss", None): loss})
+
+        computed = {}
+        for record in self._deltas(step, weights, row, sample):
+            computed[("delta", record.unit)] = record.delta
+            yield record
+        yield from self.references.check(epoch, sample, ("delta",), computed)
+
+        computed = {}
+        for layer in range(1, len(self.layers)):
+            names = self.layers[layer]
+            layer_input = forward.layer_inputs[layer - 1][row]
+            delta = step.backward.deltas[layer - 1][row]
+            gradient = step.gradients.per_sample[layer - 1][row]
+            for unit_index, unit in enumerate(names.units):
+                for column, (weight, source) in enumerate(
+                    zip(names.weights[unit_index], self._sending(layer))
+                ):
+                    grad = number(gradient[unit_index, column])
+                    computed[("grad", weight)] = grad
+                    yield records.Gradient(
+                        epoch,
+                        sample,
+                        step.step,
+                        weight,
+                        source,
+                        number(layer_input[column]),
+                        unit,
+                        number(delta[unit_index]),
+                        grad,
+                    )
+        yield from self.references.check(epoch, sample, ("grad",), computed)
+
+    def _deltas(
+        self, step: Step, weights: list[Array], row: int, sample: int
+    ) -> Iterator[records.Delta]:
+        """Deltas from the output layer back, as the backward pass computed them."""
+        number, backward, forward = self.number, step.backward, step.forward
+        last = len(self.layers) - 1
+        loss = LOSSES[self.spec.config.loss]
+        for layer in range(last, 0, -1):
+            names = self.layers[layer]
+            h_row, z_row = forward.h[layer - 1][row], forward.z[layer - 1][row]
+            derivative = backward.derivatives[layer - 1]
+            for unit_index, unit in enumerate(names.units):
+                f_prime = number(derivative[row, unit_index]) if derivative is not None else None
+                common = dict(
+                    epoch=step.epoch,
+                    sample=sample,
+                    layer=layer,
+                    unit=unit,
+                    delta=number(backward.deltas[layer - 1][row, unit_index]),
+                    h=number(h_row[unit_index]),
+                    f_prime=f_prime,
+                    loss=loss.name,
+                )
+                if layer == last:
+                    yield records.Delta(
+                        **common,
+                        rule=loss.rule,
+                        terms=(),
+                        y_hat=number(z_row[unit_index]),
+                        y=number(self.spec.targets[sample - 1][unit_index]),
+                        loss_gradient=number(backward.loss_gradient[row, unit_index]),
+                    )
+                    continue
+                # The links leaving this unit: column (unit_index + bias) of the next matrix.
+                column = unit_index + (1 if self.layers[layer].bias_unit else 0)
+                receivers = self.layers[layer + 1]
+                terms = tuple(
+                    records.Term(
+                        receivers.weights[receiver][column],
+                        number(weights[layer][receiver, column]),
+                        receiver_name,
+                        number(backward.deltas[layer][row, receiver]),
+                    )
+                    for receiver, receiver_name in enumerate(receivers.units)
+                )
+                yield records.Delta(**common, rule="hidden", terms=terms)
+
+    def _update(self, step: Step, update: WeightUpdate) -> records.Update:
+        number = self.number
+        return records.Update(
+            step.epoch,
+            step.step,
+            self.layers[update.layer + 1].weights[update.row][update.column],
+            number(update.old),
+            number(update.grad),
+            number(update.new),
+            number(update.learning_rate),
+            update.frozen,
+            step.samples,
+        )

@@ -1,0 +1,108 @@
+"""Plain text: the same blocks as the table and Markdown formats, drawn with spaces only.
+
+No box drawing and no colour, so the output reads the same in a terminal, a file, an email
+or a diff. Tables are aligned in columns; a table wider than the page wraps its widest
+cells between words (never inside a number), and a word longer than its column is left
+whole, so no digit is ever cut.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import TextIO
+
+from backtrace import records
+from backtrace.renderers import layout
+from backtrace.renderers.numbers import format_number
+from backtrace.renderers.options import RenderOptions
+
+INDENT = "  "
+GAP = "  "  # between columns
+
+
+def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    fmt = partial(format_number, digits=options.digits(machine=False))
+    width = options.width or 80
+    for block in layout.blocks(stream, fmt):
+        out.write("\n".join(draw(block, width)) + "\n")
+
+
+def draw(block: layout.Block, width: int) -> list[str]:
+    """The lines of one block."""
+    if isinstance(block, layout.Banner):
+        return [block.title, *(INDENT + line for line in block.lines)]
+    if isinstance(block, layout.Remark):
+        return ["", *wrapped(f"{block.title}: {block.text}", width)]
+    if isinstance(block, layout.Heading):
+        return ["", block.text]
+    if isinstance(block, layout.Line):
+        return ["", *wrapped(block.text, width), *footnotes(block.notes, width)]
+    lines = [""] if block.title is None else ["", block.title]
+    lines += [INDENT + line for line in plain_table(block, width - len(INDENT))]
+    return lines + footnotes(block.notes, width)
+
+
+def wrapped(text: str, width: int, indent: str = "") -> list[str]:
+    return textwrap.wrap(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent + INDENT,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [""]
+
+
+def footnotes(notes: Sequence[str], width: int) -> list[str]:
+    return [
+        line
+        for number, note in enumerate(notes, start=1)
+        for line in wrapped(f"[{number}] {note}", width, INDENT)
+    ]
+
+
+def plain_table(grid: layout.Grid, width: int) -> list[str]:
+    """The grid as aligned columns, a header line first; cells may span several lines."""
+    table = [grid.columns, *grid.rows]
+    widths = column_widths(table, width - len(GAP) * (len(grid.columns) - 1))
+    lines = []
+    for row in table:
+        cells = [cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]
+        for depth in range(max(len(cell) for cell in cells)):
+            parts = []
+            for index, (cell, column_width) in enumerate(zip(cells, widths)):
+                text = cell[depth] if depth < len(cell) else ""
+                numeric = grid.matrix and index > 0
+                parts.append(text.rjust(column_width) if numeric else text.ljust(column_width))
+            lines.append(GAP.join(parts).rstrip())
+    return lines
+
+
+def column_widths(table: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Each column's width: its widest line, narrowed (widest column first) until the table
+    fits in `room`, but never below its longest word."""
+    widths = [max(len(line) for row in table for line in row[index].split("\n")) for index in
+              range(len(table[0]))]  # fmt: skip
+    floors = [
+        max((len(word) for row in table for word in row[index].split()), default=0)
+        for index in range(len(widths))
+    ]
+    while sum(widths) > room:
+        shrinkable = [index for index in range(len(widths)) if widths[index] > floors[index]]
+        if not shrinkable:
+            break  # longer than the page: let it run over rather than cut a number
+        widest = max(shrinkable, key=lambda index: widths[index])
+        widths[widest] -= 1
+    return widths
+
+
+def cell_lines(cell: str, width: int) -> list[str]:
+    return [
+        line
+        for paragraph in cell.split("\n")
+        for line in (
+            textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False) or [""]
+        )
+    ]
