@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from backtrace import records
-from backtrace.formulas.numeric import Array
+from backtrace.formulas.numeric import Array, Numbers
 
 # Checks run every step, traced or not: each is one whole-array test before any search.
+# Exact numbers are always finite, so with them nothing is ever found.
 
 
 def first_nonfinite_forward(
+    numbers: Numbers,
     layers: Sequence[records.Layer],
     h: list[Array],
     z: list[Array],
@@ -22,7 +24,7 @@ def first_nonfinite_forward(
     indices: np.ndarray,
 ) -> records.Diverged | None:
     """The first h, z or loss that is inf or NaN, sample by sample, layer by layer."""
-    if np.isfinite(losses).all() and all(np.isfinite(values).all() for values in h):
+    if numbers.finite(losses).all() and all(numbers.finite(values).all() for values in h):
         return None
     for row, index in enumerate(indices):
         for layer, (h_layer, z_layer) in enumerate(zip(h, z), start=1):
@@ -39,6 +41,7 @@ def first_nonfinite_forward(
 
 
 def first_nonfinite_delta(
+    numbers: Numbers,
     layers: Sequence[records.Layer],
     deltas: list[Array],
     epoch: int,
@@ -46,7 +49,7 @@ def first_nonfinite_delta(
     indices: np.ndarray,
 ) -> records.Diverged | None:
     """The first δ that is inf or NaN, sample by sample, from the output layer back."""
-    if all(np.isfinite(delta).all() for delta in deltas):
+    if all(numbers.finite(delta).all() for delta in deltas):
         return None
     for row, index in enumerate(indices):
         for layer in range(len(deltas), 0, -1):
@@ -59,9 +62,11 @@ def first_nonfinite_delta(
 
 
 def first_nonfinite_weight(
-    layers: Sequence[records.Layer], weights: list[Array], epoch: int, step: int
+    numbers: Numbers, layers: Sequence[records.Layer], weights: list[Array], epoch: int, step: int
 ) -> records.Diverged | None:
     """The first new weight that is inf or NaN, in name order."""
+    if all(numbers.finite(matrix).all() for matrix in weights):
+        return None
     for names, matrix in zip(layers[1:], weights):
         bad = np.argwhere(~np.isfinite(matrix))
         if len(bad):

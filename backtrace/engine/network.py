@@ -15,14 +15,9 @@ import numpy as np
 
 from backtrace.config import Spec
 from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeights
-from backtrace.formulas import ACTIVATIONS, LOSSES, Activation, Loss
-from backtrace.formulas.numeric import FLOAT64, Array, Float64
-
-
-# Overflow to inf and inf - inf are expected when training diverges; the trainer reports them
-# as a `diverged` record, so numpy's warnings would only be noise on stderr.
-def quiet() -> np.errstate:
-    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+from backtrace.formulas import ACTIVATIONS, LOSSES, Loss
+from backtrace.formulas.activations import Bound
+from backtrace.formulas.numeric import FLOAT64, Array, Numbers
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ class Gradients:
     mean: list[Array]  # (receiving, sending) per weight matrix
 
 
-def initial_weights(spec: Spec, numbers: Float64 = FLOAT64) -> list[Array]:
+def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
     """Weight matrices as the config describes them; random schemes draw from `seed` in order."""
     rng = np.random.default_rng(spec.config.seed)
     bias_columns = 1 if spec.config.bias else 0
@@ -65,9 +60,10 @@ def initial_weights(spec: Spec, numbers: Float64 = FLOAT64) -> list[Array]:
         elif isinstance(scheme, MatrixWeights):
             matrix = numbers.array(scheme.rows)
         else:
-            matrix = draw_random(scheme, shape, fan_in=sending, fan_out=layer.units, rng=rng)
+            drawn = draw_random(scheme, shape, fan_in=sending, fan_out=layer.units, rng=rng)
             if scheme.bias is not None and bias_columns:
-                matrix[:, 0] = scheme.bias
+                drawn[:, 0] = scheme.bias
+            matrix = numbers.array(drawn)
         matrices.append(matrix)
         sending = layer.units
     return matrices
@@ -103,12 +99,12 @@ class Network:
     """Weights plus the functions that use them. Only `weights` changes, and only by assignment."""
 
     def __init__(
-        self, spec: Spec, weights: list[Array] | None = None, numbers: Float64 = FLOAT64
+        self, spec: Spec, weights: list[Array] | None = None, numbers: Numbers = FLOAT64
     ) -> None:
         self.numbers = numbers
         self.bias = spec.config.bias
-        self.activations: list[Activation] = [
-            ACTIVATIONS[layer.activation] for layer in spec.config.layers
+        self.activations: list[Bound] = [
+            ACTIVATIONS[layer.activation].bind(numbers) for layer in spec.config.layers
         ]
         self.loss: Loss = LOSSES[spec.config.loss]
         self.weights: list[Array] = (
@@ -117,12 +113,13 @@ class Network:
 
     def forward(self, x: Array) -> ForwardPass:
         """h = W·[1, z_prev] and z = f(h), layer by layer, for a (samples, inputs) batch."""
-        with quiet():
+        numbers = self.numbers
+        with numbers.quiet():
             layer_inputs, hs, zs = [], [], []
             z = x
             for matrix, activation in zip(self.weights, self.activations):
-                layer_input = np.hstack([self.numbers.ones(len(z)), z]) if self.bias else z
-                h = self.numbers.weighted_sums(layer_input, matrix)
+                layer_input = np.hstack([numbers.ones(len(z)), z]) if self.bias else z
+                h = numbers.weighted_sums(layer_input, matrix)
                 z = activation.value(h)
                 layer_inputs.append(layer_input)
                 hs.append(h)
@@ -131,21 +128,22 @@ class Network:
 
     def losses(self, forward: ForwardPass, y: Array) -> Array:
         """Each sample's loss, shape (samples,)."""
-        with quiet():
-            return self.loss.value(forward.h[-1], forward.z[-1], y)
+        with self.numbers.quiet():
+            return self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers)
 
     def backward(self, forward: ForwardPass, y: Array) -> Backward:
-        """δ per layer: the loss's output delta, then δ_l = (δ_{l+1}·W_{l+1}) ⊙ f'(h_l).
+        """δ per layer: the loss's output delta, then δ_l = (Σ W_{l+1}·δ_{l+1}) ⊙ f'(h_l).
 
         The sum over the next layer's units leaves out the bias column, because a bias unit
         has no incoming links and so no delta.
         """
-        with quiet():
+        numbers = self.numbers
+        with numbers.quiet():
             last = len(self.weights) - 1
             output = self.activations[last]
-            loss_gradient = self.loss.gradient(forward.z[last], y)
+            loss_gradient = self.loss.gradient(forward.z[last], y, numbers)
             derivatives: list[Array | None] = [None] * len(self.weights)
-            if self.loss.rule == "chain" and output.derivative is not None:
+            if self.loss.rule == "chain" and output.has_derivative:
                 derivatives[last] = output.derivative(forward.h[last], forward.z[last])
             deltas = [np.empty(0)] * len(self.weights)
             deltas[last] = self.loss.output_delta(
@@ -153,18 +151,19 @@ class Network:
             )
             for index in range(last - 1, -1, -1):
                 outgoing = self.weights[index + 1][:, 1:] if self.bias else self.weights[index + 1]
-                derivative = self.activations[index].derivative
-                assert derivative is not None  # coupled functions only sit on the output layer
-                derivatives[index] = derivative(forward.h[index], forward.z[index])
-                flowing_back = self.numbers.backpropagated(deltas[index + 1], outgoing)
+                derivatives[index] = self.activations[index].derivative(
+                    forward.h[index], forward.z[index]
+                )
+                flowing_back = numbers.backpropagated(deltas[index + 1], outgoing)
                 deltas[index] = flowing_back * derivatives[index]
         return Backward(deltas, derivatives, loss_gradient)
 
     def gradients(self, forward: ForwardPass, backward: Backward) -> Gradients:
         """J'(W) = Z·δ for every weight and sample, and its mean over the batch."""
-        with quiet():
+        numbers = self.numbers
+        with numbers.quiet():
             per_sample = [
-                self.numbers.per_sample_gradients(delta, layer_input)
+                numbers.per_sample_gradients(delta, layer_input)
                 for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
             ]
-            return Gradients(per_sample, [self.numbers.batch_mean(g) for g in per_sample])
+            return Gradients(per_sample, [numbers.batch_mean(g) for g in per_sample])

@@ -17,7 +17,7 @@ from backtrace.config import Spec
 from backtrace.engine.network import Backward, ForwardPass, Gradients
 from backtrace.engine.references import ReferenceBook
 from backtrace.formulas import LOSSES
-from backtrace.formulas.numeric import Array, Float64
+from backtrace.formulas.numeric import Array, Numbers
 from backtrace.formulas.optimizers import Optimizer, WeightUpdate
 
 Computed = dict[tuple[str, str | None], float]  # (quantity, unit or weight name) -> value
@@ -41,7 +41,7 @@ class Step:
 
 
 class Tracer:
-    def __init__(self, spec: Spec, numbers: Float64, batch_size: int) -> None:
+    def __init__(self, spec: Spec, numbers: Numbers, batch_size: int) -> None:
         self.spec = spec
         self.number = numbers.scalar
         self.layers = spec.names.layers

@@ -17,10 +17,10 @@ import numpy as np
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.engine import divergence
-from backtrace.engine.network import Network, quiet
+from backtrace.engine.network import Network
 from backtrace.engine.notes import notes
 from backtrace.engine.tracer import Step, Tracer
-from backtrace.formulas.numeric import FLOAT64, Float64
+from backtrace.formulas.numeric import FLOAT64, Numbers
 from backtrace.formulas.optimizers import GradientDescent, Optimizer
 
 EpochFilter = Callable[[int], bool]
@@ -43,22 +43,23 @@ def resolved_batch_size(spec: Spec) -> int:
     return len(spec.inputs) if size == "all" else size
 
 
-def make_optimizer(spec: Spec) -> Optimizer:
+def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
     """The optimizer the config asks for, with the frozen weights masked out."""
     frozen = [
         np.isin(np.array(layer.weights, dtype=object), list(spec.frozen))
         for layer in spec.names.layers[1:]
     ]
-    return GradientDescent(spec.config.optimizer.learning_rate, frozen)
+    return GradientDescent(numbers.number(spec.config.optimizer.learning_rate), frozen)
 
 
 def train(
-    spec: Spec, traced: EpochFilter = trace_all, numbers: Float64 = FLOAT64
+    spec: Spec, traced: EpochFilter = trace_all, numbers: Numbers = FLOAT64
 ) -> Iterator[records.Record]:
     """Train for `spec.config.epochs` epochs, yielding the trace; epochs where `traced` is true
     are traced in full, the rest get only their `epoch` summary."""
     network = Network(spec, numbers=numbers)
-    optimizer = make_optimizer(spec)
+    optimizer = make_optimizer(spec, numbers)
+    inputs, targets = numbers.array(spec.inputs), numbers.array(spec.targets)
     batch_size = resolved_batch_size(spec)
     tracer = Tracer(spec, numbers, batch_size)
     layers = spec.names.layers
@@ -72,19 +73,19 @@ def train(
         tracing = traced(epoch)
         if tracing and epoch > 1:
             yield tracer.weights("current", epoch - 1, network.weights)  # this epoch's start
-        loss_total = 0.0
+        loss_total = numbers.number(0)
         for indices in epoch_batches:
             step_number += 1
-            y = spec.targets[indices]
-            forward = network.forward(spec.inputs[indices])
+            y = targets[indices]
+            forward = network.forward(inputs[indices])
             losses = network.losses(forward, y)
             problem = divergence.first_nonfinite_forward(
-                layers, forward.h, forward.z, losses, epoch, step_number, indices
+                numbers, layers, forward.h, forward.z, losses, epoch, step_number, indices
             )
             if problem is None:
                 backward = network.backward(forward, y)
                 problem = divergence.first_nonfinite_delta(
-                    layers, backward.deltas, epoch, step_number, indices
+                    numbers, layers, backward.deltas, epoch, step_number, indices
                 )
             if problem is not None:
                 yield problem
@@ -93,15 +94,18 @@ def train(
             step = Step(epoch, step_number, indices, forward, losses, backward, gradients)
             if tracing:
                 yield from tracer.samples(step, network.weights)
-            with quiet():
+            with numbers.quiet():
                 new_weights = optimizer.step(network.weights, gradients.mean)
-            problem = divergence.first_nonfinite_weight(layers, new_weights, epoch, step_number)
+            problem = divergence.first_nonfinite_weight(
+                numbers, layers, new_weights, epoch, step_number
+            )
             if problem is not None:
                 yield problem
                 return
             if tracing:
                 yield from tracer.updates(step, optimizer, network.weights, new_weights)
             network.weights = new_weights
-            loss_total += float(numbers.total(losses))
-        yield records.EpochEnd(epoch, loss_total / len(spec.inputs), step_number, tracing)
+            loss_total = loss_total + numbers.total(losses)
+        mean_loss = numbers.scalar(loss_total / numbers.number(len(inputs)))
+        yield records.EpochEnd(epoch, mean_loss, step_number, tracing)
     yield tracer.weights("final", spec.config.epochs, network.weights)

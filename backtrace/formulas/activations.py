@@ -1,60 +1,110 @@
 """Activation functions f(h): one registry entry each, with everything the program knows of it.
 
-An entry carries the name a config uses, f and f' on whole (samples, units) arrays, the
-formulas the trace prints, and whether the function may only sit on the output layer. The
-config schema, the checks, the engine and the renderers all read `ACTIVATIONS`; adding an
+An entry carries the name a config uses, f and f' on whole (samples, units) arrays in any
+number system, the formulas the trace prints, its parameters and their defaults, whether it
+has exact rational values, and whether it may only sit on the output layer. The config
+schema, the checks, the engine and the renderers all read `ACTIVATIONS`; adding an
 activation is one entry here plus its tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-Array = np.ndarray
+from backtrace.formulas.numeric import FLOAT64, Array, Numbers
 
-LEAKY_SLOPE = 0.01  # leaky_relu's slope for h < 0
+Parameters = Mapping[str, Any]  # an activation's parameters, in the number system in use
+Value = Callable[[Array, Numbers, Parameters], Array]
+Derivative = Callable[[Array, Array, Numbers, Parameters], Array]  # f'(h) from h and z = f(h)
 
 
 @dataclass(frozen=True)
 class Activation:
-    """f and f', vectorised over (samples, units); `derivative` is None for coupled functions."""
-
     name: str  # as a config writes it
-    formula: str  # f(h) as the trace prints it
+    formula: str  # f(h) as the trace prints it; {parameter} fields are filled in
     derivative_formula: str  # f'(h) as the trace prints it
-    value: Callable[[Array], Array]
-    derivative: Callable[[Array, Array], Array] | None  # f'(h) given h and z = f(h)
+    value: Value
+    derivative: Derivative | None  # None for a function that couples a layer's units
     applied: str = "{name}({h})"  # one unit's z = f(h) as the trace writes it, before "= z"
     output_only: str | None = None  # why it is only allowed on the output layer, if it is
+    exact: bool = False  # whether rational inputs give rational outputs
+    parameters: Mapping[str, float] = field(default_factory=dict)  # name -> default
 
     def applied_text(self, h: str, unit: str) -> str:
         """'sigmoid(0.5)', or for a coupled function the unit's share: 'softmax(h)[D1]'."""
         return self.applied.format(name=self.name, h=h, unit=unit)
 
+    def bind(self, numbers: Numbers = FLOAT64, **parameters: Any) -> Bound:
+        """This function with its parameters set (the defaults for any not given)."""
+        values = {name: numbers.number(parameters.get(name, default))
+                  for name, default in self.parameters.items()}  # fmt: skip
+        return Bound(self, numbers, values)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An activation ready to use on one layer: its number system and parameters fixed."""
+
+    function: Activation
+    numbers: Numbers
+    parameters: Parameters
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+    @property
+    def has_derivative(self) -> bool:
+        return self.function.derivative is not None
+
+    def value(self, h: Array) -> Array:
+        return self.function.value(h, self.numbers, self.parameters)
+
+    def derivative(self, h: Array, z: Array) -> Array:
+        assert self.function.derivative is not None, f"{self.name} has no elementwise derivative"
+        return self.function.derivative(h, z, self.numbers, self.parameters)
+
     def backward(self, h: Array, z: Array, upstream: Array) -> Array:
         """dL/dh from dL/dz: elementwise f'(h)·upstream, or the Jacobian product for softmax."""
-        if self.derivative is not None:
+        if self.function.derivative is not None:
             return upstream * self.derivative(h, z)
-        # softmax: dz_i/dh_j = z_i (1[i=j] - z_j), so dL/dh = z * (g - <g, z>)
-        return z * (upstream - np.sum(upstream * z, axis=-1, keepdims=True))
+        # softmax: dz_i/dh_j = z_i (1[i=j] - z_j), so dL/dh = z·(g - Σ_j g_j·z_j)
+        return z * (upstream - self.numbers.row_sums(upstream * z)[..., None])
 
 
-def _sigmoid(h: Array) -> Array:
-    # Split by sign so that exp never overflows.
-    out = np.empty_like(h, dtype=np.float64)
-    positive = h >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-h[positive]))
-    exp_h = np.exp(h[~positive])
-    out[~positive] = exp_h / (1.0 + exp_h)
-    return out
+def _ones(h: Array, numbers: Numbers) -> Array:
+    return numbers.full(h.shape, 1)
 
 
-def _softmax(h: Array) -> Array:
-    shifted = np.exp(h - np.max(h, axis=-1, keepdims=True))
-    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+def _sigmoid(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    # 1/(1 + e^-h) for h ≥ 0 and e^h/(1 + e^h) below, so that e^x never overflows.
+    e = numbers.exp(-np.abs(h))
+    return np.where(h >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    shifted = numbers.exp(h - np.max(h, axis=-1, keepdims=True))
+    return shifted / numbers.row_sums(shifted)[..., None]
+
+
+def _relu(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    return np.where(h > 0, h, numbers.number(0))
+
+
+def _step(h: Array, z: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    return np.where(h > 0, numbers.number(1), numbers.number(0))
+
+
+def _leaky(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    return np.where(h > 0, h, parameters["slope"] * h)
+
+
+def _leaky_slope(h: Array, z: Array, numbers: Numbers, parameters: Parameters) -> Array:
+    return np.where(h > 0, numbers.number(1), parameters["slope"])
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -64,36 +114,40 @@ ACTIVATIONS: dict[str, Activation] = {
             "identity",
             "f(h) = h",
             "f'(h) = 1",
-            lambda h: h.astype(np.float64, copy=True),
-            lambda h, z: np.ones_like(h),
+            lambda h, numbers, parameters: h.copy(),
+            lambda h, z, numbers, parameters: _ones(h, numbers),
+            exact=True,
         ),
         Activation(
             "sigmoid",
             "σ(h) = 1/(1 + e^-h)",
             "σ'(h) = σ(h)·(1 - σ(h))",
             _sigmoid,
-            lambda h, z: z * (1.0 - z),
+            lambda h, z, numbers, parameters: z * (1.0 - z),
         ),
         Activation(
             "tanh",
             "tanh(h)",
             "tanh'(h) = 1 - tanh(h)²",
-            np.tanh,
-            lambda h, z: 1.0 - z * z,
+            lambda h, numbers, parameters: numbers.tanh(h),
+            lambda h, z, numbers, parameters: 1.0 - z * z,
         ),
         Activation(
             "relu",
             "relu(h) = max(0, h)",
             "relu'(h) = 1 if h > 0 else 0",
-            lambda h: np.maximum(h, 0.0),
-            lambda h, z: (h > 0).astype(np.float64),
+            _relu,
+            _step,
+            exact=True,
         ),
         Activation(
             "leaky_relu",
-            f"leaky_relu(h) = h if h > 0 else {LEAKY_SLOPE}·h",
-            f"leaky_relu'(h) = 1 if h > 0 else {LEAKY_SLOPE}",
-            lambda h: np.where(h > 0, h, LEAKY_SLOPE * h),
-            lambda h, z: np.where(h > 0, 1.0, LEAKY_SLOPE),
+            "leaky_relu(h) = h if h > 0 else {slope}·h",
+            "leaky_relu'(h) = 1 if h > 0 else {slope}",
+            _leaky,
+            _leaky_slope,
+            exact=True,
+            parameters={"slope": 0.01},
         ),
         Activation(
             "softmax",

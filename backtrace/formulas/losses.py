@@ -19,9 +19,9 @@ from typing import Literal
 
 import numpy as np
 
-from backtrace.formulas.activations import Activation
+from backtrace.formulas.activations import Bound
+from backtrace.formulas.numeric import Array, Numbers
 
-Array = np.ndarray
 # Operand texts, one (ŷ, y) pair per output unit -> (symbolic form, form with numbers).
 Worked = Callable[[Sequence[tuple[str, str]]], tuple[str, str]]
 # How the output delta is formed, so renderers can show the right arithmetic:
@@ -38,19 +38,25 @@ class Loss:
     gradient_formula: str  # dL/dŷ_k, symbolically
     gradient_template: str  # dL/dŷ_k with {y_hat}, {y} and {outputs} to substitute
     rule: DeltaRule
-    value: Callable[[Array, Array, Array], Array]  # (h, z, y) -> per-sample loss, shape (samples,)
-    gradient: Callable[[Array, Array], Array]  # (z, y) -> dL/dz, shape (samples, outputs)
+    # (h, z, y, numbers) -> each sample's loss, shape (samples,)
+    value: Callable[[Array, Array, Array, Numbers], Array]
+    # (z, y, numbers) -> dL/dŷ, shape (samples, outputs)
+    gradient: Callable[[Array, Array, Numbers], Array]
     caveat: str | None = None  # shown to the reader as a note at the start of the trace
     worked: Worked | None = None  # the loss's arithmetic; None: only its formula is shown
     requires_output: tuple[str, str] | None = None  # (output activation, why it is needed)
     bad_targets: Callable[[Array], str | None] = lambda targets: None  # what is wrong, if any
+    exact: bool = False  # whether rational outputs give a rational loss and delta
+    # The loss whose gradient the output delta should be, when it is not this loss's own
+    # (the article's error stands in for the squared error's gradient); `check` uses it.
+    checked_against: str | None = None
 
     def output_delta(
         self,
         h: Array,
         z: Array,
         y: Array,
-        activation: Activation,
+        activation: Bound,
         loss_gradient: Array,
         derivative: Array | None,
     ) -> Array:
@@ -64,14 +70,23 @@ class Loss:
         return activation.backward(h, z, loss_gradient)
 
 
-def _softplus(h: Array) -> Array:
-    """log(1 + e^h) without overflow."""
-    return np.logaddexp(0.0, h)
+def _softplus(h: Array, numbers: Numbers) -> Array:
+    """ln(1 + e^h) = max(h, 0) + ln(1 + e^-|h|), which never overflows. ln(1 + u) is taken
+    as ln(w)·u/(w - 1) with w = 1 + u, so that a tiny u keeps its digits."""
+    u = numbers.exp(-np.abs(h))
+    w = 1.0 + u
+    log1p = np.where(w == 1.0, u, numbers.log(w) * u / np.where(w == 1.0, 1.0, w - 1.0))
+    return np.maximum(h, 0.0) + log1p
 
 
-def _log_softmax(h: Array) -> Array:
+def _log_softmax(h: Array, numbers: Numbers) -> Array:
     shifted = h - np.max(h, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return shifted - numbers.log(numbers.row_sums(numbers.exp(shifted)))[..., None]
+
+
+def _squared(z: Array, y: Array) -> Array:
+    difference = z - y
+    return difference * difference
 
 
 def _article_worked(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
@@ -124,10 +139,12 @@ LOSSES: dict[str, Loss] = {
             "y - ŷ",
             "{y} - {y_hat}",
             "article",
-            lambda h, z, y: np.sum(y - z, axis=-1),
-            lambda z, y: y - z,
+            lambda h, z, y, numbers: numbers.row_sums(y - z),
+            lambda z, y, numbers: y - z,
             caveat=ARTICLE_CAVEAT,
             worked=_article_worked,
+            exact=True,
+            checked_against="squared_error",
         ),
         Loss(
             "squared_error",
@@ -135,9 +152,10 @@ LOSSES: dict[str, Loss] = {
             "ŷ - y",
             "({y_hat} - {y})",
             "chain",
-            lambda h, z, y: 0.5 * np.sum((z - y) ** 2, axis=-1),
-            lambda z, y: z - y,
+            lambda h, z, y, numbers: numbers.number(0.5) * numbers.row_sums(_squared(z, y)),
+            lambda z, y, numbers: z - y,
             worked=_squared_error_worked,
+            exact=True,
         ),
         Loss(
             "mean_squared_error",
@@ -145,9 +163,13 @@ LOSSES: dict[str, Loss] = {
             "(2/K)·(ŷ - y)",
             "(2/{outputs})·({y_hat} - {y})",
             "chain",
-            lambda h, z, y: np.mean((z - y) ** 2, axis=-1),
-            lambda z, y: 2.0 * (z - y) / z.shape[-1],
+            # As printed: (1/K)·Σ (ŷ - y)² and (2/K)·(ŷ - y), the fraction formed first.
+            lambda h, z, y, numbers: (
+                (numbers.number(1) / numbers.number(z.shape[-1])) * numbers.row_sums(_squared(z, y))
+            ),
+            lambda z, y, numbers: (numbers.number(2) / numbers.number(z.shape[-1])) * (z - y),
             worked=_mean_squared_error_worked,
+            exact=True,
         ),
         Loss(
             "binary_cross_entropy",
@@ -156,8 +178,8 @@ LOSSES: dict[str, Loss] = {
             "({y_hat} - {y})/({y_hat}·(1 - {y_hat}))",
             "direct",
             # From h rather than ŷ: ln σ(h) = -softplus(-h) stays finite when σ(h) rounds to 1.
-            lambda h, z, y: np.sum(_softplus(h) - y * h, axis=-1),
-            lambda z, y: (z - y) / (z * (1.0 - z)),
+            lambda h, z, y, numbers: numbers.row_sums(_softplus(h, numbers) - y * h),
+            lambda z, y, numbers: (z - y) / (z * (1.0 - z)),
             requires_output=(
                 "sigmoid",
                 "it takes logs of outputs that must lie between 0 and 1",
@@ -170,8 +192,8 @@ LOSSES: dict[str, Loss] = {
             "-y/ŷ",
             "-{y}/{y_hat}",
             "direct",
-            lambda h, z, y: -np.sum(y * _log_softmax(h), axis=-1),
-            lambda z, y: -y / z,
+            lambda h, z, y, numbers: -numbers.row_sums(y * _log_softmax(h, numbers)),
+            lambda z, y, numbers: -y / z,
             requires_output=("softmax", "it reads the outputs as class probabilities"),
             bad_targets=_one_hot,
         ),

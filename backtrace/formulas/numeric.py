@@ -1,61 +1,320 @@
-"""The number system the engine computes in. float64 numpy arrays today.
+"""The number systems the engine computes in: float64 arrays, or exact fractions.
 
-Every sum the engine forms goes through here, so that the order of additions, and with it
-every last digit, is decided in one place, and so that another number system (exact
-fractions) can be put in without touching the engine.
+Every sum the engine forms, and every elementary function it calls, goes through here, for
+two reasons:
+
+- The order of additions decides the last digits of a float64 result. Here every sum is
+  formed left to right, in the order the trace prints it (the bias term first, then the
+  sending units in order; the samples of a batch in order), so a reader who evaluates a
+  printed expression left to right gets exactly the printed value, and the trace is the
+  same on every machine. numpy's matrix product and `sum` would hand the order to the CPU's
+  BLAS kernel or to pairwise summation.
+- numpy's exp, log and tanh use different code on different CPUs (with AVX-512, say), so
+  they may differ in the last bit from machine to machine. The elementary functions below are
+  built from +, -, ·, / and exact scaling by powers of two only, which IEEE 754 defines to
+  the bit, after the fdlibm algorithms (accurate to about one unit in the last place).
+
+`Exact` runs the same engine on numpy arrays of Python `Fraction`s, for networks whose
+functions have exact rational values (no exp, no log).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 Array = np.ndarray
+Number = float | Fraction
 
 
-class Float64:
-    """IEEE double precision in numpy arrays."""
+class Numbers:
+    """What the engine needs of a number system. Sums run left to right along one axis."""
+
+    name: str
+    dtype: Any
+
+    # -- making arrays --------------------------------------------------------------------
+
+    def number(self, value: Any) -> Any:
+        """A config value (an int or a float read from a file) in this system."""
+        raise NotImplementedError
+
+    def array(self, values: Iterable[Any]) -> Array:
+        return np.vectorize(self.number, otypes=[self.dtype])(np.asarray(values, dtype=object))
+
+    def full(self, shape: tuple[int, ...], value: Any) -> Array:
+        return np.full(shape, self.number(value), dtype=self.dtype)
+
+    def ones(self, rows: int) -> Array:
+        """A (rows, 1) column of ones: the bias units' value."""
+        return self.full((rows, 1), 1)
+
+    def scalar(self, value: Any) -> Number:
+        """One number as the records hold it: a Python float, or a Fraction."""
+        raise NotImplementedError
+
+    # -- sums in a fixed order ------------------------------------------------------------
+
+    def ordered_sum(self, values: Array, axis: int) -> Array:
+        """The sum along `axis`, added left to right: ((v0 + v1) + v2) + ..."""
+        return np.add.accumulate(values, axis=axis).take(-1, axis=axis)
+
+    def weighted_sums(self, layer_input: Array, matrix: Array) -> Array:
+        """h[s, j] = W[j, 0]·z[s, 0] + W[j, 1]·z[s, 1] + ..., left to right."""
+        return self.ordered_sum(matrix[None, :, :] * layer_input[:, None, :], axis=2)
+
+    def backpropagated(self, deltas: Array, outgoing: Array) -> Array:
+        """Σ_j outgoing[j, k]·δ[s, j] over the receiving units j in order: what flows back
+        into each sending unit k."""
+        return self.ordered_sum(outgoing[None, :, :] * deltas[:, :, None], axis=1)
+
+    def per_sample_gradients(self, deltas: Array, layer_input: Array) -> Array:
+        """g[s, j, k] = z[s, k]·δ[s, j]: each sample's J'(W_jk) = Z_k·δ_j."""
+        return layer_input[:, None, :] * deltas[:, :, None]
+
+    def batch_mean(self, per_sample: Array) -> Array:
+        """(g_1 + g_2 + ... + g_n)/n over the batch (axis 0), the samples added in order."""
+        return self.ordered_sum(per_sample, axis=0) / self.number(len(per_sample))
+
+    def row_sums(self, values: Array) -> Array:
+        """The sum over the last axis (the output units), left to right."""
+        return self.ordered_sum(values, axis=-1)
+
+    def total(self, values: Array) -> Number:
+        """The sum of a 1-D array, left to right, as a scalar."""
+        return self.scalar(self.ordered_sum(values, axis=0))
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    def finite(self, values: Array) -> Array:
+        raise NotImplementedError
+
+    def exp(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def log(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def tanh(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def sqrt(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Overflow to inf and inf - inf are expected when training diverges; the trainer
+        reports them as a `diverged` record, so numpy's warnings would only be noise."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            yield
+
+
+class Float64(Numbers):
+    """IEEE double precision, the same to the last bit on every machine."""
 
     name = "float64"
+    dtype = np.float64
+
+    def number(self, value: Any) -> float:
+        return float(value)
 
     def array(self, values: Iterable[Any]) -> Array:
         return np.array(values, dtype=np.float64)
 
-    def full(self, shape: tuple[int, ...], value: Any) -> Array:
-        return np.full(shape, value, dtype=np.float64)
-
-    def ones(self, rows: int) -> Array:
-        """A (rows, 1) column of ones: the bias units' value."""
-        return np.ones((rows, 1))
-
-    def weighted_sums(self, layer_input: Array, matrix: Array) -> Array:
-        """h[s, j] = Σ_k matrix[j, k]·layer_input[s, k]."""
-        return layer_input @ matrix.T
-
-    def backpropagated(self, deltas: Array, outgoing: Array) -> Array:
-        """Σ_j outgoing[j, k]·deltas[s, j]: what flows back into each sending unit k."""
-        return deltas @ outgoing
-
-    def per_sample_gradients(self, deltas: Array, layer_input: Array) -> Array:
-        """g[s, j, k] = layer_input[s, k]·deltas[s, j]: each sample's J'(W_jk) = Z_k·δ_j."""
-        return deltas[:, :, None] * layer_input[:, None, :]
-
-    def batch_mean(self, per_sample: Array) -> Array:
-        """The mean over the batch (axis 0)."""
-        return per_sample.sum(axis=0) / len(per_sample)
-
-    def total(self, values: Array) -> Any:
-        """The sum of a 1-D array, as a scalar."""
-        return values.sum()
-
     def scalar(self, value: Any) -> float:
-        """One number as the records hold it."""
         return float(value)
 
     def finite(self, values: Array) -> Array:
         return np.isfinite(values)
 
+    def exp(self, x: Array) -> Array:
+        return portable_exp(x)
+
+    def log(self, x: Array) -> Array:
+        return portable_log(x)
+
+    def tanh(self, x: Array) -> Array:
+        return portable_tanh(x)
+
+    def sqrt(self, x: Array) -> Array:
+        return np.sqrt(x)  # correctly rounded by IEEE 754 everywhere
+
+
+class Exact(Numbers):
+    """Rational numbers, as numpy arrays of `Fraction`s. Config values are read as the
+    decimals they print as (0.1 is 1/10, not the float nearest to it)."""
+
+    name = "exact"
+    dtype = object
+
+    def number(self, value: Any) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        if isinstance(value, (int, np.integer)):
+            return Fraction(int(value))
+        # A float read from a file prints as the shortest decimal that reads back as it,
+        # which is what was written whenever that had 15 significant digits or fewer.
+        return Fraction(repr(float(value)))
+
+    def scalar(self, value: Any) -> Fraction:
+        return self.number(value)
+
+    def finite(self, values: Array) -> Array:
+        return np.ones(np.shape(values), dtype=bool)
+
+    def _no(self, function: str) -> Any:
+        raise ArithmeticError(f"{function} has no exact rational value")
+
+    def exp(self, x: Array) -> Array:
+        return self._no("exp")
+
+    def log(self, x: Array) -> Array:
+        return self._no("log")
+
+    def tanh(self, x: Array) -> Array:
+        return self._no("tanh")
+
+    def sqrt(self, x: Array) -> Array:
+        return self._no("sqrt")
+
 
 FLOAT64 = Float64()
+EXACT = Exact()
+
+
+# -- portable elementary functions ----------------------------------------------------------
+# After fdlibm (Sun Microsystems, freely distributable): e_exp.c, e_log.c, s_expm1.c, s_tanh.c. Each
+# step is one IEEE operation on whole arrays, so the result is the same on every machine.
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2, leading bits: k·_LN2_HI is exact for |k| < 2^11
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_INV_LN2 = 1.44269504088896338700e00
+_EXP_P = (
+    1.66666666666666019037e-01,
+    -2.77777777770155933842e-03,
+    6.61375632143793436117e-05,
+    -1.65339022054652515390e-06,
+    4.13813679705723846039e-08,
+)
+_EXP_OVERFLOW = 7.09782712893383973096e02  # above this, e^x is inf
+_EXP_UNDERFLOW = -7.45133219101941108420e02  # below this, e^x is 0
+_LOG_LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+_SQRT_HALF = 7.07106781186547524401e-01
+_EXPM1_Q = (
+    -3.33333333333331316428e-02,
+    1.58730158725481460165e-03,
+    -7.93650757867487942473e-05,
+    4.00821782732936239552e-06,
+    -2.01099218183624371326e-07,
+)
+
+
+def portable_exp(x: Any) -> Array:
+    """e^x: x = k·ln 2 + r with |r| ≤ ½ ln 2, e^r from a rational approximation, times 2^k."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        inside = np.clip(np.nan_to_num(x), _EXP_UNDERFLOW - 1, _EXP_OVERFLOW + 1)
+        k = np.rint(inside * _INV_LN2)
+        hi = inside - k * _LN2_HI
+        lo = k * _LN2_LO
+        r = hi - lo
+        t = r * r
+        p1, p2, p3, p4, p5 = _EXP_P
+        c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
+        y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+        result = np.ldexp(y, k.astype(np.int64))
+        result = np.where(x > _EXP_OVERFLOW, np.inf, result)
+        result = np.where(x < _EXP_UNDERFLOW, 0.0, result)
+        return np.where(np.isnan(x), x, result)
+
+
+def portable_log(x: Any) -> Array:
+    """ln x: x = 2^k·(1 + f) with √½ ≤ 1 + f < √2, then ln(1 + f) from s = f/(2 + f)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        usable = np.where((x > 0) & np.isfinite(x), x, 1.0)
+        mantissa, exponent = np.frexp(usable)  # usable = mantissa·2^exponent, ½ ≤ mantissa < 1
+        low = mantissa < _SQRT_HALF
+        mantissa = np.where(low, mantissa * 2.0, mantissa)
+        k = (exponent - low).astype(np.float64)
+        f = mantissa - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        w = z * z
+        lg1, lg2, lg3, lg4, lg5, lg6, lg7 = _LOG_LG
+        t1 = w * (lg2 + w * (lg4 + w * lg6))
+        t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)))
+        r = t2 + t1
+        half_f_squared = 0.5 * f * f
+        result = k * _LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + k * _LN2_LO)) - f)
+        result = np.where(x == 0, -np.inf, result)
+        result = np.where(x < 0, np.nan, result)
+        result = np.where(np.isposinf(x), np.inf, result)
+        return np.where(np.isnan(x), x, result)
+
+
+def portable_expm1(x: Any) -> Array:
+    """e^x - 1 without losing the digits of small x: fdlibm's reduction x = k·ln 2 + r and
+    a rational approximation of e^r - 1, then 2^k·(e^r - 1) + 2^k - 1 arranged per case."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        inside = np.clip(np.nan_to_num(x), -60.0, 709.0)
+        reduce = np.abs(inside) > 0.5 * _LN2_HI  # |x| > ½ ln 2
+        k = np.where(reduce, np.rint(inside * _INV_LN2), 0.0)
+        hi = inside - k * _LN2_HI
+        lo = k * _LN2_LO
+        r = np.where(reduce, hi - lo, inside)
+        correction = np.where(reduce, (hi - r) - lo, 0.0)
+        half_r = 0.5 * r
+        hrs = r * half_r
+        q1, q2, q3, q4, q5 = _EXPM1_Q
+        r1 = 1.0 + hrs * (q1 + hrs * (q2 + hrs * (q3 + hrs * (q4 + hrs * q5))))
+        t = 3.0 - r1 * half_r
+        e = hrs * ((r1 - t) / (6.0 - r * t))
+        unreduced = r - (r * e - hrs)
+        e = (r * (e - correction) - correction) - hrs
+        ki = k.astype(np.int64)
+        scale = np.ldexp(1.0, ki)
+        minus_one = 0.5 * (r - e) - 0.5
+        plus_one = np.where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
+        far = (1.0 - (e - r)) * scale - 1.0
+        near = np.where(
+            ki < 20,
+            ((1.0 - np.ldexp(1.0, -ki)) - (e - r)) * scale,
+            ((r - (e + np.ldexp(1.0, -ki))) + 1.0) * scale,
+        )
+        result = np.where((ki <= -2) | (ki > 56), far, near)
+        result = np.where(ki == 1, plus_one, result)
+        result = np.where(ki == -1, minus_one, result)
+        result = np.where(ki == 0, unreduced, result)
+        result = np.where(np.abs(x) < 2.0**-54, x, result)
+        result = np.where(x > 709.0, portable_exp(x) - 1.0, result)
+        result = np.where(x < -60.0, -1.0, result)
+        return np.where(np.isnan(x), x, result)
+
+
+def portable_tanh(x: Any) -> Array:
+    """tanh x = 1 - 2/(t + 2) with t = e^2|x| - 1 for |x| ≥ 1, and -t/(t + 2) with
+    t = e^-2|x| - 1 below, so small arguments keep their digits; then the sign of x."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        a = np.abs(x)
+        large = 1.0 - 2.0 / (portable_expm1(2.0 * np.minimum(a, 22.0)) + 2.0)
+        t = portable_expm1(-2.0 * np.minimum(a, 1.0))
+        small = -t / (t + 2.0)
+        result = np.where(a >= 1.0, large, small)
+        result = np.where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
+        result = np.where(a < 2.0**-55, a, result)
+        return np.where(np.isnan(x), x, np.copysign(result, x))

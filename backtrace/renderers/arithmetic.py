@@ -82,24 +82,33 @@ def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
     return f"{d} = {symbolic}·f'(h_{record.unit}) = {numbers}·{factor(record.f_prime, fmt)} = {fmt(record.delta)}"
 
 
-def gradient_line(record: records.Gradient, fmt: Formatter) -> str:
+def gradient_cell(record: records.Gradient, fmt: Formatter) -> str:
+    """One sample's J'(W) = Z·δ with its numbers: 'X0·δ_Z1 = 1·(-4) = -4'."""
     return (
-        f"J'({record.weight}) = {record.source}·δ_{record.target} = "
+        f"{record.source}·δ_{record.target} = "
         f"{factor(record.z, fmt)}·{factor(record.delta, fmt)} = {fmt(record.grad)}"
     )
 
 
-def update_line(record: records.Update, gradient: records.Gradient | None, fmt: Formatter) -> str:
-    """W := W - α·J'(W); with one sample, J'(W) is written out as Z·δ."""
-    name, old, lr = record.weight, fmt(record.old), factor(record.learning_rate, fmt)
+def gradient_line(record: records.Gradient, fmt: Formatter) -> str:
+    return f"J'({record.weight}) = {gradient_cell(record, fmt)}"
+
+
+def batch_mean_cell(record: records.Update, gradients: Sequence[float], fmt: Formatter) -> str:
+    """The step's gradient as the mean of its samples' gradients, added in sample order:
+    '(-4 + 0.5)/2 = -1.75'; just the number when the samples' gradients were not shown."""
+    if len(gradients) != len(record.samples):
+        return fmt(record.grad)
+    terms = " + ".join(fmt(g) if i == 0 else factor(g, fmt) for i, g in enumerate(gradients))
+    return f"({terms})/{len(gradients)} = {fmt(record.grad)}"
+
+
+def update_cell(record: records.Update, fmt: Formatter) -> str:
+    """W - α·J'(W) with its numbers: '1 - 0.1·(-4) = 1.4'."""
+    old = fmt(record.old)
     if record.frozen:
-        return f"{name} is frozen: stays {old}"
-    if gradient is not None:
-        return (
-            f"{name} := {name} - α·{gradient.source}·δ_{gradient.target} = "
-            f"{old} - {lr}·{factor(gradient.z, fmt)}·{factor(gradient.delta, fmt)} = {fmt(record.new)}"
-        )
-    return f"{name} := {name} - α·J'({name}) = {old} - {lr}·{factor(record.grad, fmt)} = {fmt(record.new)}"
+        return f"frozen: stays {old}"
+    return f"{old} - {factor(record.learning_rate, fmt)}·{factor(record.grad, fmt)} = {fmt(record.new)}"
 
 
 def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:

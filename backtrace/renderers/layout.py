@@ -9,7 +9,7 @@ the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from backtrace import records
@@ -113,6 +113,8 @@ class _Context:
     """What earlier records told the layout about the run."""
 
     layers: tuple[records.Layer, ...] = ()
+    # Each weight's per-sample gradients shown since the last update, for the update table.
+    step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
 
 
 def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
@@ -279,22 +281,45 @@ def _section(
     else:  # gradients, or a step's updates with a one-sample step's gradients folded in
         updates = [r for r in rows if isinstance(r, records.Update)]
         gradients = [r for r in rows if isinstance(r, records.Gradient)]
+        for record in gradients:
+            context.step_gradients.setdefault(record.weight, []).append(record)
         if updates:
-            folded = {r.weight: r for r in gradients} if len(updates[0].samples) == 1 else {}
-            body = [
-                with_reference(
-                    r.weight, r.weight, arithmetic.update_line(r, folded.get(r.weight), fmt)
-                )
-                for r in updates
-            ]
-            title, columns = arithmetic.update_heading(updates[0]), ("weight", "W := W - α·J'(W)")
-        elif gradients or section == "gradient":
+            title, columns, body = _update_table(updates, context, fmt, with_reference)
+            blank = ("",) * (len(columns) - 1)
+            body += [(name or "", *blank, cell) for name, cell in cells.items()]
+            yield grid(title, columns, body)
+            context.step_gradients = {}
+        else:
             body = [
                 with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt))
                 for r in gradients
             ]
-            title, columns = "Gradients J'(W) = Z·δ", ("weight", "J'(W)")
+            body += [(name or "", "", cell) for name, cell in cells.items()]
+            yield grid("Gradients J'(W) = Z·δ", ("weight", "J'(W)"), body)
+
+
+def _update_table(
+    updates: list[records.Update],
+    context: _Context,
+    fmt: Formatter,
+    with_reference: Callable[..., tuple[str, ...]],
+) -> tuple[str, tuple[str, ...], list[tuple[str, ...]]]:
+    """Title, columns and rows of a step's update table: each weight's gradient, then its
+    update. A one-sample step writes the gradient out as Z·δ; a batch's is the mean of the
+    gradients its samples' tables showed."""
+    one_sample = len(updates[0].samples) == 1
+    body = []
+    for record in updates:
+        shown = context.step_gradients.get(record.weight, [])
+        if one_sample and shown:
+            gradient = arithmetic.gradient_cell(shown[-1], fmt)
         else:
-            body, title, columns = [], "Update", ("weight", "W := W - α·J'(W)")
-        body += [(name or "", "", cell) for name, cell in cells.items()]
-        yield grid(title, columns, body)
+            gradient = arithmetic.batch_mean_cell(record, [g.grad for g in shown], fmt)
+        body.append(
+            with_reference(
+                record.weight, record.weight, gradient, arithmetic.update_cell(record, fmt)
+            )
+        )
+    gradient_column = "J'(W) = Z·δ" if one_sample else "J'(W) = mean over the batch"
+    columns = ("weight", gradient_column, "W := W - α·J'(W)")
+    return arithmetic.update_heading(updates[0]), columns, body

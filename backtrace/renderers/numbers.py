@@ -1,21 +1,29 @@
-"""Numbers as a person writes them: 1.4 not 1.4000000000000001, -4 not -4.0."""
+"""Numbers as a person writes them: 1.4 not 1.4000000000000001, -4 not -4.0, 7/5 exactly."""
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 HUMAN_DIGITS = 6  # significant digits in tables and text, unless --precision says otherwise
+ALL_DIGITS = 17  # enough for any float64: from here on, every float prints in full
 
 
-def format_number(value: float, digits: int = HUMAN_DIGITS) -> str:
-    """`value` rounded to `digits` significant digits, without trailing zeros or a '-0'."""
+def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
+    """`value` rounded to `digits` significant digits, without trailing zeros or a '-0'.
+
+    From 17 digits on, a float prints as the shortest decimal that reads back as the same
+    float64 (0.1, not 0.10000000000000001), so it can be computed with again exactly. An
+    exact fraction always prints exactly: -4, 7/5."""
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else str(value)
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    text = f"{value:.{digits}g}"
-    if "e" in text and -5 <= int(text.partition("e")[2]) < max(digits, 6):
+    text = repr(float(value)) if digits >= ALL_DIGITS else f"{value:.{digits}g}"
+    if "e" in text and -5 <= int(text.partition("e")[2]) < max(min(digits, 16), 6):
         # People write 10, not 1e1, and 0.0000800926, not 8.00926e-5, for numbers of this size.
         text = format(Decimal(text), "f")
     mantissa, e, exponent = text.partition("e")

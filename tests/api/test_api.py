@@ -14,11 +14,11 @@ def test_a_notebook_session_on_the_articles_network() -> None:
     spec = backtrace.load("xor")
     trace = backtrace.run(spec)
     first_w10 = next(r for r in trace if r.event == "update" and r.weight == "W10")
-    # The article: W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4.
+    # The article: W10 := W10 - α·Z_X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4.
     assert first_w10.new == pytest.approx(1.4, abs=1e-15) and first_w10.step == 1
     markdown = trace.step(1).render("markdown")
     assert markdown.startswith("# The article's XOR network")
-    assert "| W10 | W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4 | ✓ 1.4 |" in markdown
+    assert "| W10 | X0·δ_Z1 = 1·(-4) = -4 | 1 - 0.1·(-4) = 1.4 | ✓ 1.4 |" in markdown
     assert "sample 2" not in markdown  # one step only
     losses = backtrace.run(spec, epochs=2, trace="none").losses
     assert len(losses) == 2 and losses[1] < losses[0] < 0  # the article's sign climbs the error

@@ -39,7 +39,7 @@ def test_version(runner: CliRunner) -> None:
 def test_run_prints_the_articles_tables(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["run", "configs/xor.yaml"])
     assert result.exit_code == 0, result.stderr
-    assert "W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4" in result.stdout
+    assert "│ W10    │ X0·δ_Z1 = 1·(-4) = -4 │ 1 - 0.1·(-4) = 1.4 │ ✓ 1.4 " in result.stdout
     assert "Epoch 1: mean loss" in result.stdout
     assert result.stderr == ""
 

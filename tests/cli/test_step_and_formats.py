@@ -45,7 +45,7 @@ def test_text_lays_out_the_articles_arithmetic(runner: CliRunner) -> None:
     assert lines[row + 1] == "        = 1·1 + 1·0 + 1·0 = 1"
     assert "  D0    V00·Z0 + V01·Z1 + V02·Z2 + V03·Z3  identity(4) = 4  ✓ h = 4, ✓ z = 4" in lines
     assert "Loss (article): error = y - ŷ = 0 - 4 = -4 (the article: ✓ -4)" in lines
-    assert "  W10     W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4  ✓ 1.4" in lines
+    assert "  W10     X0·δ_Z1 = 1·(-4) = -4  1 - 0.1·(-4) = 1.4  ✓ 1.4" in lines
     assert not any(mark in text for mark in "─│╭")  # no box drawing in plain text
 
 
@@ -78,7 +78,7 @@ def test_csv_with_one_phase_is_one_table(runner: CliRunner) -> None:
 
 def test_markdown_tables(runner: CliRunner) -> None:
     text = invoke(runner, "run", "configs/xor.yaml", "--format", "markdown").stdout
-    assert "| W10 | W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4 | ✓ 1.4 |" in text
+    assert "| W10 | X0·δ_Z1 = 1·(-4) = -4 | 1 - 0.1·(-4) = 1.4 | ✓ 1.4 |" in text
     assert "| unit | h = Σ w·z | z = f(h) | the article |\n| --- | --- | --- | --- |" in text
 
 

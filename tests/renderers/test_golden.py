@@ -57,8 +57,8 @@ def test_table_shows_the_articles_arithmetic() -> None:
         "identity(4) = 4",
         "error = y - ŷ = 0 - 4 = -4",
         "δ_Z1 = V01·δ_D0·f'(h_Z1) = 1·(-4)·1 = -4",
-        "W10 := W10 - α·X0·δ_Z1 = 1 - 0.1·1·(-4) = 1.4",
-        "W11 := W11 - α·X1·δ_Z1 = 1 - 0.1·0·(-4) = 1 ",
+        "│ W10    │ X0·δ_Z1 = 1·(-4) = -4 │ 1 - 0.1·(-4) = 1.4 │ ✓ 1.4 ",
+        "│ W11    │ X1·δ_Z1 = 0·(-4) = 0  │ 1 - 0.1·0 = 1      │ ✗ prints 1.4 [1] │",
         "the article prints 1.4 for W11, W21, W31, W12, W22, W32; computed 1.",
         "the article prints -4 for δ_Z0; the tool computes no such value.",
     ]:

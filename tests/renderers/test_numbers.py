@@ -39,7 +39,20 @@ def test_precision() -> None:
     assert format_number(2 / 3, 3) == "0.667"
     assert format_number(11.48, 1) == "10"  # not 1e1
     assert format_number(1234567.0) == "1.23457e6"  # more digits than asked for: exponent
-    assert format_number(2 / 3, 17) == "0.66666666666666663"
+    # From 17 digits on: the shortest decimal that reads back as the same float64.
+    assert format_number(2 / 3, 17) == "0.6666666666666666"
+    assert format_number(0.1, 17) == "0.1" and format_number(0.1 + 0.2, 17) == "0.30000000000000004"
+    assert format_number(1e22, 17) == "1e22" and format_number(-1.5e-5, 17) == "-0.000015"
+    assert format_number(2852.7996888509247, 17) == "2852.7996888509247"
+    for value in (2 / 3, 1e-300, 123456789.123, -7.0, 5e-324):
+        assert float(format_number(value, 17)) == value
+
+
+def test_exact_numbers_print_exactly() -> None:
+    from fractions import Fraction
+
+    assert format_number(Fraction(7, 5)) == "7/5" and format_number(Fraction(-4)) == "-4"
+    assert format_number(Fraction(1, 3), 2) == "1/3"  # precision rounds floats, not fractions
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,63 @@
+"""The same config gives the same bytes whatever code paths the CPU takes.
+
+A new user's machine may run numpy's OpenBLAS with another kernel (OPENBLAS_CORETYPE), or
+numpy's own loops with other vector instructions (NPY_DISABLE_CPU_FEATURES). Each run below
+renders the shipped configs, and a network using tanh, exp and log, in a fresh process with
+one such setting; all of them must write identical bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+RENDER_ALL = """
+import backtrace
+cases = [
+    ("xor", {}, 3),
+    ("xor-gradient", {}, 3),
+    ("xor-sigmoid", {}, 20),
+    ("xor-sigmoid", {"layers[0].activation": "tanh", "loss": "binary_cross_entropy"}, 20),
+]
+for name, changes, epochs in cases:
+    trace = backtrace.run(backtrace.load(name, changes), epochs=epochs, trace="first,last")
+    for fmt in ("jsonl", "table"):
+        print(trace.render(fmt, width=120))
+"""
+
+
+def render_all(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", RENDER_ALL],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 kernel names")
+def test_identical_bytes_under_other_kernels_and_vector_paths() -> None:
+    settings = [{"OPENBLAS_CORETYPE": kernel} for kernel in ("Haswell", "Prescott", "SkylakeX")]
+    settings.append({"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4"})  # numpy's baseline loops
+    outputs = {}
+    for env in settings:
+        result = render_all(**env)
+        if result.returncode == -signal.SIGILL:
+            continue  # a kernel for instructions this CPU lacks: nobody can run it here
+        assert result.returncode == 0, (env, result.stderr[-2000:])
+        outputs[str(env)] = result.stdout
+    kernels = [env for env in outputs if "OPENBLAS" in env]
+    assert len(kernels) >= 2, "need at least two OpenBLAS kernels to compare"
+    first = next(iter(outputs.values()))
+    assert len(first) > 100_000
+    for env, output in outputs.items():
+        assert output == first, f"{env} printed other bytes"

@@ -1,0 +1,175 @@
+"""Every printed expression evaluates to its printed result.
+
+At --precision 17 every float prints in full, so a reader who evaluates a printed expression
+in float64, in the usual order (· and / before + and -, each left to right), must get exactly
+the number printed after it. This file holds its own small evaluator for that, and checks
+every arithmetic cell of the table, text and Markdown formats (all drawn from the same
+layout blocks) for the shipped configs and for random networks. Function values such as
+sigmoid(0.5) are checked against Python's math module to within a few units in the last
+place, since they are computed portably rather than by the C library.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from fractions import Fraction
+from functools import partial
+
+import pytest
+from hypothesis import given, settings
+from strategies import networks
+
+from backtrace.config import build_spec, load_config
+from backtrace.engine import train
+from backtrace.formulas.numeric import EXACT
+from backtrace.renderers import FORMATS, RenderOptions, layout
+from backtrace.renderers.numbers import format_number
+from helpers import CONFIGS
+
+NUMERIC = re.compile(r"^[0-9.e+\-·/()²½ ]+$")
+FUNCTIONS = {
+    "identity": lambda h: h,
+    "sigmoid": lambda h: 1 / (1 + math.exp(-h)) if h >= 0 else math.exp(h) / (1 + math.exp(h)),
+    "tanh": math.tanh,
+    "relu": lambda h: max(0.0, h),
+    "leaky_relu": lambda h: h if h > 0 else 0.01 * h,
+}
+
+
+class Evaluator:
+    """Recursive descent over + - · / ² and parentheses, numbers of one type."""
+
+    def __init__(self, text: str, number=float) -> None:
+        self.tokens = re.findall(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?|[-+·/()²½]", text.replace(" ", ""))
+        self.number = number
+        self.position = 0
+        assert "".join(self.tokens) == text.replace(" ", ""), text
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> str:
+        self.position += 1
+        return self.tokens[self.position - 1]
+
+    def value(self):
+        result = self.expression()
+        assert self.peek() is None, f"left over: {self.tokens[self.position :]}"
+        return result
+
+    def expression(self):
+        result = self.term()
+        while self.peek() in ("+", "-"):
+            operator, operand = self.take(), self.term()
+            result = result + operand if operator == "+" else result - operand
+        return result
+
+    def term(self):
+        result = self.power()
+        while self.peek() in ("·", "/"):
+            operator, operand = self.take(), self.power()
+            result = result * operand if operator == "·" else result / operand
+        return result
+
+    def power(self):
+        result = self.primary()
+        while self.peek() == "²":
+            self.take()
+            result = result * result
+        return result
+
+    def primary(self):
+        token = self.take()
+        if token == "(":
+            result = self.expression()
+            assert self.take() == ")"
+            return result
+        if token == "-":
+            return -self.primary()
+        if token == "½":
+            return self.number("0.5") if self.number is float else self.number(1, 2)
+        return self.number(token)
+
+
+def checked_cells(blocks, number=float) -> dict[str, int]:
+    """Check every arithmetic chain in the blocks; count the checks by kind of cell."""
+    counts: dict[str, int] = {}
+    for block in blocks:
+        texts = []
+        if isinstance(block, layout.Grid):
+            texts = [cell for row in block.rows for cell in row[1:]]
+        elif isinstance(block, layout.Line):
+            texts = [block.text.split(" (the article")[0]]
+        for text in texts:
+            kind = check_chain(text.replace("\n", " "), number)
+            if kind:
+                counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def check_chain(text: str, number) -> str | None:
+    """'symbols = numbers = result': each all-number part must evaluate to the result."""
+    parts = text.split(" = ")
+    if len(parts) < 2:
+        return None
+    result = parts[-1].strip()
+    if not NUMERIC.match(result) or "nan" in text or "inf" in text:
+        return None
+    expected = Evaluator(result, number).value()
+    kind = None
+    for part in parts[:-1]:
+        part = part.split(": ")[-1].strip()
+        called = re.fullmatch(r"(\w+)\(([-0-9.e]+)\)", part)
+        if called and called.group(1) in FUNCTIONS:
+            argument = float(called.group(2))
+            oracle = FUNCTIONS[called.group(1)](argument)
+            assert abs(float(expected) - oracle) <= 4 * math.ulp(oracle), text
+            kind = "function"
+        elif NUMERIC.match(part) and any(ch.isdigit() for ch in part):
+            assert Evaluator(part, number).value() == expected, text
+            kind = kind or "arithmetic"
+    return kind
+
+
+def blocks_of(spec, digits: int = 17, numbers=None):
+    stream = train(spec) if numbers is None else train(spec, numbers=numbers)
+    return list(layout.blocks(stream, partial(format_number, digits=digits)))
+
+
+@pytest.mark.parametrize("config", ["xor", "xor-gradient", "xor-sigmoid"])
+def test_every_expression_of_the_shipped_configs(config: str) -> None:
+    spec = load_config(str(CONFIGS / f"{config}.yaml"), epochs=2)
+    counts = checked_cells(blocks_of(spec))
+    # Forward sums, losses, deltas, gradients and updates all took part.
+    assert counts["arithmetic"] > 100 and (config != "xor-sigmoid" or counts["function"] > 20)
+
+
+def test_batch_means_and_exact_fractions_evaluate_too() -> None:
+    batched = load_config(str(CONFIGS / "xor-gradient.yaml"), overrides=["optimizer.batch_size=2"])
+    assert checked_cells(blocks_of(batched))["arithmetic"] > 50
+    exact = load_config(str(CONFIGS / "xor.yaml"), epochs=2)
+    assert checked_cells(blocks_of(exact, numbers=EXACT), Fraction)["arithmetic"] > 100
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(batches=True))
+def test_every_expression_of_random_networks(document: dict) -> None:
+    checked_cells(blocks_of(build_spec(document)))
+
+
+def test_the_formats_print_the_checked_cells() -> None:
+    """The table, text and Markdown formats show the very cells checked above."""
+    spec = load_config(str(CONFIGS / "xor-gradient.yaml"))
+    cells = [
+        cell
+        for block in blocks_of(spec)
+        if isinstance(block, layout.Grid) and block.title and block.title.startswith("Update")
+        for row in block.rows
+        for cell in row[1:]
+    ]
+    for name in ("table", "text", "markdown"):
+        out = io.StringIO()
+        FORMATS[name].render(train(spec), out, RenderOptions(precision=17, width=250))
+        assert all(cell in out.getvalue() for cell in cells), name
