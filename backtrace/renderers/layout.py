@@ -8,7 +8,7 @@ the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,6 +48,100 @@ class Grid:
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
     matrix: bool = False  # a weight matrix: numbers right-aligned, first column a label
+    caption: str | None = None  # how the grid was split to fit the page, when it was
+    header: bool = True  # whether the column titles are shown
+
+
+def column_widths(table: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Each column's width: its widest line, narrowed (widest column first) until the table
+    fits in `room`, but never below its longest word."""
+    widths = [
+        max(len(line) for row in table for line in row[index].split("\n"))
+        for index in range(len(table[0]))
+    ]
+    floors = [
+        max((len(word) for row in table for word in row[index].split()), default=0)
+        for index in range(len(widths))
+    ]
+    while sum(widths) > room:
+        shrinkable = [index for index in range(len(widths)) if widths[index] > floors[index]]
+        if not shrinkable:
+            break  # longer than the page: let it run over rather than cut a number
+        widest = max(shrinkable, key=lambda index: widths[index])
+        widths[widest] -= 1
+    return widths
+
+
+def fitted(grid: Grid, fits: Callable[[Grid], bool]) -> list[Grid]:
+    """The grid as drawn within a page that `fits` tells the size of, never cutting a number.
+
+    A grid that fits is drawn whole. A weight matrix too wide is split into blocks of
+    columns, each repeating the row labels. Any other table too wide shows one row per
+    small table, each cell beside its column's title. Each part says how it was split."""
+    if fits(grid):
+        return [grid]
+    if grid.matrix:
+        return _column_blocks(grid, fits)
+    return _row_blocks(grid)
+
+
+def _column_blocks(grid: Grid, fits: Callable[[Grid], bool]) -> list[Grid]:
+    sending = grid.columns[1:]
+    # As many columns per block as fit (at least one), then the same number in each block
+    # where that fits too, so the last block is not left with a single column.
+    widest = 1
+    while widest < len(sending) and fits(_columns(grid, 0, widest + 1, "")):
+        widest += 1
+    count = -(-len(sending) // widest)
+    even = [(len(sending) * part // count, len(sending) * (part + 1) // count) for part in
+            range(count)]  # fmt: skip
+    if all(fits(_columns(grid, first, last, "")) for first, last in even):
+        parts = even
+    else:
+        parts = [
+            (first, min(first + widest, len(sending))) for first in range(0, len(sending), widest)
+        ]
+    return [
+        _columns(
+            grid,
+            first,
+            last,
+            f"columns {sending[first]}–{sending[last - 1]}, part {number} of {len(parts)}",
+            notes=grid.notes if number == len(parts) else (),
+        )
+        for number, (first, last) in enumerate(parts, start=1)
+    ]
+
+
+def _columns(grid: Grid, first: int, last: int, caption: str, notes: tuple[str, ...] = ()) -> Grid:
+    """The label column and value columns first..last-1 of a matrix."""
+    return Grid(
+        grid.title,
+        (grid.columns[0], *grid.columns[1 + first : 1 + last]),
+        tuple((row[0], *row[1 + first : 1 + last]) for row in grid.rows),
+        notes,
+        matrix=True,
+        caption=caption,
+    )
+
+
+def _row_blocks(grid: Grid) -> list[Grid]:
+    blocks = []
+    for number, row in enumerate(grid.rows):
+        cells = tuple((title, cell) for title, cell in zip(grid.columns[1:], row[1:]) if cell)
+        blocks.append(
+            Grid(
+                f"{grid.title} · {row[0]}" if grid.title else row[0],
+                ("", ""),
+                cells,
+                grid.notes if number == len(grid.rows) - 1 else (),
+                caption="one row per table: the table is wider than the page"
+                if number == 0
+                else None,
+                header=False,
+            )
+        )
+    return blocks
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from backtrace.renderers import layout
 from backtrace.renderers.numbers import format_number
 from backtrace.renderers.options import RenderOptions
 
+UNBOUNDED = 1_000_000  # a width no table reaches
+
 
 class _Console(Console):
     def on_broken_pipe(self) -> None:
@@ -43,17 +45,32 @@ def make_console(out: TextIO, options: RenderOptions) -> Console:
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     console = make_console(out, options)
-    for item in renderables(stream, options):
+    for item in renderables(stream, options, console):
         console.print(item)
 
 
 def renderables(
-    stream: Iterable[records.Record], options: RenderOptions
+    stream: Iterable[records.Record], options: RenderOptions, console: Console | None = None
 ) -> Iterator[RenderableType]:
-    """What the table format draws, one rich renderable per block."""
+    """What the table format draws, one rich renderable per block (or per part of a block
+    too wide for the console)."""
+    console = console or make_console(io.StringIO(), options)
     fmt = partial(format_number, digits=options.digits(machine=False))
+
+    def fits(grid: layout.Grid) -> bool:
+        room = console.width - overhead(grid)
+        return sum(layout.column_widths(cells(grid), room)) <= room
+
     for block in layout.blocks(stream, fmt):
-        yield renderable(block)
+        if isinstance(block, layout.Grid):
+            for part in layout.fitted(block, fits):
+                yield with_notes(grid_table(part, console.width), part.notes)
+        elif isinstance(block, layout.Heading) and len(block.text) + 4 > console.width:
+            # A rule would cut a long heading short: write it whole, then the rule.
+            yield Text(block.text, style="bold cyan" if block.level == 2 else "bold")
+            yield Rule()
+        else:
+            yield renderable(block)
 
 
 def html(stream: Iterable[records.Record], options: RenderOptions) -> str:
@@ -61,7 +78,7 @@ def html(stream: Iterable[records.Record], options: RenderOptions) -> str:
     console = Console(
         file=io.StringIO(), record=True, width=options.width, force_terminal=True, markup=False
     )
-    for item in renderables(stream, options):
+    for item in renderables(stream, options, console):
         console.print(item)
     return console.export_html(inline_styles=True)
 
@@ -85,16 +102,40 @@ def renderable(block: layout.Block) -> RenderableType:
     return with_notes(grid_table(block), block.notes)
 
 
-def grid_table(grid: layout.Grid) -> Table:
-    if grid.matrix:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False)
-        table.add_column(grid.columns[0], style="bold")
-        for column in grid.columns[1:]:
-            table.add_column(column, justify="right")
-    else:
-        table = Table(title=grid.title, title_justify="left", title_style="bold", box=box.ROUNDED)
-        for column in grid.columns:
-            table.add_column(column, overflow="fold")
+def overhead(grid: layout.Grid) -> int:
+    """Columns a grid's table spends on padding and lines: a space either side of each
+    cell, and a line between cells and at both edges unless it is a borderless matrix."""
+    columns = len(grid.columns)
+    return 3 * columns - 1 if grid.matrix else 3 * columns + 1
+
+
+def cells(grid: layout.Grid) -> list[tuple[str, ...]]:
+    return [grid.columns, *grid.rows] if grid.header else list(grid.rows)
+
+
+def grid_table(grid: layout.Grid, width: int = UNBOUNDED) -> Table:
+    """A grid as a rich table, its columns sized here rather than by rich: as wide as their
+    widest line, narrowed widest first to fit `width`, never below their longest word, so
+    cells wrap between words and no number is cut. `layout.fitted` makes the grid fit."""
+    table = Table(
+        title=grid.title,
+        title_justify="left",
+        title_style="bold",
+        caption=grid.caption,
+        caption_justify="left",
+        show_header=grid.header,
+        box=box.SIMPLE_HEAD if grid.matrix else box.ROUNDED,
+        show_edge=not grid.matrix,
+    )
+    widths = layout.column_widths(cells(grid), width - overhead(grid))
+    for index, (column, column_width) in enumerate(zip(grid.columns, widths)):
+        table.add_column(
+            column,
+            justify="right" if grid.matrix and index else "left",
+            style="bold" if (grid.matrix or not grid.header) and index == 0 else "",
+            overflow="fold",
+            width=column_width,
+        )
     for row in grid.rows:
         table.add_row(*row)
     return table

@@ -32,16 +32,34 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
 def draw(block: layout.Block, width: int) -> list[str]:
     """The lines of one block."""
     if isinstance(block, layout.Banner):
-        return [block.title, *(INDENT + line for line in block.lines)]
+        return [
+            block.title,
+            *(line for text in block.lines for line in wrapped(text, width, INDENT)),
+        ]
     if isinstance(block, layout.Remark):
         return ["", *wrapped(f"{block.title}: {block.text}", width)]
     if isinstance(block, layout.Heading):
-        return ["", block.text]
+        return ["", *wrapped(block.text, width)]
     if isinstance(block, layout.Line):
         return ["", *wrapped(block.text, width), *footnotes(block.notes, width)]
-    lines = [""] if block.title is None else ["", block.title]
-    lines += [INDENT + line for line in plain_table(block, width - len(INDENT))]
-    return lines + footnotes(block.notes, width)
+    room = width - len(INDENT)
+    lines: list[str] = []
+    for part in layout.fitted(block, lambda grid: fits(grid, room)):
+        lines += [""] if part.title is None else ["", *wrapped(part.title, width)]
+        lines += [INDENT + line for line in plain_table(part, room)]
+        if part.caption:
+            lines += wrapped(f"({part.caption})", width, INDENT)
+        lines += footnotes(part.notes, width)
+    return lines
+
+
+def fits(grid: layout.Grid, width: int) -> bool:
+    room = width - len(GAP) * (len(grid.columns) - 1)
+    return sum(layout.column_widths(table_cells(grid), room)) <= room
+
+
+def table_cells(grid: layout.Grid) -> list[tuple[str, ...]]:
+    return [grid.columns, *grid.rows] if grid.header else list(grid.rows)
 
 
 def wrapped(text: str, width: int, indent: str = "") -> list[str]:
@@ -65,8 +83,8 @@ def footnotes(notes: Sequence[str], width: int) -> list[str]:
 
 def plain_table(grid: layout.Grid, width: int) -> list[str]:
     """The grid as aligned columns, a header line first; cells may span several lines."""
-    table = [grid.columns, *grid.rows]
-    widths = column_widths(table, width - len(GAP) * (len(grid.columns) - 1))
+    table = table_cells(grid)
+    widths = layout.column_widths(table, width - len(GAP) * (len(grid.columns) - 1))
     lines = []
     for row in table:
         cells = [cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]
@@ -78,24 +96,6 @@ def plain_table(grid: layout.Grid, width: int) -> list[str]:
                 parts.append(text.rjust(column_width) if numeric else text.ljust(column_width))
             lines.append(GAP.join(parts).rstrip())
     return lines
-
-
-def column_widths(table: Sequence[Sequence[str]], room: int) -> list[int]:
-    """Each column's width: its widest line, narrowed (widest column first) until the table
-    fits in `room`, but never below its longest word."""
-    widths = [max(len(line) for row in table for line in row[index].split("\n")) for index in
-              range(len(table[0]))]  # fmt: skip
-    floors = [
-        max((len(word) for row in table for word in row[index].split()), default=0)
-        for index in range(len(widths))
-    ]
-    while sum(widths) > room:
-        shrinkable = [index for index in range(len(widths)) if widths[index] > floors[index]]
-        if not shrinkable:
-            break  # longer than the page: let it run over rather than cut a number
-        widest = max(shrinkable, key=lambda index: widths[index])
-        widths[widest] -= 1
-    return widths
 
 
 def cell_lines(cell: str, width: int) -> list[str]:
