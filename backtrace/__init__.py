@@ -23,7 +23,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 from backtrace.errors import BacktraceError, ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from backtrace.api import Trace, load, render, run
+    from backtrace.api import Trace, check, load, render, run
     from backtrace.config import Spec
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Trace",
     "UsageError",
     "__version__",
+    "check",
     "load",
     "render",
     "run",
@@ -40,7 +41,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load", "run", "render", "Trace"):
+    if name in ("load", "run", "check", "render", "Trace"):
         from backtrace import api
 
         return getattr(api, name)

@@ -26,9 +26,11 @@ from backtrace.config import Spec
 from backtrace.config.discovery import find_config
 from backtrace.config.loading import load_config, load_document, load_text, parse_field
 from backtrace.engine import train
+from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
+from backtrace.engine.trainer import number_system
 from backtrace.errors import BacktraceError, UsageError
 from backtrace.renderers import FORMATS, RenderOptions, table
-from backtrace.selection import NumberSet, RecordFilter, parse_epochs, record_filter
+from backtrace.selection import RecordFilter, parse_epochs, record_filter
 from backtrace.stepping import paced
 
 Source = Spec | Mapping[str, Any] | str | os.PathLike
@@ -85,6 +87,7 @@ def run(
     weight: str | Sequence[str] = (),
     phase: str | Sequence[str] = (),
     through_traced: bool = False,
+    exact: bool = False,
 ) -> Trace:
     """Train `config` and return its trace.
 
@@ -92,7 +95,8 @@ def run(
     "3-5"); every epoch still gets its summary record. `sample`, `unit`, `weight` and
     `phase` keep only the records a reader asked for (globs such as "Z*" work for names).
     With `through_traced`, training stops after the last traced epoch, even past the config's
-    own count, and untraced epochs stay silent: what `backtrace step` shows.
+    own count, and untraced epochs stay silent: what `backtrace step` shows. With `exact`,
+    every number is a fraction (for networks whose functions allow it).
     """
     spec = load(config)
     if epochs is not None:
@@ -105,8 +109,45 @@ def run(
         if not traced:
             raise UsageError(f"{option} selects no epoch to step through")
         spec = spec.with_epochs(traced.largest())
-    selection = record_filter(spec, _texts(sample), _texts(unit), _texts(weight), _texts(phase))
-    return Trace(spec, traced, selection, quiet_epochs=through_traced)
+    selection = record_filter(
+        spec,
+        samples=_texts(sample),
+        units=_texts(unit),
+        weights=_texts(weight),
+        phases=_texts(phase),
+    )
+
+    numbers = number_system(spec, exact)
+
+    def produce() -> Iterator[records.Record]:
+        stream = selection.apply(train(spec, traced.__contains__, numbers))
+        if through_traced:  # untraced epochs stay silent while stepping
+            stream = (r for r in stream if not (isinstance(r, records.EpochEnd) and not r.traced))
+        return stream
+
+    return Trace(spec, produce, selection)
+
+
+def check(
+    config: Source,
+    *,
+    epoch: int | None = None,
+    step: int | None = None,
+    weight: str | Sequence[str] = (),
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> Trace:
+    """Check backpropagation's gradients against central finite differences of the loss, at
+    the first step of `epoch` or at global step `step` (default: the very first step), for
+    the weights `weight` names (default: all). `Trace.failed_checks` counts the failures."""
+    spec = load(config)
+    chosen = record_filter(spec, weights=_texts(weight))
+    return Trace(
+        spec,
+        lambda: gradient_check(
+            spec, epoch=epoch, step=step, weights=chosen.weights, tolerance=tolerance
+        ),
+        RecordFilter(),
+    )
 
 
 def _texts(value: Any) -> tuple[str, ...]:
@@ -134,15 +175,12 @@ class Trace:
     def __init__(
         self,
         spec: Spec,
-        traced: NumberSet,
+        produce: Callable[[], Iterable[records.Record]],
         selection: RecordFilter,
-        *,
-        quiet_epochs: bool = False,
     ) -> None:
         self.spec = spec
-        self.traced = traced
+        self.produce = produce  # a fresh stream of the run's records at each call
         self.selection = selection
-        self.quiet_epochs = quiet_epochs  # leave out untraced epochs' summaries
         self.diverged: records.Diverged | None = None
         self._records: list[records.Record] | None = None
 
@@ -153,9 +191,7 @@ class Trace:
 
     def _stream(self) -> Iterator[records.Record]:
         self.diverged = None
-        for record in self.selection.apply(train(self.spec, self.traced.__contains__)):
-            if self.quiet_epochs and isinstance(record, records.EpochEnd) and not record.traced:
-                continue
+        for record in self.produce():
             if isinstance(record, records.Diverged):
                 self.diverged = record
             yield record
@@ -184,6 +220,12 @@ class Trace:
     def step(self, number: int) -> Part:
         """The records of one update step: its samples' records and its updates."""
         return Part(self, [r for step, r in _with_steps(self.records) if step == number])
+
+    @property
+    def failed_checks(self) -> int | None:
+        """How many weights a gradient check found wrong; None if this is no check."""
+        summaries = [r for r in self.records if isinstance(r, records.CheckSummary)]
+        return summaries[-1].failed if summaries else None
 
     @property
     def losses(self) -> list[float]:
@@ -240,7 +282,7 @@ class Part(Trace):
     it renders with its heading and table layout like the whole."""
 
     def __init__(self, whole: Trace, chosen: list[records.Record]) -> None:
-        super().__init__(whole.spec, whole.traced, whole.selection)
+        super().__init__(whole.spec, lambda: iter(self._records or ()), whole.selection)
         start = [r for r in whole.records[:1] if isinstance(r, records.Start)]
         self._records = start + [r for r in chosen if not isinstance(r, records.Start)]
         self.diverged = whole.diverged

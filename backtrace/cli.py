@@ -21,6 +21,7 @@ import click
 from backtrace import __version__, api
 from backtrace.config import Spec
 from backtrace.config.discovery import find_config
+from backtrace.engine.check import DEFAULT_TOLERANCE
 from backtrace.errors import BacktraceError, ExitStatus
 from backtrace.output import output_file
 from backtrace.records import PHASES
@@ -256,6 +257,12 @@ output_options = option_group(
 )
 
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+exact_option = click.option(
+    "--exact",
+    is_flag=True,
+    help="Compute in exact fractions (identity, relu and leaky_relu units; the article's, "
+    "squared or mean squared error). Config numbers are read as the decimals written.",
+)
 
 
 # -- the commands ----------------------------------------------------------------------------
@@ -316,19 +323,21 @@ def cli() -> None:
     "Every epoch still gets its summary line.",
 )
 @selection_options
+@exact_option
 @output_options
 @debug_option
 def run(
     network: NetworkChoice,
     trace: str,
     selection: SelectionChoice,
+    exact: bool,
     output: OutputChoice,
     debug: bool,
 ) -> None:
     """Train on CONFIG and print the trace of the traced epochs."""
     term = terminal()
     with reported_errors(debug, term):
-        result = api.run(network.load(term), trace=trace, **selection.arguments())
+        result = api.run(network.load(term), trace=trace, exact=exact, **selection.arguments())
         output.write(result, term, default="table", paced=False)
 
 
@@ -344,12 +353,14 @@ def run(
     help="The epoch to walk through (or several: 2,5 or 3-4). Earlier epochs are trained silently.",
 )
 @selection_options
+@exact_option
 @output_options
 @debug_option
 def step(
     network: NetworkChoice,
     trace: str,
     selection: SelectionChoice,
+    exact: bool,
     output: OutputChoice,
     debug: bool,
 ) -> None:
@@ -363,9 +374,68 @@ def step(
     term = terminal()
     with reported_errors(debug, term):
         result = api.run(
-            network.load(term), trace=trace, through_traced=True, **selection.arguments()
+            network.load(term),
+            trace=trace,
+            through_traced=True,
+            exact=exact,
+            **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
+
+
+@cli.command()
+@network_options
+@click.option(
+    "--epoch", type=click.IntRange(min=1), default=None, help="Check at the first step of epoch N."
+)
+@click.option(
+    "--step",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Check at step N, counted over the whole run as the trace counts it. Default: 1.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TOLERANCE,
+    show_default=True,
+    help="The largest relative error that passes.",
+)
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    metavar="NAME",
+    help="Weights to check; patterns like 'V0*'. Repeatable. Default: all.",
+)
+@output_options
+@debug_option
+def check(
+    network: NetworkChoice,
+    epoch: int | None,
+    step: int | None,
+    tolerance: float,
+    weights: tuple[str, ...],
+    output: OutputChoice,
+    debug: bool,
+) -> None:
+    """Check CONFIG's gradients against central finite differences.
+
+    Trains up to the step asked for, then sets each weight's gradient from backpropagation
+    beside (L(W+ε) - L(W-ε))/2ε on the same batch. Exits 4 when any weight's relative error
+    is above the tolerance.
+    """
+    term = terminal()
+    with reported_errors(debug, term):
+        result = api.check(
+            network.load(term), epoch=epoch, step=step, weight=weights, tolerance=tolerance
+        )
+        output.write(result, term, default="table", paced=False)
+        if result.failed_checks:
+            term.stderr.write(
+                error_line(f"{result.failed_checks} weights fail the gradient check") + "\n"
+            )
+            sys.exit(ExitStatus.CHECK_FAILED)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ class ExitStatus(enum.IntEnum):
     ERROR = 1  # the run could not finish: an output file could not be written, ...
     BAD_INPUT = 2  # bad command line or bad config file
     DIVERGED = 3  # training produced inf or NaN and was stopped
+    CHECK_FAILED = 4  # `check` found a gradient that disagrees with its finite difference
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 

@@ -15,11 +15,12 @@ count from 1.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 Phase = Literal["forward", "loss", "backward", "update"]
 PHASES: tuple[Phase, ...] = ("forward", "loss", "backward", "update")
-Section = Literal["forward", "loss", "backward", "gradient", "update"]
+Section = Literal["forward", "loss", "backward", "gradient", "update", "check"]
 Subject = Literal["unit", "weight"]
 
 
@@ -68,7 +69,7 @@ def _is_named_value(item: Any) -> bool:
         isinstance(item, tuple)
         and len(item) == 2
         and isinstance(item[0], str)
-        and isinstance(item[1], float)
+        and isinstance(item[1], (float, Fraction))
     )
 
 
@@ -103,6 +104,7 @@ class Start(Record):
     samples: int
     layers: tuple[Layer, ...]
     frozen: tuple[str, ...]
+    arithmetic: str = "float64"  # or "exact": every number a fraction (docs/formulas.md)
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,44 @@ class Diverged(Record):
 
 
 @dataclass(frozen=True)
+class Check(Record):
+    """One weight's gradient from backpropagation beside a central finite difference of the
+    loss on the same batch, at the same weights."""
+
+    event: ClassVar[str] = "check"
+    phase: ClassVar[Phase] = "backward"  # it checks what the backward pass computed
+    section: ClassVar[Section] = "check"
+    subject: ClassVar[Subject] = "weight"
+    csv_table: ClassVar[bool] = True
+    epoch: int
+    step: int
+    weight: str
+    value: float  # the weight at this point of training
+    backprop: float  # J'(W) as the backward pass computes it (the batch mean)
+    numeric: float  # (L(W + ε) - L(W - ε)) / 2ε
+    ratio: float | None  # backprop / numeric; None when the difference is 0
+    error: float  # |backprop - numeric| / max(|backprop|, |numeric|, floor)
+    passed: bool
+
+
+@dataclass(frozen=True)
+class CheckSummary(Record):
+    """How a gradient check went: the worst weight, against the tolerance."""
+
+    event: ClassVar[str] = "check_summary"
+    csv_table: ClassVar[bool] = True
+    epoch: int
+    step: int
+    samples: tuple[int, ...]  # the batch the loss was taken on
+    loss: str  # the loss differentiated numerically
+    tolerance: float
+    checked: int
+    failed: int
+    worst: float  # the largest relative error
+    worst_weight: str
+
+
+@dataclass(frozen=True)
 class Pause(Record):
     """Not part of the trace: a stepper's request to show everything received so far now."""
 
@@ -325,6 +365,8 @@ KINDS: tuple[type[Record], ...] = (
     EpochEnd,
     Weights,
     Diverged,
+    Check,
+    CheckSummary,
 )
 # Which kind computes each quantity a reference text can print.
 QUANTITY_KINDS: dict[str, type[Record]] = {

@@ -127,6 +127,7 @@ def units_with_records(spec: Spec) -> list[str]:
 
 def record_filter(
     spec: Spec,
+    *,
     samples: Sequence[str] = (),
     units: Sequence[str] = (),
     weights: Sequence[str] = (),

@@ -10,17 +10,20 @@ import pytest
 from backtrace import records
 from backtrace.config import load_config
 from backtrace.engine import train
+from backtrace.engine.check import gradient_check
 from backtrace.renderers import FORMATS, RenderOptions
 from backtrace.renderers.layout import sections
 from helpers import CONFIGS
 
 
 def one_of_each_kind() -> dict[type, records.Record]:
-    """A real record of every kind: the article's first epoch has all but divergence, which
-    its twentieth epoch supplies."""
+    """A real record of every kind: the article's first epoch has all of training's kinds but
+    divergence, which its twentieth epoch supplies; a gradient check adds its own."""
     found: dict[type, records.Record] = {}
     spec = load_config(str(CONFIGS / "xor.yaml"), epochs=20)
     for record in train(spec, lambda epoch: epoch == 1):
+        found.setdefault(type(record), record)
+    for record in gradient_check(spec):  # the kinds a gradient check adds
         found.setdefault(type(record), record)
     return found
 

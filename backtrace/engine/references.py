@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.schema import Reference as ReferenceValue
+from backtrace.formulas.numeric import FLOAT64, Numbers
 
 
 def printed_tolerance(printed: float) -> float:
@@ -22,7 +23,8 @@ def printed_tolerance(printed: float) -> float:
 class ReferenceBook:
     """The config's reference values, looked up by (epoch, sample, quantity)."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, numbers: Numbers = FLOAT64) -> None:
+        self.number = numbers.scalar  # the printed values in the run's number system
         reference = spec.config.reference
         self.source = reference.source if reference else "reference"
         self._by_place: dict[tuple[int, int, str], list[ReferenceValue]] = defaultdict(list)
@@ -40,7 +42,8 @@ class ReferenceBook:
         for quantity in quantities:
             for value in self._by_place.get((epoch, sample, quantity), ()):
                 actual = computed.get((quantity, value.name if quantity != "loss" else None))
-                agrees = actual is not None and abs(actual - value.printed) <= printed_tolerance(
+                printed = self.number(value.printed)
+                agrees = actual is not None and abs(actual - printed) <= printed_tolerance(
                     value.printed
                 )
                 yield records.Reference(
@@ -48,7 +51,7 @@ class ReferenceBook:
                     sample,
                     quantity,
                     value.name,
-                    value.printed,
+                    value.printed,  # as the text prints it, a decimal
                     actual,
                     agrees,
                     value.note,

@@ -43,10 +43,11 @@ class Step:
 class Tracer:
     def __init__(self, spec: Spec, numbers: Numbers, batch_size: int) -> None:
         self.spec = spec
+        self.numbers = numbers
         self.number = numbers.scalar
         self.layers = spec.names.layers
         self.batch_size = batch_size
-        self.references = ReferenceBook(spec)
+        self.references = ReferenceBook(spec, numbers)
 
     def start(self) -> records.Start:
         config = self.spec.config
@@ -55,12 +56,13 @@ class Tracer:
             source=self.spec.source,
             loss=config.loss,
             loss_formula=LOSSES[config.loss].formula,
-            learning_rate=config.optimizer.learning_rate,
+            learning_rate=self.number(config.optimizer.learning_rate),
             batch_size=self.batch_size,
             epochs=config.epochs,
             samples=len(self.spec.inputs),
             layers=self.layers,
             frozen=tuple(name for name in self.spec.names.all_weights if name in self.spec.frozen),
+            arithmetic=self.numbers.name,
         )
 
     def weights(self, when: str, epoch: int, matrices: list[Array]) -> records.Weights:

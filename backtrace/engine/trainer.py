@@ -20,7 +20,9 @@ from backtrace.engine import divergence
 from backtrace.engine.network import Network
 from backtrace.engine.notes import notes
 from backtrace.engine.tracer import Step, Tracer
-from backtrace.formulas.numeric import FLOAT64, Numbers
+from backtrace.errors import UsageError
+from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
 from backtrace.formulas.optimizers import GradientDescent, Optimizer
 
 EpochFilter = Callable[[int], bool]
@@ -43,6 +45,29 @@ def resolved_batch_size(spec: Spec) -> int:
     return len(spec.inputs) if size == "all" else size
 
 
+def number_system(spec: Spec, exact: bool) -> Numbers:
+    """float64, or exact fractions when asked and every function of the network allows it."""
+    if not exact:
+        return FLOAT64
+    loss = LOSSES[spec.config.loss]
+    if not loss.exact:
+        exact_losses = [name for name, entry in LOSSES.items() if entry.exact]
+        raise UsageError(
+            f"--exact: the loss {loss.name} takes logarithms, which have no exact rational "
+            f"values; exact arithmetic needs {', '.join(exact_losses)}"
+        )
+    rational = [name for name, function in ACTIVATIONS.items() if function.exact]
+    for index, layer in enumerate(spec.config.layers):
+        if not ACTIVATIONS[layer.activation].exact:
+            units = spec.names.layers[index + 1].units
+            raise UsageError(
+                f"--exact: layer {index + 1} ({units[0]}...{units[-1]}) uses {layer.activation}, "
+                f"which has no exact rational values; exact arithmetic needs "
+                f"{', '.join(rational)}"
+            )
+    return EXACT
+
+
 def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
     """The optimizer the config asks for, with the frozen weights masked out."""
     frozen = [
@@ -52,60 +77,86 @@ def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
     return GradientDescent(numbers.number(spec.config.optimizer.learning_rate), frozen)
 
 
+class Training:
+    """One run's state: the network, the optimizer, the data in the run's number system, and
+    the batches of an epoch. `compute` and `update` are the two halves of a step, used by
+    `train` and by the gradient check alike."""
+
+    def __init__(self, spec: Spec, numbers: Numbers = FLOAT64) -> None:
+        self.spec = spec
+        self.numbers = numbers
+        self.network = Network(spec, numbers=numbers)
+        self.optimizer = make_optimizer(spec, numbers)
+        self.inputs, self.targets = numbers.array(spec.inputs), numbers.array(spec.targets)
+        self.batch_size = resolved_batch_size(spec)
+        self.batches = batches(len(spec.inputs), self.batch_size)  # the same every epoch
+        self.layers = spec.names.layers
+
+    def compute(self, epoch: int, step: int, indices: np.ndarray) -> Step | records.Diverged:
+        """Forward pass, losses, backward pass and gradients for one batch, with the current
+        weights; or where they first stopped being finite."""
+        numbers, network, layers = self.numbers, self.network, self.layers
+        y = self.targets[indices]
+        forward = network.forward(self.inputs[indices])
+        losses = network.losses(forward, y)
+        problem = divergence.first_nonfinite_forward(
+            numbers, layers, forward.h, forward.z, losses, epoch, step, indices
+        )
+        if problem is not None:
+            return problem
+        backward = network.backward(forward, y)
+        problem = divergence.first_nonfinite_delta(
+            numbers, layers, backward.deltas, epoch, step, indices
+        )
+        if problem is not None:
+            return problem
+        gradients = network.gradients(forward, backward)
+        return Step(epoch, step, indices, forward, losses, backward, gradients)
+
+    def update(self, step: Step) -> list[Array] | records.Diverged:
+        """The optimizer's new weights for a computed step (not yet applied)."""
+        with self.numbers.quiet():
+            new_weights = self.optimizer.step(self.network.weights, step.gradients.mean)
+        problem = divergence.first_nonfinite_weight(
+            self.numbers, self.layers, new_weights, step.epoch, step.step
+        )
+        return problem if problem is not None else new_weights
+
+
 def train(
     spec: Spec, traced: EpochFilter = trace_all, numbers: Numbers = FLOAT64
 ) -> Iterator[records.Record]:
     """Train for `spec.config.epochs` epochs, yielding the trace; epochs where `traced` is true
     are traced in full, the rest get only their `epoch` summary."""
-    network = Network(spec, numbers=numbers)
-    optimizer = make_optimizer(spec, numbers)
-    inputs, targets = numbers.array(spec.inputs), numbers.array(spec.targets)
-    batch_size = resolved_batch_size(spec)
-    tracer = Tracer(spec, numbers, batch_size)
-    layers = spec.names.layers
+    training = Training(spec, numbers)
+    network = training.network
+    tracer = Tracer(spec, numbers, training.batch_size)
     yield tracer.start()
     yield from notes(spec)
     yield tracer.weights("initial", 0, network.weights)
 
-    epoch_batches = batches(len(spec.inputs), batch_size)  # the same every epoch
     step_number = 0
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
         if tracing and epoch > 1:
             yield tracer.weights("current", epoch - 1, network.weights)  # this epoch's start
         loss_total = numbers.number(0)
-        for indices in epoch_batches:
+        for indices in training.batches:
             step_number += 1
-            y = targets[indices]
-            forward = network.forward(inputs[indices])
-            losses = network.losses(forward, y)
-            problem = divergence.first_nonfinite_forward(
-                numbers, layers, forward.h, forward.z, losses, epoch, step_number, indices
-            )
-            if problem is None:
-                backward = network.backward(forward, y)
-                problem = divergence.first_nonfinite_delta(
-                    numbers, layers, backward.deltas, epoch, step_number, indices
-                )
-            if problem is not None:
-                yield problem
+            step = training.compute(epoch, step_number, indices)
+            if isinstance(step, records.Diverged):
+                yield step
                 return
-            gradients = network.gradients(forward, backward)
-            step = Step(epoch, step_number, indices, forward, losses, backward, gradients)
             if tracing:
                 yield from tracer.samples(step, network.weights)
-            with numbers.quiet():
-                new_weights = optimizer.step(network.weights, gradients.mean)
-            problem = divergence.first_nonfinite_weight(
-                numbers, layers, new_weights, epoch, step_number
-            )
-            if problem is not None:
-                yield problem
+            new_weights = training.update(step)
+            if isinstance(new_weights, records.Diverged):
+                yield new_weights
                 return
             if tracing:
-                yield from tracer.updates(step, optimizer, network.weights, new_weights)
+                yield from tracer.updates(step, training.optimizer, network.weights, new_weights)
             network.weights = new_weights
-            loss_total = loss_total + numbers.total(losses)
-        mean_loss = numbers.scalar(loss_total / numbers.number(len(inputs)))
+            loss_total = loss_total + numbers.total(step.losses)
+        mean_loss = numbers.scalar(loss_total / numbers.number(len(training.inputs)))
         yield records.EpochEnd(epoch, mean_loss, step_number, tracing)
     yield tracer.weights("final", spec.config.epochs, network.weights)

@@ -50,6 +50,7 @@ class Loss:
     # The loss whose gradient the output delta should be, when it is not this loss's own
     # (the article's error stands in for the squared error's gradient); `check` uses it.
     checked_against: str | None = None
+    check_note: str | None = None  # what a gradient check should expect, and why
 
     def output_delta(
         self,
@@ -145,6 +146,13 @@ LOSSES: dict[str, Loss] = {
             worked=_article_worked,
             exact=True,
             checked_against="squared_error",
+            check_note=(
+                "The article's error y - ŷ is used as the output delta, and it is exactly the "
+                "negative of dL/dŷ = ŷ - y for the squared error L = ½·Σ (ŷ - y)², the loss it "
+                "is compared with here. So every gradient backpropagation gives is -1 times the "
+                "true gradient, every ratio below is -1, and the check fails: each update "
+                "climbs the error instead of descending it."
+            ),
         ),
         Loss(
             "squared_error",

@@ -14,10 +14,11 @@ import dataclasses
 import tempfile
 import typing
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import IO, TextIO
 
 from backtrace import records
-from backtrace.renderers.numbers import plain_number
+from backtrace.renderers.numbers import machine_number
 from backtrace.renderers.options import RenderOptions
 
 # The kinds that become tables, in the order the tables are written.
@@ -25,55 +26,89 @@ TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS 
 SPOOL_BYTES = 1 << 20
 
 
-def columns(kind: type[records.Record]) -> list[str]:
-    """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines."""
+def columns(kind: type[records.Record], exact: bool = False) -> list[str]:
+    """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines. An
+    exact run adds a `<field>_exact` column after each number's."""
     if kind is records.Weights:
-        return ["event", "when", "epoch", "weight", "value"]
+        names = ["event", "when", "epoch", "weight", "value"]
+    else:
+        hints = typing.get_type_hints(kind)
+        names = ["event"] + [
+            f.name
+            for f in dataclasses.fields(kind)
+            if typing.get_origin(hints[f.name]) is not tuple
+        ]
+    if not exact:
+        return names
+    numeric = _numeric_fields(kind)
+    return [column for name in names for column in (name, f"{name}_exact")[: 1 + (name in numeric)]]
+
+
+def _numeric_fields(kind: type[records.Record]) -> set[str]:
+    if kind is records.Weights:
+        return {"value"}
     hints = typing.get_type_hints(kind)
-    return ["event"] + [
-        f.name for f in dataclasses.fields(kind) if typing.get_origin(hints[f.name]) is not tuple
-    ]
+    return {name for name, hint in hints.items() if float in typing.get_args(hint) or hint is float}
 
 
-def rows(record: records.Record, digits: int | None) -> list[list[object]]:
-    def value(item: object) -> object:
+def rows(record: records.Record, digits: int | None, exact: bool = False) -> list[list[object]]:
+    numeric = _numeric_fields(type(record)) if exact else set()
+
+    def cells(name: str, item: object) -> list[object]:
         if isinstance(item, bool):
-            return "true" if item else "false"  # as JSON writes them
-        if isinstance(item, float):
-            number = plain_number(item, digits)
-            return "" if number is None else number
-        return "" if item is None else item
+            return ["true" if item else "false"]  # as JSON writes them
+        if isinstance(item, (float, Fraction)):
+            number, text = machine_number(item, digits)
+            return ["" if number is None else number] + ([text or ""] if name in numeric else [])
+        return ["" if item is None else item] + ([""] if name in numeric else [])
 
     if isinstance(record, records.Weights):
         return [
-            [record.event, record.when, record.epoch, name, value(number)]
+            [record.event, record.when, record.epoch, name, *cells("value", number)]
             for name, number in record.values
         ]
-    return [[record.event] + [value(getattr(record, name)) for name in columns(type(record))[1:]]]
+    return [
+        [record.event]
+        + [
+            cell
+            for name in columns(type(record))[1:]
+            for cell in cells(name, getattr(record, name))
+        ]
+    ]
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     digits = options.digits(machine=True)
     kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
+    exact = False  # the start record says, before any table is written
     if len(kinds) == 1:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns(kinds[0]))
+        header_written = False
         for record in stream:
+            if isinstance(record, records.Start):
+                exact = record.arithmetic == "exact"
             if type(record) is kinds[0]:
-                writer.writerows(rows(record, digits))
+                if not header_written:
+                    writer.writerow(columns(kinds[0], exact))
+                    header_written = True
+                writer.writerows(rows(record, digits, exact))
+        if not header_written:
+            writer.writerow(columns(kinds[0], exact))
         return
     spools: dict[type, IO[str]] = {}
     try:
         for record in stream:
             kind = type(record)
+            if isinstance(record, records.Start):
+                exact = record.arithmetic == "exact"
             if kind not in kinds:
                 continue
             if kind not in spools:
                 spools[kind] = tempfile.SpooledTemporaryFile(
                     SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
                 )
-                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind))
-            csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits))
+                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, exact))
+            csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits, exact))
         first = True
         for kind in kinds:
             if kind in spools:

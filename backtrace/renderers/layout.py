@@ -52,9 +52,15 @@ class Grid:
     header: bool = True  # whether the column titles are shown
 
 
-def column_widths(table: Sequence[Sequence[str]], room: int) -> list[int]:
+def column_widths(
+    table: Sequence[Sequence[str]], room: int, *, fold: bool = False, matrix: bool = False
+) -> list[int]:
     """Each column's width: its widest line, narrowed (widest column first) until the table
-    fits in `room`, but never below its longest word."""
+    fits in `room`, but never below its longest word. When even that is too wide, `fold`
+    narrows the widest columns further, so that a word too long for any page (a fraction of
+    a hundred digits) is folded over lines, whole, and the other columns keep their width;
+    without it, the table runs past `room` rather than break a word. A matrix's corner
+    heading counts as one word, so that it reads on one line."""
     widths = [
         max(len(line) for row in table for line in row[index].split("\n"))
         for index in range(len(table[0]))
@@ -63,12 +69,16 @@ def column_widths(table: Sequence[Sequence[str]], room: int) -> list[int]:
         max((len(word) for row in table for word in row[index].split()), default=0)
         for index in range(len(widths))
     ]
+    if matrix:
+        floors[0] = widths[0]
     while sum(widths) > room:
         shrinkable = [index for index in range(len(widths)) if widths[index] > floors[index]]
         if not shrinkable:
-            break  # longer than the page: let it run over rather than cut a number
+            break
         widest = max(shrinkable, key=lambda index: widths[index])
         widths[widest] -= 1
+    while fold and sum(widths) > room and max(widths) > 1:
+        widths[widths.index(max(widths))] -= 1
     return widths
 
 
@@ -236,6 +246,8 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
         yield Line(f"Epoch {record.epoch}: mean loss {fmt(record.loss)}", strong=False)
     elif isinstance(record, records.Diverged):
         yield Remark("Diverged", diverged_message(record, fmt), "alarm")
+    elif isinstance(record, records.CheckSummary):
+        yield Line(check_verdict(record, fmt))
 
 
 def banner(record: records.Start, fmt: Formatter) -> Banner:
@@ -255,6 +267,17 @@ def banner(record: records.Start, fmt: Formatter) -> Banner:
     if record.frozen:
         lines.append("frozen: " + ", ".join(record.frozen))
     return Banner(record.title or "backtrace", tuple(lines))
+
+
+def check_verdict(record: records.CheckSummary, fmt: Formatter) -> str:
+    """'All 13 weights agree ...' or '10 of 13 weights fail ...', with the worst error."""
+    worst = f"the worst relative error is {fmt(record.worst)} ({record.worst_weight})"
+    if record.failed:
+        return (
+            f"{record.failed} of {record.checked} weights fail the tolerance "
+            f"{fmt(record.tolerance)}: {worst}."
+        )
+    return f"All {record.checked} weights agree within {fmt(record.tolerance)}: {worst}."
 
 
 def sample_heading(record: records.Sample, fmt: Formatter) -> str:
@@ -362,6 +385,31 @@ def _section(
             )
         if not rows:
             yield Line(f"Loss:{comparison}", notes)
+    elif section == "check":
+        checks = [r for r in rows if isinstance(r, records.Check)]
+        title = f"Gradient check at epoch {checks[0].epoch}, step {checks[0].step}"
+        columns = (
+            "weight",
+            "W",
+            "backprop J'(W)",
+            "(L(W+ε) - L(W-ε))/2ε",
+            "ratio",
+            "relative error",
+            "verdict",
+        )
+        body = [
+            (
+                r.weight,
+                fmt(r.value),
+                fmt(r.backprop),
+                fmt(r.numeric),
+                "" if r.ratio is None else fmt(r.ratio),
+                fmt(r.error),
+                "ok" if r.passed else "FAILS",
+            )
+            for r in checks
+        ]
+        yield grid(title, columns, body)
     elif section == "backward":
         outputs = len(context.layers[-1].units) if context.layers else 1
         body = [

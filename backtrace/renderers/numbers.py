@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 HUMAN_DIGITS = 6  # significant digits in tables and text, unless --precision says otherwise
 ALL_DIGITS = 17  # enough for any float64: from here on, every float prints in full
@@ -33,6 +34,14 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
         sign = "-" if exponent.startswith("-") else ""
         return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
     return "0" if mantissa in ("-0", "0") else mantissa
+
+
+def machine_number(value: float | Fraction, digits: int | None = None) -> tuple[Any, str | None]:
+    """A number for JSON and CSV: its float (see `plain_number`), and for an exact value the
+    fraction as text ('7/5'), to be written beside it."""
+    if isinstance(value, Fraction):
+        return plain_number(float(value), digits), format_number(value)
+    return plain_number(value, digits), None
 
 
 def plain_number(value: float, digits: int | None = None) -> float | int | None:

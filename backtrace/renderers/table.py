@@ -59,7 +59,7 @@ def renderables(
 
     def fits(grid: layout.Grid) -> bool:
         room = console.width - overhead(grid)
-        return sum(layout.column_widths(cells(grid), room)) <= room
+        return sum(layout.column_widths(cells(grid), room, matrix=grid.matrix)) <= room
 
     for block in layout.blocks(stream, fmt):
         if isinstance(block, layout.Grid):
@@ -127,7 +127,9 @@ def grid_table(grid: layout.Grid, width: int = UNBOUNDED) -> Table:
         box=box.SIMPLE_HEAD if grid.matrix else box.ROUNDED,
         show_edge=not grid.matrix,
     )
-    widths = layout.column_widths(cells(grid), width - overhead(grid))
+    widths = layout.column_widths(
+        cells(grid), width - overhead(grid), fold=True, matrix=grid.matrix
+    )
     for index, (column, column_width) in enumerate(zip(grid.columns, widths)):
         table.add_column(
             column,

@@ -55,7 +55,7 @@ def draw(block: layout.Block, width: int) -> list[str]:
 
 def fits(grid: layout.Grid, width: int) -> bool:
     room = width - len(GAP) * (len(grid.columns) - 1)
-    return sum(layout.column_widths(table_cells(grid), room)) <= room
+    return sum(layout.column_widths(table_cells(grid), room, matrix=grid.matrix)) <= room
 
 
 def table_cells(grid: layout.Grid) -> list[tuple[str, ...]]:
@@ -84,7 +84,9 @@ def footnotes(notes: Sequence[str], width: int) -> list[str]:
 def plain_table(grid: layout.Grid, width: int) -> list[str]:
     """The grid as aligned columns, a header line first; cells may span several lines."""
     table = table_cells(grid)
-    widths = layout.column_widths(table, width - len(GAP) * (len(grid.columns) - 1))
+    widths = layout.column_widths(
+        table, width - len(GAP) * (len(grid.columns) - 1), matrix=grid.matrix
+    )
     lines = []
     for row in table:
         cells = [cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]
