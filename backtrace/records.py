@@ -105,6 +105,12 @@ class Start(Record):
     layers: tuple[Layer, ...]
     frozen: tuple[str, ...]
     arithmetic: str = "float64"  # or "exact": every number a fraction (docs/formulas.md)
+    optimizer: str = "gradient_descent"
+    settings: tuple[tuple[str, float], ...] = ()  # the optimizer's, defaults filled in
+    schedule: str = "constant"  # or "step", "exponential"
+    schedule_gamma: float | None = None
+    schedule_every: int | None = None
+    shuffle: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,9 +255,15 @@ class Update(Record):
     old: float
     grad: float
     new: float
-    learning_rate: float
+    learning_rate: float  # the rate in force at this step
     frozen: bool
     samples: tuple[int, ...]  # the samples whose gradients were averaged
+    state: tuple[tuple[str, float], ...] = ()  # the optimizer's variables (velocity, m, v ...)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = super().as_dict()
+        data["state"] = dict(self.state)  # an object even when the optimizer keeps nothing
+        return data
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.records import QUANTITIES
 
+HYPER_PARAMETERS = ("momentum", "beta1", "beta2", "epsilon", "weight_decay")
 RANDOM_INITS = (
     "uniform",
     "normal",
@@ -108,9 +110,49 @@ class Layer(Model):
         return _expand_weight_shorthand(value)
 
 
+class Schedule(Model):
+    """How the learning rate changes from step to step (steps are updates, counted from 1)."""
+
+    kind: Literal["constant", "step", "exponential"] = "constant"
+    gamma: Number | None = Field(default=None, gt=0)  # the factor: every N steps, or each step
+    every: Whole | None = Field(default=None, ge=1)  # step only
+
+    @model_validator(mode="after")
+    def _parameters_fit_the_kind(self) -> Schedule:
+        needs = {"constant": set(), "step": {"gamma", "every"}, "exponential": {"gamma"}}
+        wanted = needs[self.kind]
+        missing = sorted(name for name in wanted if getattr(self, name) is None)
+        extra = sorted(self.model_fields_set - wanted - {"kind"})
+        if missing:
+            raise ValueError(f"a {self.kind} schedule needs {' and '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)} has no effect on a {self.kind} schedule")
+        return self
+
+
 class Optimizer(Model):
+    name: Literal[tuple(OPTIMIZERS)] = "gradient_descent"  # type: ignore[valid-type]
     learning_rate: Number = Field(gt=0)
     batch_size: Whole | Literal["all"] = 1
+    shuffle: Flag = False  # take the samples in a new seeded order every epoch
+    schedule: Schedule = Field(default_factory=Schedule)
+    # Each optimizer's own settings; None means its default (formulas/optimizers.py).
+    momentum: Number | None = Field(default=None, ge=0)
+    beta1: Number | None = Field(default=None, ge=0, lt=1)
+    beta2: Number | None = Field(default=None, ge=0, lt=1)
+    epsilon: Number | None = Field(default=None, gt=0)
+    weight_decay: Number | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _settings_fit_the_optimizer(self) -> Optimizer:
+        allowed = set(OPTIMIZERS[self.name].parameters)
+        given = {name for name in HYPER_PARAMETERS if getattr(self, name) is not None}
+        if given - allowed:
+            raise ValueError(
+                f"{', '.join(sorted(given - allowed))} has no effect on {self.name}; it takes "
+                f"{', '.join(sorted(allowed)) or 'only learning_rate'}"
+            )
+        return self
 
     @field_validator("batch_size", mode="before")
     @classmethod

@@ -56,7 +56,7 @@ def gradient_check(
     training = Training(spec, FLOAT64)
     target_epoch, target_step = resolve_step(len(training.batches), epoch, step)
     tracer = Tracer(spec, FLOAT64, training.batch_size)
-    yield tracer.start()
+    yield tracer.start(training.optimizer)
     loss = LOSSES[spec.config.loss]
     if loss.checked_against:
         yield records.Note("check", loss.check_note or "")

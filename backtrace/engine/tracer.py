@@ -49,8 +49,9 @@ class Tracer:
         self.batch_size = batch_size
         self.references = ReferenceBook(spec, numbers)
 
-    def start(self) -> records.Start:
+    def start(self, optimizer: Optimizer) -> records.Start:
         config = self.spec.config
+        schedule = optimizer.schedule
         return records.Start(
             title=config.title,
             source=self.spec.source,
@@ -63,6 +64,12 @@ class Tracer:
             layers=self.layers,
             frozen=tuple(name for name in self.spec.names.all_weights if name in self.spec.frozen),
             arithmetic=self.numbers.name,
+            optimizer=optimizer.name,
+            settings=tuple((name, self.number(value)) for name, value in optimizer.hyper.items()),
+            schedule=schedule.kind,
+            schedule_gamma=self.number(schedule.gamma) if schedule.kind != "constant" else None,
+            schedule_every=schedule.every if schedule.kind == "step" else None,
+            shuffle=config.optimizer.shuffle,
         )
 
     def weights(self, when: str, epoch: int, matrices: list[Array]) -> records.Weights:
@@ -238,4 +245,5 @@ class Tracer:
             number(update.learning_rate),
             update.frozen,
             step.samples,
+            tuple((name, value if name == "t" else number(value)) for name, value in update.state),
         )

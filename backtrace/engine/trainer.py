@@ -23,7 +23,7 @@ from backtrace.engine.tracer import Step, Tracer
 from backtrace.errors import UsageError
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
-from backtrace.formulas.optimizers import GradientDescent, Optimizer
+from backtrace.formulas.optimizers import OPTIMIZERS, Optimizer, Schedule
 
 EpochFilter = Callable[[int], bool]
 
@@ -49,6 +49,13 @@ def number_system(spec: Spec, exact: bool) -> Numbers:
     """float64, or exact fractions when asked and every function of the network allows it."""
     if not exact:
         return FLOAT64
+    optimizer = OPTIMIZERS[spec.config.optimizer.name]
+    if not optimizer.exact:
+        raise UsageError(
+            f"--exact: the optimizer {optimizer.name} takes square roots, which have no exact "
+            f"rational values; exact arithmetic needs "
+            f"{', '.join(name for name, kind in OPTIMIZERS.items() if kind.exact)}"
+        )
     loss = LOSSES[spec.config.loss]
     if not loss.exact:
         exact_losses = [name for name, entry in LOSSES.items() if entry.exact]
@@ -69,12 +76,22 @@ def number_system(spec: Spec, exact: bool) -> Numbers:
 
 
 def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
-    """The optimizer the config asks for, with the frozen weights masked out."""
+    """The optimizer the config asks for, with its schedule and the frozen weights masked."""
+    settings = spec.config.optimizer
     frozen = [
         np.isin(np.array(layer.weights, dtype=object), list(spec.frozen))
         for layer in spec.names.layers[1:]
     ]
-    return GradientDescent(numbers.number(spec.config.optimizer.learning_rate), frozen)
+    schedule = Schedule(
+        numbers,
+        settings.learning_rate,
+        settings.schedule.kind,
+        settings.schedule.gamma or 1,
+        settings.schedule.every or 1,
+    )
+    kind = OPTIMIZERS[settings.name]
+    given = {name: getattr(settings, name) for name in kind.parameters}
+    return kind(numbers, frozen, schedule, **{k: v for k, v in given.items() if v is not None})
 
 
 class Training:
@@ -131,7 +148,7 @@ def train(
     training = Training(spec, numbers)
     network = training.network
     tracer = Tracer(spec, numbers, training.batch_size)
-    yield tracer.start()
+    yield tracer.start(training.optimizer)
     yield from notes(spec)
     yield tracer.weights("initial", 0, network.weights)
 

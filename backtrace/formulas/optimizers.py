@@ -1,21 +1,29 @@
 """Optimizers: how a step's gradients become new weights. One class per rule.
 
-An optimizer is built once per run with its hyper-parameters and the mask of weights it may
-change. It keeps whatever it needs between steps in `state` (nothing, for plain gradient
-descent; a velocity per weight, for momentum), applies one update per `step()`, and describes
-each weight's update for the trace. The training loop only ever calls `step` and `describe`,
-so a new rule is a new class here and an entry in `OPTIMIZERS`.
+Each follows the algorithm torch.optim documents for it (SGD with momentum and Nesterov, Adam,
+AdamW), written out step by step in the order the trace prints it, so that every printed
+expression evaluates to its printed result. An optimizer is built once per run with its
+hyper-parameters and the mask of weights it may change. It keeps what it needs between steps
+in `state` (a velocity per weight, Adam's moments ...), leaves frozen weights and their state
+alone, applies one update per `step()`, and describes each weight's update for the trace,
+state variables included. The training loop only calls `step` and `describe`, so a new rule
+is a new class here and an entry in `OPTIMIZERS`.
+
+Learning-rate schedules multiply the rate step by step instead of taking powers, so the rate
+in force is the same to the last bit on every machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from backtrace.formulas.numeric import Array
+from backtrace.formulas.numeric import Array, Numbers
+
+Operand = Callable[[Any], str]  # a number as it is written inside an expression
 
 
 @dataclass(frozen=True)
@@ -30,48 +38,120 @@ class WeightUpdate:
     new: Any
     learning_rate: Any
     frozen: bool
-    state: tuple[tuple[str, Any], ...] = ()  # the optimizer's own variables after the step
+    state: tuple[tuple[str, Any], ...] = ()  # the optimizer's own variables, by name
 
 
-class Optimizer(Protocol):
-    name: str
-    formula: str  # the update rule as the trace prints it
-    state: dict[str, list[Array]]  # per-weight variables kept between steps, by name
+@dataclass(frozen=True)
+class Column:
+    """One column of the update table: a quantity's formula and how to write it out."""
+
+    title: str  # the formula, as the column heading: "v := μ·v + g"
+    worked: Callable[[Mapping[str, Any], Operand, Operand], str]  # values, operand, result
+
+
+class Schedule:
+    """The learning rate in force at each step: constant, ×γ every N steps, or ×γ each step."""
+
+    def __init__(self, numbers: Numbers, initial: Any, kind: str, gamma: Any, every: int) -> None:
+        self.kind, self.gamma, self.every = kind, numbers.number(gamma), every
+        self.rate = numbers.number(initial)
+        self.steps = 0
+
+    def advance(self) -> Any:
+        """The rate for the next step (the first step uses the initial rate)."""
+        self.steps += 1
+        if self.steps > 1 and (
+            self.kind == "exponential"
+            or (self.kind == "step" and (self.steps - 1) % self.every == 0)
+        ):
+            self.rate = self.rate * self.gamma
+        return self.rate
+
+    def describe(self, text: Operand) -> str:
+        if self.kind == "step":
+            return f"×{text(self.gamma)} every {self.every} steps"
+        if self.kind == "exponential":
+            return f"×{text(self.gamma)} each step"
+        return "constant"
+
+
+class Optimizer:
+    """What every optimizer shares: the mask, the schedule, the state and `describe`."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]  # the rule in one line, for the trace's header
+    parameters: ClassVar[Mapping[str, float]] = {}  # name -> default, besides the rate
+    exact: ClassVar[bool] = True  # whether fractions in give fractions out
+
+    def __init__(
+        self, numbers: Numbers, frozen: list[Array], schedule: Schedule, **values: Any
+    ) -> None:
+        self.numbers = numbers
+        self.frozen = frozen  # True where a weight never changes, one mask per matrix
+        self.schedule = schedule
+        self.hyper = {
+            name: numbers.number(values.get(name, default))
+            for name, default in self.parameters.items()
+        }
+        self.state: dict[str, list[Array]] = {}
+        self.learning_rate = schedule.rate
+        self.t = 0  # steps taken
+        self._last: dict[str, list[Array]] = {}
 
     def step(self, weights: list[Array], gradients: list[Array]) -> list[Array]:
-        """The new weights; frozen weights come back unchanged."""
-        ...
+        """The new weights; frozen weights, and their state, come back unchanged."""
+        self.t += 1
+        self.learning_rate = self.schedule.advance()
+        values: dict[str, list[Array]] = {"W": weights, "J": gradients}
+        for name in self.state_names():
+            values[f"{name}_before"] = self.state.get(name) or [
+                self.numbers.full(w.shape, 0) for w in weights
+            ]
+        computed = self.compute(values)
+        new = [np.where(mask, w, n) for w, n, mask in zip(weights, computed["new"], self.frozen)]
+        for name in self.state_names():
+            self.state[name] = [
+                np.where(mask, before, after)
+                for before, after, mask in zip(
+                    values[f"{name}_before"], computed[name], self.frozen
+                )
+            ]
+        # What the trace shows: frozen weights' state as it stays, not as it would have been.
+        self._last = {**values, **computed, **self.state, "new": new}
+        return new
+
+    def state_names(self) -> tuple[str, ...]:
+        """The per-weight variables kept from step to step."""
+        return ()
+
+    def compute(self, values: dict[str, list[Array]]) -> dict[str, list[Array]]:
+        """This step's quantities, matrix by matrix, from W, J and the state before it."""
+        raise NotImplementedError
+
+    def shown(self) -> tuple[str, ...]:
+        """The quantities each weight's update shows, in order (besides W and J)."""
+        return ()
+
+    @classmethod
+    def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        """The update table's columns after J'(W): one per quantity, the new W last."""
+        raise NotImplementedError
 
     def describe(
         self, old: list[Array], new: list[Array], gradients: list[Array]
     ) -> Iterator[WeightUpdate]:
         """What the last step did to each weight, layer by layer, row by row."""
-        ...
-
-
-@dataclass
-class GradientDescent:
-    """W := W - α·J'(W), with J'(W) the mean gradient of the step's samples."""
-
-    learning_rate: Any
-    frozen: list[Array]  # True where a weight never changes, one mask per weight matrix
-    name: str = "gradient_descent"
-    formula: str = "W := W - α·J'(W)"
-    state: dict[str, list[Array]] = field(default_factory=dict)  # it remembers nothing
-
-    def step(self, weights: list[Array], gradients: list[Array]) -> list[Array]:
-        return [
-            np.where(mask, matrix, matrix - self.learning_rate * gradient)
-            for matrix, gradient, mask in zip(weights, gradients, self.frozen)
-        ]
-
-    def describe(
-        self, old: list[Array], new: list[Array], gradients: list[Array]
-    ) -> Iterator[WeightUpdate]:
+        scalars = {"t": self.t}
         for layer, (before, after, gradient, mask) in enumerate(
             zip(old, new, gradients, self.frozen)
         ):
             for (row, column), value in np.ndenumerate(before):
+                frozen = bool(mask[row, column])
+                # A frozen weight shows only the state it keeps, untouched; nothing was computed.
+                names = self.state_names() if frozen else self.shown()
+                state = tuple((name, self._last[name][layer][row, column]) for name in names)
+                if self.shown() and not frozen:
+                    state += tuple(scalars.items())
                 yield WeightUpdate(
                     layer,
                     row,
@@ -80,8 +160,277 @@ class GradientDescent:
                     gradient[row, column],
                     after[row, column],
                     self.learning_rate,
-                    bool(mask[row, column]),
+                    frozen,
+                    state,
                 )
 
+    @classmethod
+    def header(cls, hyper: Mapping[str, Any], text: Operand) -> str:
+        """The rule and its settings, for the trace's header."""
+        settings = [f"{symbol} = {text(hyper[name])}" for name, symbol in cls.symbols(hyper)]
+        return f"{cls.name}: {cls.summary}" + (f" ({', '.join(settings)})" if settings else "")
 
-OPTIMIZERS: dict[str, type] = {"gradient_descent": GradientDescent}
+    @classmethod
+    def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(parameter, symbol) for the settings the header shows."""
+        return [("weight_decay", "λ")] if hyper.get("weight_decay") else []
+
+    # Shared by the rules that add L2 weight decay to the gradient (all but AdamW).
+    def _decayed(self, values: dict[str, list[Array]]) -> list[Array]:
+        decay = self.hyper.get("weight_decay", 0)
+        if not decay:
+            return values["J"]
+        return [j + decay * w for j, w in zip(values["J"], values["W"])]
+
+    @staticmethod
+    def _decay_columns(hyper: Mapping[str, Any]) -> list[Column]:
+        decay = hyper.get("weight_decay")
+        if not decay:
+            return []
+        return [
+            Column(
+                "g = J'(W) + λ·W",
+                lambda v, op, out: f"{op(v['J'])} + {op(decay)}·{op(v['W'])} = {out(v['g'])}",
+            )
+        ]
+
+    def _decay_shown(self) -> tuple[str, ...]:
+        return ("g",) if self.hyper.get("weight_decay", 0) else ()
+
+
+class GradientDescent(Optimizer):
+    """W := W - α·g, with g = J'(W) (+ λ·W with weight decay)."""
+
+    name = "gradient_descent"
+    summary = "W := W - α·J'(W)"
+    parameters = {"weight_decay": 0.0}
+
+    def compute(self, values: dict[str, list[Array]]) -> dict[str, list[Array]]:
+        g = self._decayed(values)
+        rate = self.learning_rate
+        return {"g": g, "new": [w - rate * gi for w, gi in zip(values["W"], g)]}
+
+    def shown(self) -> tuple[str, ...]:
+        return self._decay_shown()
+
+    @classmethod
+    def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        g = "g" if hyper.get("weight_decay") else "J"
+        title = "W := W - α·g" if g == "g" else "W := W - α·J'(W)"
+        return cls._decay_columns(hyper) + [
+            Column(
+                title,
+                lambda v, op, out: f"{out(v['W'])} - {op(v['α'])}·{op(v[g])} = {out(v['new'])}",
+            )
+        ]
+
+
+class Momentum(Optimizer):
+    """v := μ·v + g (v starts at 0, so it is g after the first step), W := W - α·v: torch's
+    SGD with momentum and no dampening. With `nesterov`, the step uses g + μ·v instead."""
+
+    name = "momentum"
+    summary = "v := μ·v + g, W := W - α·v"
+    parameters = {"momentum": 0.9, "weight_decay": 0.0}
+    nesterov = False
+
+    def state_names(self) -> tuple[str, ...]:
+        return ("velocity",)
+
+    def compute(self, values: dict[str, list[Array]]) -> dict[str, list[Array]]:
+        g = self._decayed(values)
+        mu, rate = self.hyper["momentum"], self.learning_rate
+        # torch starts the buffer at the first gradient itself; μ·0 + g is exactly g.
+        velocity = [mu * v + gi for v, gi in zip(values["velocity_before"], g)]
+        result = {"g": g, "velocity": velocity}
+        step = velocity
+        if self.nesterov:
+            step = [gi + mu * v for gi, v in zip(g, velocity)]
+            result["step"] = step
+        result["new"] = [w - rate * s for w, s in zip(values["W"], step)]
+        return result
+
+    def shown(self) -> tuple[str, ...]:
+        names = (*self._decay_shown(), "velocity_before", "velocity")
+        return (*names, "step") if self.nesterov else names
+
+    @classmethod
+    def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return [("momentum", "μ"), *super().symbols(hyper)]
+
+    @classmethod
+    def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        g = "g" if hyper.get("weight_decay") else "J"
+        mu = hyper["momentum"]
+        columns = cls._decay_columns(hyper) + [
+            Column(
+                "v := μ·v + g",
+                lambda v, op, out: (
+                    f"{op(mu)}·{op(v['velocity_before'])} + {op(v[g])} = {out(v['velocity'])}"
+                ),
+            )
+        ]
+        if cls.nesterov:
+            columns.append(
+                Column(
+                    "s = g + μ·v",
+                    lambda v, op, out: (
+                        f"{op(v[g])} + {op(mu)}·{op(v['velocity'])} = {out(v['step'])}"
+                    ),
+                )
+            )
+        taken = "step" if cls.nesterov else "velocity"
+        columns.append(
+            Column(
+                "W := W - α·s" if cls.nesterov else "W := W - α·v",
+                lambda v, op, out: f"{out(v['W'])} - {op(v['α'])}·{op(v[taken])} = {out(v['new'])}",
+            )
+        )
+        return columns
+
+
+class Nesterov(Momentum):
+    """Momentum that steps with g + μ·v, as torch's SGD(nesterov=True) does."""
+
+    name = "nesterov"
+    summary = "v := μ·v + g, W := W - α·(g + μ·v)"
+    nesterov = True
+
+
+class Adam(Optimizer):
+    """m := β1·m + (1 - β1)·g, v := β2·v + (1 - β2)·g², m̂ = m/(1 - β1^t),
+    v̂ = v/(1 - β2^t), W := W - α·m̂/(√v̂ + ε)."""
+
+    name = "adam"
+    summary = "W := W - α·m̂/(√v̂ + ε)"
+    parameters = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0}
+    exact = False  # √v̂
+    decoupled = False  # AdamW decays the weights themselves instead of the gradient
+
+    def __init__(self, *arguments: Any, **values: Any) -> None:
+        super().__init__(*arguments, **values)
+        one = self.numbers.number(1)
+        self.powers = {"beta1": one, "beta2": one}  # β^t, one multiplication per step
+
+    def state_names(self) -> tuple[str, ...]:
+        return ("m", "v")
+
+    def compute(self, values: dict[str, list[Array]]) -> dict[str, list[Array]]:
+        h, one = self.hyper, self.numbers.number(1)
+        for name in self.powers:
+            self.powers[name] = self.powers[name] * h[name]
+        g = self._decoupled(values)
+        m = [h["beta1"] * m + (one - h["beta1"]) * gi for m, gi in zip(values["m_before"], g)]
+        v = [
+            h["beta2"] * v + (one - h["beta2"]) * (gi * gi) for v, gi in zip(values["v_before"], g)
+        ]
+        m_hat = [mi / (one - self.powers["beta1"]) for mi in m]
+        v_hat = [vi / (one - self.powers["beta2"]) for vi in v]
+        start = self._start(values)
+        rate, epsilon = self.learning_rate, h["epsilon"]
+        new = [
+            w - rate * mh / (self.numbers.sqrt(vh) + epsilon)
+            for w, mh, vh in zip(start, m_hat, v_hat)
+        ]
+        return {"g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "start": start, "new": new}
+
+    def _decoupled(self, values: dict[str, list[Array]]) -> list[Array]:
+        return self._decayed(values)
+
+    def _start(self, values: dict[str, list[Array]]) -> list[Array]:
+        """The weights the Adam step starts from (AdamW decays them first)."""
+        return values["W"]
+
+    def shown(self) -> tuple[str, ...]:
+        return (*self._decay_shown(), "m_before", "m", "v_before", "v", "m_hat", "v_hat")
+
+    @classmethod
+    def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return [("beta1", "β1"), ("beta2", "β2"), ("epsilon", "ε"), *super().symbols(hyper)]
+
+    @classmethod
+    def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        b1, b2, eps = hyper["beta1"], hyper["beta2"], hyper["epsilon"]
+        g = "g" if hyper.get("weight_decay") and not cls.decoupled else "J"
+        start = "start" if cls.decoupled else "W"
+        return cls._adam_decay_columns(hyper) + [
+            Column(
+                "m := β1·m + (1 - β1)·g",
+                lambda v, op, out: (
+                    f"{op(b1)}·{op(v['m_before'])} + (1 - {op(b1)})·{op(v[g])} = {out(v['m'])}"
+                ),
+            ),
+            Column(
+                "v := β2·v + (1 - β2)·g²",
+                lambda v, op, out: (
+                    f"{op(b2)}·{op(v['v_before'])} + (1 - {op(b2)})·{op(v[g])}² = {out(v['v'])}"
+                ),
+            ),
+            Column(
+                "m̂ = m/(1 - β1^t)",
+                lambda v, op, out: f"{op(v['m'])}/(1 - {op(v['beta1_t'])}) = {out(v['m_hat'])}",
+            ),
+            Column(
+                "v̂ = v/(1 - β2^t)",
+                lambda v, op, out: f"{op(v['v'])}/(1 - {op(v['beta2_t'])}) = {out(v['v_hat'])}",
+            ),
+            Column(
+                "W := W - α·m̂/(√v̂ + ε)",
+                lambda v, op, out: (
+                    f"{out(v[start])} - {op(v['α'])}·{op(v['m_hat'])}/"
+                    f"(√{op(v['v_hat'])} + {op(eps)}) = {out(v['new'])}"
+                ),
+            ),
+        ]
+
+    @classmethod
+    def _adam_decay_columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        return cls._decay_columns(hyper)
+
+    def describe(
+        self, old: list[Array], new: list[Array], gradients: list[Array]
+    ) -> Iterator[WeightUpdate]:
+        powers = (("beta1_t", self.powers["beta1"]), ("beta2_t", self.powers["beta2"]))
+        for update in super().describe(old, new, gradients):
+            if update.frozen:
+                yield update
+            else:
+                yield WeightUpdate(**{**update.__dict__, "state": update.state + powers})
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: W := W·(1 - α·λ) first, then the Adam step, and the
+    gradient itself left alone (torch's AdamW; λ defaults to 0.01 as there)."""
+
+    name = "adamw"
+    summary = "W := W·(1 - α·λ), then W := W - α·m̂/(√v̂ + ε)"
+    parameters = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.01}
+    decoupled = True
+
+    def _decoupled(self, values: dict[str, list[Array]]) -> list[Array]:
+        return values["J"]
+
+    def _start(self, values: dict[str, list[Array]]) -> list[Array]:
+        one = self.numbers.number(1)
+        shrink = one - self.learning_rate * self.hyper["weight_decay"]
+        return [w * shrink for w in values["W"]]
+
+    def shown(self) -> tuple[str, ...]:
+        return ("start", "m_before", "m", "v_before", "v", "m_hat", "v_hat")
+
+    @classmethod
+    def _adam_decay_columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
+        decay = hyper["weight_decay"]
+        return [
+            Column(
+                "W·(1 - α·λ)",
+                lambda v, op, out: (
+                    f"{op(v['W'])}·(1 - {op(v['α'])}·{op(decay)}) = {out(v['start'])}"
+                ),
+            )
+        ]
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    kind.name: kind for kind in (GradientDescent, Momentum, Nesterov, Adam, AdamW)
+}

@@ -103,14 +103,6 @@ def batch_mean_cell(record: records.Update, gradients: Sequence[float], fmt: For
     return f"({terms})/{len(gradients)} = {fmt(record.grad)}"
 
 
-def update_cell(record: records.Update, fmt: Formatter) -> str:
-    """W - α·J'(W) with its numbers: '1 - 0.1·(-4) = 1.4'."""
-    old = fmt(record.old)
-    if record.frozen:
-        return f"frozen: stays {old}"
-    return f"{old} - {factor(record.learning_rate, fmt)}·{factor(record.grad, fmt)} = {fmt(record.new)}"
-
-
 def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:
     """One footnote for references that disagree in the same way: what the text prints, what
     was computed, and the config's explanation."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from backtrace import records
+from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.renderers import arithmetic
 
 Formatter = Callable[[float], str]
@@ -217,6 +218,9 @@ class _Context:
     """What earlier records told the layout about the run."""
 
     layers: tuple[records.Layer, ...] = ()
+    optimizer: str = "gradient_descent"
+    settings: dict[str, float] = field(default_factory=dict)
+    schedule: str = "constant"
     # Each weight's per-sample gradients shown since the last update, for the update table.
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
 
@@ -234,6 +238,8 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
 def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterator[Block]:
     if isinstance(record, records.Start):
         context.layers = record.layers
+        context.optimizer, context.settings = record.optimizer, dict(record.settings)
+        context.schedule = record.schedule
         yield banner(record, fmt)
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
@@ -264,6 +270,14 @@ def banner(record: records.Start, fmt: Formatter) -> Banner:
         f"learning rate α = {fmt(record.learning_rate)}, batch size {record.batch_size}, "
         f"{epochs}, {record.samples} samples",
     ]
+    settings = dict(record.settings)
+    if record.optimizer != "gradient_descent" or any(settings.values()):
+        lines.append("optimizer: " + OPTIMIZERS[record.optimizer].header(settings, fmt))
+    if record.schedule != "constant":
+        every = f" every {record.schedule_every} steps" if record.schedule_every else " each step"
+        lines.append(f"learning rate schedule: ×{fmt(record.schedule_gamma)}{every}")
+    if record.shuffle:
+        lines.append("samples shuffled every epoch (seeded)")
     if record.frozen:
         lines.append("frozen: " + ", ".join(record.frozen))
     return Banner(record.title or "backtrace", tuple(lines))
@@ -446,10 +460,16 @@ def _update_table(
     fmt: Formatter,
     with_reference: Callable[..., tuple[str, ...]],
 ) -> tuple[str, tuple[str, ...], list[tuple[str, ...]]]:
-    """Title, columns and rows of a step's update table: each weight's gradient, then its
-    update. A one-sample step writes the gradient out as Z·δ; a batch's is the mean of the
-    gradients its samples' tables showed."""
+    """Title, columns and rows of a step's update table: each weight's gradient, then one
+    column per quantity the optimizer computes, the new weight last. A one-sample step
+    writes the gradient out as Z·δ; a batch's is the mean of its samples' gradients."""
     one_sample = len(updates[0].samples) == 1
+    optimizer = OPTIMIZERS[context.optimizer]
+    columns = optimizer.columns(context.settings)
+
+    def operand(value: float) -> str:
+        return arithmetic.factor(value, fmt)
+
     body = []
     for record in updates:
         shown = context.step_gradients.get(record.weight, [])
@@ -457,11 +477,20 @@ def _update_table(
             gradient = arithmetic.gradient_cell(shown[-1], fmt)
         else:
             gradient = arithmetic.batch_mean_cell(record, [g.grad for g in shown], fmt)
-        body.append(
-            with_reference(
-                record.weight, record.weight, gradient, arithmetic.update_cell(record, fmt)
-            )
-        )
+        if record.frozen:
+            cells = [""] * (len(columns) - 1) + [f"frozen: stays {fmt(record.old)}"]
+        else:
+            values = {
+                "W": record.old,
+                "J": record.grad,
+                "new": record.new,
+                "α": record.learning_rate,
+                **dict(record.state),
+            }
+            cells = [column.worked(values, operand, fmt) for column in columns]
+        body.append(with_reference(record.weight, record.weight, gradient, *cells))
     gradient_column = "J'(W) = Z·δ" if one_sample else "J'(W) = mean over the batch"
-    columns = ("weight", gradient_column, "W := W - α·J'(W)")
-    return arithmetic.update_heading(updates[0]), columns, body
+    title = arithmetic.update_heading(updates[0])
+    if context.schedule != "constant":
+        title += f", α = {fmt(updates[0].learning_rate)}"
+    return title, ("weight", gradient_column, *(c.title for c in columns)), body

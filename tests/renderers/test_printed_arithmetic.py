@@ -28,7 +28,7 @@ from backtrace.renderers import FORMATS, RenderOptions, layout
 from backtrace.renderers.numbers import format_number
 from helpers import CONFIGS
 
-NUMERIC = re.compile(r"^[0-9.e+\-·/()²½ ]+$")
+NUMERIC = re.compile(r"^[0-9.e+\-·/()²½√ ]+$")
 FUNCTIONS = {
     "identity": lambda h: h,
     "sigmoid": lambda h: 1 / (1 + math.exp(-h)) if h >= 0 else math.exp(h) / (1 + math.exp(h)),
@@ -42,7 +42,7 @@ class Evaluator:
     """Recursive descent over + - · / ² and parentheses, numbers of one type."""
 
     def __init__(self, text: str, number=float) -> None:
-        self.tokens = re.findall(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?|[-+·/()²½]", text.replace(" ", ""))
+        self.tokens = re.findall(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?|[-+·/()²½√]", text.replace(" ", ""))
         self.number = number
         self.position = 0
         assert "".join(self.tokens) == text.replace(" ", ""), text
@@ -88,6 +88,8 @@ class Evaluator:
             return result
         if token == "-":
             return -self.primary()
+        if token == "√":  # correctly rounded in IEEE 754, as numpy's is
+            return math.sqrt(self.primary())
         if token == "½":
             return self.number("0.5") if self.number is float else self.number(1, 2)
         return self.number(token)
@@ -144,6 +146,24 @@ def test_every_expression_of_the_shipped_configs(config: str) -> None:
     counts = checked_cells(blocks_of(spec))
     # Forward sums, losses, deltas, gradients and updates all took part.
     assert counts["arithmetic"] > 100 and (config != "xor-sigmoid" or counts["function"] > 20)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"optimizer.name": "momentum", "optimizer.weight_decay": 0.01},
+        {"optimizer.name": "nesterov", "optimizer.batch_size": 2},
+        {"optimizer.name": "adam", "optimizer.weight_decay": 0.01},
+        {"optimizer.name": "adamw", "optimizer.schedule": {"kind": "exponential", "gamma": 0.9}},
+    ],
+)
+def test_every_optimizers_arithmetic(changes: dict) -> None:
+    spec = load_config(
+        str(CONFIGS / "xor-sigmoid.yaml"),
+        overrides=[(tuple(key.split(".")), value) for key, value in changes.items()],
+        epochs=2,
+    )
+    assert checked_cells(blocks_of(spec))["arithmetic"] > 200
 
 
 def test_batch_means_and_exact_fractions_evaluate_too() -> None:
