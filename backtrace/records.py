@@ -293,6 +293,15 @@ class Reference(Record):
 
 
 @dataclass(frozen=True)
+class Shuffle(Record):
+    """The order an epoch takes the samples in, when the config shuffles them."""
+
+    event: ClassVar[str] = "shuffle"
+    epoch: int
+    order: tuple[int, ...]  # sample numbers, in the order they are used
+
+
+@dataclass(frozen=True)
 class EpochEnd(Record):
     event: ClassVar[str] = "epoch"
     csv_table: ClassVar[bool] = True
@@ -300,6 +309,8 @@ class EpochEnd(Record):
     loss: float  # mean of the per-sample losses seen during the epoch
     steps: int  # updates made so far, all epochs together
     traced: bool
+    correct: int | None = None  # classification losses: samples whose prediction was right
+    accuracy: float | None = None  # correct / samples
 
 
 @dataclass(frozen=True)
@@ -367,6 +378,7 @@ class Pause(Record):
 KINDS: tuple[type[Record], ...] = (
     Start,
     Note,
+    Shuffle,
     Sample,
     Forward,
     Loss,

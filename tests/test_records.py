@@ -25,6 +25,9 @@ def one_of_each_kind() -> dict[type, records.Record]:
         found.setdefault(type(record), record)
     for record in gradient_check(spec):  # the kinds a gradient check adds
         found.setdefault(type(record), record)
+    shuffled = load_config(str(CONFIGS / "xor.yaml"), overrides=["optimizer.shuffle=true"])
+    for record in train(shuffled, lambda epoch: False):
+        found.setdefault(type(record), record)
     return found
 
 

@@ -54,7 +54,7 @@ def gradient_check(
     """The check's records: start, a note where the loss explains the result, the weights'
     check records and a summary; or a divergence record if training blew up first."""
     training = Training(spec, FLOAT64)
-    target_epoch, target_step = resolve_step(len(training.batches), epoch, step)
+    target_epoch, target_step = resolve_step(training.steps_per_epoch, epoch, step)
     tracer = Tracer(spec, FLOAT64, training.batch_size)
     yield tracer.start(training.optimizer)
     loss = LOSSES[spec.config.loss]
@@ -63,7 +63,8 @@ def gradient_check(
 
     step_number = 0
     for current_epoch in range(1, target_epoch + 1):
-        for indices in training.batches:
+        _, epoch_batches = training.epoch_batches()
+        for indices in epoch_batches:
             step_number += 1
             computed = training.compute(current_epoch, step_number, indices)
             if isinstance(computed, records.Diverged):

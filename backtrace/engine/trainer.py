@@ -32,12 +32,9 @@ def trace_all(epoch: int) -> bool:
     return True
 
 
-def batches(samples: int, batch_size: int) -> list[np.ndarray]:
-    """Consecutive runs of sample indices in data order; the last may be shorter."""
-    return [
-        np.arange(start, min(start + batch_size, samples))
-        for start in range(0, samples, batch_size)
-    ]
+def batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Consecutive runs of the sample indices in `order`; the last may be shorter."""
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 def resolved_batch_size(spec: Spec) -> int:
@@ -106,8 +103,22 @@ class Training:
         self.optimizer = make_optimizer(spec, numbers)
         self.inputs, self.targets = numbers.array(spec.inputs), numbers.array(spec.targets)
         self.batch_size = resolved_batch_size(spec)
-        self.batches = batches(len(spec.inputs), self.batch_size)  # the same every epoch
         self.layers = spec.names.layers
+        in_order = np.arange(len(spec.inputs))
+        self._unshuffled = batches(in_order, self.batch_size)  # the same every epoch
+        # The order is drawn from the seed, but from a stream of its own, so that shuffling
+        # changes no initial weight.
+        self._shuffler = (
+            np.random.default_rng([spec.config.seed, 1]) if spec.config.optimizer.shuffle else None
+        )
+        self.steps_per_epoch = len(self._unshuffled)
+
+    def epoch_batches(self) -> tuple[np.ndarray | None, list[np.ndarray]]:
+        """The next epoch's sample order when shuffled (else None), and its batches."""
+        if self._shuffler is None:
+            return None, self._unshuffled
+        order = self._shuffler.permutation(len(self.inputs))
+        return order, batches(order, self.batch_size)
 
     def compute(self, epoch: int, step: int, indices: np.ndarray) -> Step | records.Diverged:
         """Forward pass, losses, backward pass and gradients for one batch, with the current
@@ -152,13 +163,18 @@ def train(
     yield from notes(spec)
     yield tracer.weights("initial", 0, network.weights)
 
+    judge = LOSSES[spec.config.loss].correct
     step_number = 0
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
         if tracing and epoch > 1:
             yield tracer.weights("current", epoch - 1, network.weights)  # this epoch's start
         loss_total = numbers.number(0)
-        for indices in training.batches:
+        correct = 0
+        order, epoch_batches = training.epoch_batches()
+        if order is not None:
+            yield records.Shuffle(epoch, tuple(int(index) + 1 for index in order))
+        for indices in epoch_batches:
             step_number += 1
             step = training.compute(epoch, step_number, indices)
             if isinstance(step, records.Diverged):
@@ -174,6 +190,10 @@ def train(
                 yield from tracer.updates(step, training.optimizer, network.weights, new_weights)
             network.weights = new_weights
             loss_total = loss_total + numbers.total(step.losses)
-        mean_loss = numbers.scalar(loss_total / numbers.number(len(training.inputs)))
-        yield records.EpochEnd(epoch, mean_loss, step_number, tracing)
+            if judge is not None:
+                correct += int(judge(step.forward.z[-1], training.targets[indices]).sum())
+        samples = len(training.inputs)
+        mean_loss = numbers.scalar(loss_total / numbers.number(samples))
+        accuracy = (correct, correct / samples) if judge is not None else (None, None)
+        yield records.EpochEnd(epoch, mean_loss, step_number, tracing, *accuracy)
     yield tracer.weights("final", spec.config.epochs, network.weights)

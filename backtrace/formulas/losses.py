@@ -51,6 +51,8 @@ class Loss:
     # (the article's error stands in for the squared error's gradient); `check` uses it.
     checked_against: str | None = None
     check_note: str | None = None  # what a gradient check should expect, and why
+    # For classification losses: which samples the outputs predict right, shape (samples,).
+    correct: Callable[[Array, Array], Array] | None = None
 
     def output_delta(
         self,
@@ -193,6 +195,8 @@ LOSSES: dict[str, Loss] = {
                 "it takes logs of outputs that must lie between 0 and 1",
             ),
             bad_targets=_probabilities,
+            # Right when every output is on the target's side of ½.
+            correct=lambda z, y: ((z >= 0.5) == (y >= 0.5)).all(axis=-1),
         ),
         Loss(
             "softmax_cross_entropy",
@@ -204,6 +208,8 @@ LOSSES: dict[str, Loss] = {
             lambda z, y, numbers: -y / z,
             requires_output=("softmax", "it reads the outputs as class probabilities"),
             bad_targets=_one_hot,
+            # Right when the most probable class is the target's class.
+            correct=lambda z, y: np.argmax(z, axis=-1) == np.argmax(y, axis=-1),
         ),
     )
 }

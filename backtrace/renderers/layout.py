@@ -221,6 +221,7 @@ class _Context:
     optimizer: str = "gradient_descent"
     settings: dict[str, float] = field(default_factory=dict)
     schedule: str = "constant"
+    samples: int = 0
     # Each weight's per-sample gradients shown since the last update, for the update table.
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
 
@@ -239,7 +240,7 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     if isinstance(record, records.Start):
         context.layers = record.layers
         context.optimizer, context.settings = record.optimizer, dict(record.settings)
-        context.schedule = record.schedule
+        context.schedule, context.samples = record.schedule, record.samples
         yield banner(record, fmt)
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
@@ -249,7 +250,13 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
     elif isinstance(record, records.EpochEnd):
-        yield Line(f"Epoch {record.epoch}: mean loss {fmt(record.loss)}", strong=False)
+        text = f"Epoch {record.epoch}: mean loss {fmt(record.loss)}"
+        if record.accuracy is not None:
+            text += f", accuracy {fmt(record.accuracy)} ({record.correct} of {context.samples})"
+        yield Line(text, strong=False)
+    elif isinstance(record, records.Shuffle):
+        order = ", ".join(str(sample) for sample in record.order)
+        yield Line(f"Epoch {record.epoch} takes the samples in this order: {order}", strong=False)
     elif isinstance(record, records.Diverged):
         yield Remark("Diverged", diverged_message(record, fmt), "alarm")
     elif isinstance(record, records.CheckSummary):

@@ -166,3 +166,49 @@ def test_linear_note_without_bias_fits_through_the_origin() -> None:
     assert with_bias == []
     # Best y = w·x: w = 1, error (1 - 0)² / 2 = 0.5.
     assert len(without) == 1 and "linear function" in without[0].text and "0.5," in without[0].text
+
+
+def test_shuffling_draws_a_new_order_each_epoch_from_the_seed() -> None:
+    spec = load_config(str(CONFIGS / "xor-sigmoid.yaml"), overrides=["optimizer.shuffle=true"])
+    spec = spec.with_epochs(5)
+    stream = list(train(spec, lambda epoch: epoch == 2))
+    orders = [r.order for r in stream if r.event == "shuffle"]
+    assert len(orders) == 5 and all(sorted(order) == [1, 2, 3, 4] for order in orders)
+    assert len(set(orders)) > 1  # not the same order every epoch
+    traced = [r.sample for r in stream if r.event == "sample"]
+    assert tuple(traced) == orders[1]  # epoch 2 is traced in its shuffled order
+    again = [r.order for r in train(spec, lambda epoch: False) if r.event == "shuffle"]
+    assert again == orders  # the seed decides
+    plain = load_config(str(CONFIGS / "xor-sigmoid.yaml"))
+    initial = [r for r in train(plain.with_epochs(1), lambda e: False) if r.event == "weights"]
+    assert initial[0] == stream[next(i for i, r in enumerate(stream) if r.event == "weights")]
+
+
+def test_shuffled_batches_average_the_samples_they_hold() -> None:
+    spec = load_config(
+        str(CONFIGS / "xor-gradient.yaml"),
+        overrides=["optimizer.shuffle=true", "optimizer.batch_size=2"],
+    )
+    stream = list(train(spec))
+    order = next(r.order for r in stream if r.event == "shuffle")
+    first = next(r for r in stream if r.event == "update" and r.weight == "V00")
+    assert first.samples == order[:2]
+    gradients = [r.grad for r in stream if r.event == "gradient" and r.weight == "V00"][:2]
+    assert first.grad == (gradients[0] + gradients[1]) / 2
+
+
+def test_classification_losses_count_right_answers() -> None:
+    document = {
+        "inputs": 1,
+        "layers": [{"units": 2, "activation": "softmax", "weights": [[0, 1], [0, -1]]}],
+        "loss": "softmax_cross_entropy",
+        "optimizer": {"learning_rate": 0.01},
+        "data": [[2, 1, 0], [-1, 0, 1], [3, 0, 1]],
+    }
+    # h = (x, -x): x > 0 predicts class 1 (D0), x < 0 class 2 (D1). Samples 1 and 2 right, 3 wrong.
+    summary = next(r for r in train(build_spec(document)) if r.event == "epoch")
+    assert (summary.correct, summary.accuracy) == (2, 2 / 3)
+    regression = next(
+        r for r in train(load_config(str(CONFIGS / "xor.yaml"))) if r.event == "epoch"
+    )
+    assert regression.accuracy is None
