@@ -85,8 +85,27 @@ class Layer(Record):
     units: tuple[str, ...]
     bias_unit: str | None
     activation: str | None  # None for the input layer
-    weights: tuple[tuple[str, ...], ...]  # [receiving unit][sending unit, bias first]
+    weights: tuple[tuple[str, ...], ...]  # [receiving unit][column, in the order summed]
     weight_prefix: str | None  # None for the input layer
+    bias: str = "none"  # "unit": a first column from a bias unit; "term": a last column b
+    shared_bias: bool = False  # one bias for the whole layer, the same name on every row
+    parameters: tuple[tuple[str, float], ...] = ()  # the activation's, e.g. leaky_relu's slope
+
+
+def bias_column(layer: Layer) -> int:
+    """Where a layer's bias column sits in its weight matrix."""
+    return 0 if layer.bias == "unit" else len(layer.weights[0]) - 1
+
+
+def sending_names(layers: tuple[Layer, ...], index: int) -> tuple[str, ...]:
+    """Names of the columns of layer `index`'s weight matrix, in order: the bias unit first
+    (unit notation), the sending units, the bias term last (term notation)."""
+    layer, previous = layers[index], layers[index - 1]
+    if layer.bias == "unit":
+        return (previous.bias_unit or "", *previous.units)
+    if layer.bias == "term":
+        return (*previous.units, "1")
+    return previous.units
 
 
 @dataclass(frozen=True)
@@ -232,11 +251,12 @@ class Gradient(Record):
     sample: int
     step: int
     weight: str
-    source: str  # the sending unit, whose Z it uses
+    source: str  # the sending unit, whose Z it uses ("1" for a bias term)
     z: float
-    target: str  # the receiving unit, whose delta it uses
-    delta: float
+    target: str  # the receiving unit, whose delta it uses ("" for a shared bias)
+    delta: float | None  # None for a shared bias, which takes every unit's: see `terms`
     grad: float
+    terms: tuple[Term, ...] = ()  # a shared bias: Z·δ for each unit of its layer, summed
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,18 @@ def networks(draw, batches: bool = False):
             "weights": {"init": "normal", "std": 0.8},
         }
     )
+    # The textbook conventions: a bias per layer (per unit, shared by the layer, or none),
+    # written as bias units or as terms, and leaky_relu's slope.
+    for layer in layers:
+        layer["bias"] = draw(st.sampled_from([True, False, "shared"]))
+        if layer["activation"] == "leaky_relu":
+            layer["slope"] = draw(st.sampled_from([0.01, 0.2, 0.5]))
     batch = draw(st.sampled_from([1, "all"])) if batches else "all"
     return {
         "inputs": inputs,
         "layers": layers,
         "bias": bias,
+        "bias_notation": draw(st.sampled_from(["unit", "term"])),
         "loss": loss,
         "optimizer": {"learning_rate": 0.1, "batch_size": batch},
         "seed": seed,

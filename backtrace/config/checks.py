@@ -15,14 +15,14 @@ from backtrace.config.names import Names
 from backtrace.config.schema import Config, MatrixWeights
 from backtrace.errors import ConfigError
 from backtrace.formulas import ACTIVATIONS, LOSSES
-from backtrace.records import QUANTITY_KINDS
+from backtrace.records import QUANTITY_KINDS, bias_column
 
 BIAS_KEYWORD = "bias"  # in `frozen`, stands for every weight leaving a bias unit
 
 
 def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.ndarray) -> None:
     _check_activations(config)
-    _check_weight_matrices(config)
+    _check_weight_matrices(config, names)
     _check_names(names)
     _check_targets(config, targets)
     _check_batch_size(config, len(inputs))
@@ -48,37 +48,55 @@ def _check_activations(config: Config) -> None:
             )
 
 
-def _check_weight_matrices(config: Config) -> None:
-    sending = config.inputs.units
-    for index, layer in enumerate(config.layers):
-        columns = sending + (1 if config.bias else 0)
-        if isinstance(layer.weights, MatrixWeights):
-            rows = layer.weights.rows
-            bias_note = " (the bias column first)" if config.bias else ""
-            shape = f"{layer.units} rows (one per receiving unit) of {columns} numbers{bias_note}"
-            if len(rows) != layer.units:
+def _check_weight_matrices(config: Config, names: Names) -> None:
+    for index, (layer, layout) in enumerate(zip(config.layers, names.layers[1:])):
+        if not isinstance(layer.weights, MatrixWeights):
+            continue
+        columns = len(layout.weights[0])
+        where = {"unit": " (the bias column first)", "term": " (the bias column last)"}
+        shape = (
+            f"{layer.units} rows (one per receiving unit) of {columns} numbers"
+            f"{where.get(layout.bias, '')}"
+        )
+        rows = layer.weights.rows
+        if len(rows) != layer.units:
+            raise ConfigError(
+                f"has {len(rows)} row{'s' if len(rows) != 1 else ''}; this layer needs {shape}",
+                field=f"layers[{index}].weights",
+            )
+        for row_number, row in enumerate(rows):
+            if len(row) != columns:
                 raise ConfigError(
-                    f"has {len(rows)} row{'s' if len(rows) != 1 else ''}; this layer needs {shape}",
+                    f"has {len(row)} number{'s' if len(row) != 1 else ''}; this layer needs {shape}",
+                    field=f"layers[{index}].weights[{row_number}]",
+                )
+        if layout.shared_bias:
+            column = 0 if layout.bias == "unit" else columns - 1
+            if len({row[column] for row in rows}) > 1:
+                raise ConfigError(
+                    "gives its shared bias different values on different rows; a shared bias "
+                    "has one value, so write the same number in every row's bias column",
                     field=f"layers[{index}].weights",
                 )
-            for row_number, row in enumerate(rows):
-                if len(row) != columns:
-                    raise ConfigError(
-                        f"has {len(row)} number{'s' if len(row) != 1 else ''}; this layer needs {shape}",
-                        field=f"layers[{index}].weights[{row_number}]",
-                    )
-        sending = layer.units
 
 
 def _check_names(names: Names) -> None:
+    """No name may stand for two things; a shared bias is one weight, however many rows."""
     seen: set[str] = set()
-    for name in names.all_units + names.all_weights:
-        if name in seen:
-            raise ConfigError(
-                f"the name {name} would be given to two things; choose different prefixes",
-                field="layers",
-            )
-        seen.add(name)
+    for layer in names.layers:
+        named = [*((layer.bias_unit,) if layer.bias_unit else ()), *layer.units]
+        for row_number, row in enumerate(layer.weights):
+            for column, name in enumerate(row):
+                is_shared = layer.shared_bias and column == bias_column(layer)
+                if not (is_shared and row_number > 0):
+                    named.append(name)
+        for name in named:
+            if name in seen:
+                raise ConfigError(
+                    f"the name {name} would be given to two things; choose other names or prefixes",
+                    field="layers",
+                )
+            seen.add(name)
 
 
 def _check_targets(config: Config, targets: np.ndarray) -> None:

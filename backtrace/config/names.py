@@ -1,20 +1,36 @@
-"""Unit and weight names, following the article: X0..X2, Z0..Z3, D0, W10..W32, V00..V03.
+"""Unit and weight names: the article's by default (X0..X2, Z0..Z3, D0, W10..W32, V00..V03),
+or a textbook's own (i1, h1, o1, w1..w8, b1, b2). docs/names.md tells users the rules.
 
-Rules (docs/names.md tells them to users):
-- A layer that feeds another layer numbers its units from 1, keeping 0 for its bias unit (X0, Z0),
-  even when bias units are switched off, so names do not shift. The output layer has no bias
-  unit and numbers from 0 (the article's D0).
-- Weight names are the weight prefix, the receiving unit's number, then the sending unit's
-  number (W12: from X2 into Z1). If either number in a layer reaches 10, an underscore
-  separates them (W12_3) so no name can be read two ways.
+Default rules:
+- A layer that feeds another layer numbers its units from 1, keeping 0 for its bias unit (X0,
+  Z0), even when bias units are switched off, so names do not shift. The output layer has no
+  bias unit and numbers from `output_numbering` (0, the article's D0, or 1).
+- A weight's name is the weight prefix, the receiving unit's number, then the sending unit's
+  number (W12: from X2 into Z1). If any number in a layer reaches 10, an underscore separates
+  them (W12_3), so no name can be read two ways.
+- With `bias_notation: term`, a layer's biases are terms b of their own instead of weights
+  from a bias unit: b_Z1 for unit Z1, or b1 for the one bias a whole layer 1 shares.
+
+Each weight matrix's columns are in the order its weighted sum is printed: the bias column
+first from a bias unit (W10·X0 + W11·X1 + ...), last as a term (w1·i1 + w2·i2 + b1).
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
+from typing import Any
 
 from backtrace.config.schema import Config
-from backtrace.records import Layer
+from backtrace.errors import ConfigError
+from backtrace.formulas import ACTIVATIONS
+from backtrace.records import Layer, bias_column
+
+PATTERN_FIELDS = {
+    "names": ("n",),
+    "weight_names": ("n", "j", "k", "layer", "to", "from"),
+    "bias_names": ("j", "layer", "to"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,16 +49,21 @@ class Names:
 
     @property
     def all_weights(self) -> tuple[str, ...]:
-        return tuple(name for layer in self.layers for row in layer.weights for name in row)
+        """Each weight once, in network order (a shared bias where it first appears)."""
+        return tuple(
+            dict.fromkeys(name for layer in self.layers for row in layer.weights for name in row)
+        )
 
     @property
     def bias_weights(self) -> tuple[str, ...]:
-        """Weights leaving a bias unit (the first column of each matrix, when bias is on)."""
+        """The weights that are biases: from a bias unit, or bias terms."""
         return tuple(
-            row[0]
-            for layer, previous in zip(self.layers[1:], self.layers[:-1])
-            if previous.bias_unit
-            for row in layer.weights
+            dict.fromkeys(
+                row[bias_column(layer)]
+                for layer in self.layers[1:]
+                if layer.bias != "none"
+                for row in layer.weights
+            )
         )
 
 
@@ -59,10 +80,6 @@ def default_weight_prefixes(weight_layers: int) -> list[str]:
     return [f"W{i}_" for i in range(1, weight_layers + 1)]
 
 
-def unit_numbers(units: int, *, is_output: bool) -> range:
-    return range(0, units) if is_output else range(1, units + 1)
-
-
 def weight_name(prefix: str, receiving: int, sending: int, *, separate: bool) -> str:
     return f"{prefix}{receiving}_{sending}" if separate else f"{prefix}{receiving}{sending}"
 
@@ -76,21 +93,186 @@ def build_names(config: Config) -> Names:
         layer.unit_prefix or default for layer, default in zip(config.layers, unit_defaults)
     ]
     last = len(sizes) - 1
-    numbers = [unit_numbers(size, is_output=index == last) for index, size in enumerate(sizes)]
+    numbers = [
+        range(config.output_numbering, config.output_numbering + size)
+        if index == last
+        else range(1, size + 1)
+        for index, size in enumerate(sizes)
+    ]
+    modes = [config.bias if layer.bias is None else layer.bias for layer in config.layers]
+    term = config.bias_notation == "term"
+    given = [config.inputs.names] + [layer.names for layer in config.layers]
+    units = [
+        _unit_names(given[index], prefixes[index], numbers[index], index)
+        for index in range(len(sizes))
+    ]
 
-    inputs = tuple(f"{prefixes[0]}{n}" for n in numbers[0])
-    bias_input = f"{prefixes[0]}0" if config.bias else None
-    layers = [Layer(0, inputs, bias_input, None, (), None)]
+    def bias_unit(index: int) -> str | None:
+        """A layer's bias unit: it exists when the next layer takes its bias from one."""
+        feeds_bias = index < last and modes[index] is not False and not term
+        return f"{prefixes[index]}0" if feeds_bias else None
+
+    layers = [Layer(0, units[0], bias_unit(0), None, (), None)]
+    running = 0  # the {n} of weight-name patterns: weights counted across the whole network
     for index in range(1, len(sizes)):
         spec = config.layers[index - 1]
         prefix = spec.weight_prefix or weight_defaults[index - 1]
-        sending = ([0] if config.bias else []) + list(numbers[index - 1])
-        receiving = list(numbers[index])
-        separate = max(sending + receiving) >= 10
-        weights = tuple(
-            tuple(weight_name(prefix, j, k, separate=separate) for k in sending) for j in receiving
+        mode = modes[index - 1]
+        receiving, sending = list(numbers[index]), list(numbers[index - 1])
+        separate = max([0, *sending, *receiving]) >= 10
+        plain = _weight_names(
+            spec, index, prefix, receiving, sending, units[index], units[index - 1], separate,
+            running,
+        )  # fmt: skip
+        running += len(receiving) * len(sending)
+        bias = "none" if mode is False else ("term" if term else "unit")
+        if bias == "none":
+            rows = plain
+        else:
+            column = _bias_names(
+                spec, index, prefix, receiving, units[index], mode == "shared", separate, term
+            )
+            rows = tuple(
+                (name, *row) if bias == "unit" else (*row, name) for name, row in zip(column, plain)
+            )
+        layers.append(
+            Layer(
+                index,
+                units[index],
+                bias_unit(index),
+                spec.activation,
+                rows,
+                None if spec.weight_names is not None else prefix,  # a prefix no name has
+                bias,
+                mode == "shared",
+                _parameters(spec),
+            )
         )
-        units = tuple(f"{prefixes[index]}{n}" for n in receiving)
-        bias_unit = f"{prefixes[index]}0" if config.bias and index != last else None
-        layers.append(Layer(index, units, bias_unit, spec.activation, weights, prefix))
     return Names(tuple(layers))
+
+
+def _parameters(spec: Any) -> tuple[tuple[str, float], ...]:
+    """The activation's parameters as the layer sets them, defaults filled in."""
+    declared = ACTIVATIONS[spec.activation].parameters
+    return tuple((name, getattr(spec, name, None) or default) for name, default in declared.items())
+
+
+def _field(index: int, name: str) -> str:
+    return f"inputs.{name}" if index == 0 else f"layers[{index - 1}].{name}"
+
+
+def _pattern(text: str, field: str, values: dict[str, Any]) -> str:
+    """A name from a pattern like 'w{n}', with a message naming the field on a bad one."""
+    allowed = PATTERN_FIELDS[field.rpartition(".")[2]]
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None and name not in allowed:
+            raise ConfigError(
+                f"the pattern {text!r} has {{{name}}}; a pattern here may use "
+                + ", ".join(f"{{{a}}}" for a in allowed),
+                field=field,
+            )
+    return text.format(**{key: values[key] for key in allowed if key in values})
+
+
+def _listed(given: Any, count: int, field: str, what: str) -> tuple[str, ...] | None:
+    """Names given one by one, checked for their number; None when a pattern is given."""
+    if given is None or isinstance(given, str):
+        return None
+    if len(given) != count:
+        raise ConfigError(
+            f"lists {len(given)} name{'s' if len(given) != 1 else ''}; this layer needs "
+            f"{count} ({what})",
+            field=field,
+        )
+    return tuple(given)
+
+
+def _unit_names(given: Any, prefix: str, numbers: range, index: int) -> tuple[str, ...]:
+    field = _field(index, "names")
+    listed = _listed(given, len(numbers), field, "one per unit")
+    if listed is not None:
+        return listed
+    if isinstance(given, str):
+        return tuple(_pattern(given, field, {"n": n}) for n in range(1, len(numbers) + 1))
+    return tuple(f"{prefix}{n}" for n in numbers)
+
+
+def _weight_names(
+    spec: Any,
+    layer: int,
+    prefix: str,
+    receiving: list[int],
+    sending: list[int],
+    to: tuple[str, ...],
+    source: tuple[str, ...],
+    separate: bool,
+    running: int,
+) -> tuple[tuple[str, ...], ...]:
+    """Names of the weights from real units, rows by receiving unit. `layer` counts weight
+    layers from 1; `running` is how many weights the earlier layers have."""
+    field = f"{_field(layer, 'weight_names')}"
+    given = spec.weight_names
+    if isinstance(given, tuple):
+        if not all(isinstance(row, tuple) for row in given):
+            raise ConfigError(
+                "needs rows of names, one list per receiving unit, or a pattern such as 'w{n}'",
+                field=field,
+            )
+        if len(given) != len(receiving) or any(len(row) != len(sending) for row in given):
+            raise ConfigError(
+                f"needs {len(receiving)} rows (one per receiving unit) of {len(sending)} names "
+                "(one per sending unit, the bias left out)",
+                field=field,
+            )
+        return tuple(tuple(row) for row in given)
+    if isinstance(given, str):
+        return tuple(
+            tuple(
+                _pattern(
+                    given,
+                    field,
+                    {
+                        "n": running + row * len(sending) + column + 1,
+                        "j": j,
+                        "k": k,
+                        "layer": layer,
+                        "to": to[row],
+                        "from": source[column],
+                    },
+                )
+                for column, k in enumerate(sending)
+            )
+            for row, j in enumerate(receiving)
+        )
+    return tuple(
+        tuple(weight_name(prefix, j, k, separate=separate) for k in sending) for j in receiving
+    )
+
+
+def _bias_names(
+    spec: Any,
+    layer: int,
+    prefix: str,
+    receiving: list[int],
+    to: tuple[str, ...],
+    shared: bool,
+    separate: bool,
+    term: bool,
+) -> tuple[str, ...]:
+    """Each receiving unit's bias name (the same name on every row when the bias is shared)."""
+    field = _field(layer, "bias_names")
+    count, what = (1, "one for the shared bias") if shared else (len(receiving), "one per unit")
+    listed = _listed(spec.bias_names, count, field, what)
+    if listed is not None:
+        return listed * len(receiving) if shared else listed
+    if isinstance(spec.bias_names, str):
+        names = [
+            _pattern(spec.bias_names, field, {"j": j, "layer": layer, "to": to[row]})
+            for row, j in enumerate(receiving)
+        ]
+        return (names[0],) * len(receiving) if shared else tuple(names)
+    if shared:
+        return (f"b{layer}" if term else f"{prefix}0",) * len(receiving)
+    if term:
+        return tuple(f"b_{unit}" for unit in to)
+    return tuple(weight_name(prefix, j, 0, separate=separate) for j in receiving)

@@ -45,9 +45,16 @@ MAX_UNITS = (
 )
 
 
+Name = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_']*$", max_length=24)]
+# Names given one by one, or as a pattern such as "h{n}" (docs/names.md lists the fields).
+Names = tuple[Name, ...] | Annotated[str, Strict(), Field(min_length=1, max_length=48)]
+BiasMode = Literal["shared"]
+
+
 class Inputs(Model):
     units: Whole = Field(ge=1, le=MAX_UNITS)
     unit_prefix: Prefix = "X"
+    names: Names | None = None  # the input units' own names, e.g. [i1, i2]
 
 
 class ConstantWeights(Model):
@@ -103,6 +110,18 @@ class Layer(Model):
     unit_prefix: Prefix | None = None  # default chosen by position, see names.py
     weight_prefix: Prefix | None = None
     weights: Weights = Field(default_factory=lambda: RandomWeights(init="xavier_uniform"))
+    bias: Flag | BiasMode | None = None  # per unit, none, or one shared; None: the config's
+    names: Names | None = None  # the units' own names, e.g. [h1, h2] or "h{n}"
+    weight_names: tuple[Names, ...] | Names | None = None  # rows of names, or a pattern
+    bias_names: Names | None = None  # e.g. [b1] for a shared bias, or "b{j}"
+    slope: Number | None = Field(default=None, gt=0)  # leaky_relu's slope below 0
+
+    @model_validator(mode="after")
+    def _parameters_fit_the_activation(self) -> Layer:
+        takes = ACTIVATIONS[self.activation].parameters
+        if self.slope is not None and "slope" not in takes:
+            raise ValueError(f"slope has no effect on {self.activation}; only leaky_relu has one")
+        return self
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -197,7 +216,9 @@ class Config(Model):
     title: Text | None = None
     inputs: Inputs
     layers: tuple[Layer, ...] = Field(min_length=1)
-    bias: Flag = True
+    bias: Flag = True  # every layer's, unless it says otherwise
+    bias_notation: Literal["unit", "term"] = "unit"  # W10 from a bias unit X0, or a term b1
+    output_numbering: Literal[0, 1] = 0  # the output units' first number: D0 or D1
     loss: LossName
     optimizer: Optimizer
     frozen: tuple[Text, ...] = ()

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
-
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.engine.tracer import Step, Tracer
@@ -101,32 +99,41 @@ def _compare(
         finally:
             network.weights = kept
 
+    # Each weight once, with every place it sits (a shared bias sits on every row of its
+    # layer's bias column, and moves as one).
+    places: dict[str, list[tuple[int, int, int]]] = {}
+    for layer, names in enumerate(training.layers[1:]):
+        for row, row_names in enumerate(names.weights):
+            for column, name in enumerate(row_names):
+                places.setdefault(name, []).append((layer, row, column))
     checks = []
-    for layer, (names, matrix) in enumerate(zip(training.layers[1:], network.weights)):
-        for (row, column), entry in np.ndenumerate(matrix):
-            value, name = float(entry), names.weights[row][column]
-            if chosen is not None and name not in chosen:
-                continue
-            up, down = [m.copy() for m in network.weights], [m.copy() for m in network.weights]
-            epsilon = RELATIVE_STEP * max(1.0, abs(value))
-            up[layer][row, column], down[layer][row, column] = value + epsilon, value - epsilon
-            span = (value + epsilon) - (value - epsilon)  # the step as float64 really took it
-            numeric = (mean_loss(up) - mean_loss(down)) / span
-            backprop = float(step.gradients.mean[layer][row, column])
-            error = abs(backprop - numeric) / max(abs(backprop), abs(numeric), ERROR_FLOOR)
-            checks.append(
-                records.Check(
-                    step.epoch,
-                    step.step,
-                    name,
-                    value,
-                    backprop,
-                    numeric,
-                    backprop / numeric if numeric != 0 else None,
-                    error,
-                    error <= tolerance,
-                )
+    for name, where in places.items():
+        if chosen is not None and name not in chosen:
+            continue
+        layer, row, column = where[0]
+        value = float(network.weights[layer][row, column])
+        epsilon = RELATIVE_STEP * max(1.0, abs(value))
+        up, down = [m.copy() for m in network.weights], [m.copy() for m in network.weights]
+        for place_layer, place_row, place_column in where:
+            up[place_layer][place_row, place_column] = value + epsilon
+            down[place_layer][place_row, place_column] = value - epsilon
+        span = (value + epsilon) - (value - epsilon)  # the step as float64 really took it
+        numeric = (mean_loss(up) - mean_loss(down)) / span
+        backprop = float(step.gradients.mean[layer][row, column])
+        error = abs(backprop - numeric) / max(abs(backprop), abs(numeric), ERROR_FLOOR)
+        checks.append(
+            records.Check(
+                step.epoch,
+                step.step,
+                name,
+                value,
+                backprop,
+                numeric,
+                backprop / numeric if numeric != 0 else None,
+                error,
+                error <= tolerance,
             )
+        )
     yield from checks
     worst = max(checks, key=lambda check: check.error, default=None)
     yield records.CheckSummary(

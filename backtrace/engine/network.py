@@ -4,7 +4,9 @@ Everything works a layer at a time on (samples, units) arrays, and every sum goe
 number system in `formulas.numeric`. Nothing here changes the weights: `backward` and
 `gradients` read them, and the optimizer applies the update as a separate step.
 Index note: `weights[l]` is the matrix *into* layer l+1 (layer 0 being the inputs), with one row
-per receiving unit and the bias column first, so `weights[0][j-1, k]` is the article's W_jk.
+per receiving unit and its columns in the order the sum is printed: a bias column first when
+the bias comes from a bias unit (so `weights[0][j-1, k]` is the article's W_jk), last when it
+is a term b, none when the layer has no bias. A shared bias is one column of equal values.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeight
 from backtrace.formulas import ACTIVATIONS, LOSSES, Loss
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import FLOAT64, Array, Numbers
+from backtrace.records import bias_column
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,12 @@ class Gradients:
 def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
     """Weight matrices as the config describes them; random schemes draw from `seed` in order."""
     rng = np.random.default_rng(spec.config.seed)
-    bias_columns = 1 if spec.config.bias else 0
     matrices = []
     sending = spec.config.inputs.units
-    for layer in spec.config.layers:
-        shape = (layer.units, sending + bias_columns)
+    for layer, layout in zip(spec.config.layers, spec.names.layers[1:]):
+        has_bias = layout.bias != "none"
+        shape = (layer.units, sending + (1 if has_bias else 0))
+        bias = bias_column(layout) if has_bias else None
         scheme = layer.weights
         if isinstance(scheme, ConstantWeights):
             matrix = numbers.full(shape, scheme.value)
@@ -61,8 +65,10 @@ def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
             matrix = numbers.array(scheme.rows)
         else:
             drawn = draw_random(scheme, shape, fan_in=sending, fan_out=layer.units, rng=rng)
-            if scheme.bias is not None and bias_columns:
-                drawn[:, 0] = scheme.bias
+            if scheme.bias is not None and bias is not None:
+                drawn[:, bias] = scheme.bias
+            if layout.shared_bias:
+                drawn[:, bias] = drawn[0, bias]  # one bias for the layer: the first row's draw
             matrix = numbers.array(drawn)
         matrices.append(matrix)
         sending = layer.units
@@ -102,9 +108,12 @@ class Network:
         self, spec: Spec, weights: list[Array] | None = None, numbers: Numbers = FLOAT64
     ) -> None:
         self.numbers = numbers
-        self.bias = spec.config.bias
+        # Per weight layer: where its bias column is ("unit": first, "term": last, "none"),
+        # and whether the layer shares one bias.
+        self.layouts = [(layer.bias, layer.shared_bias) for layer in spec.names.layers[1:]]
         self.activations: list[Bound] = [
-            ACTIVATIONS[layer.activation].bind(numbers) for layer in spec.config.layers
+            ACTIVATIONS[layer.activation].bind(numbers, **dict(layer.parameters))
+            for layer in spec.names.layers[1:]
         ]
         self.loss: Loss = LOSSES[spec.config.loss]
         self.weights: list[Array] = (
@@ -117,8 +126,13 @@ class Network:
         with numbers.quiet():
             layer_inputs, hs, zs = [], [], []
             z = x
-            for matrix, activation in zip(self.weights, self.activations):
-                layer_input = np.hstack([numbers.ones(len(z)), z]) if self.bias else z
+            for matrix, activation, (bias, _) in zip(self.weights, self.activations, self.layouts):
+                if bias == "unit":
+                    layer_input = np.hstack([numbers.ones(len(z)), z])
+                elif bias == "term":
+                    layer_input = np.hstack([z, numbers.ones(len(z))])
+                else:
+                    layer_input = z
                 h = numbers.weighted_sums(layer_input, matrix)
                 z = activation.value(h)
                 layer_inputs.append(layer_input)
@@ -150,7 +164,7 @@ class Network:
                 forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
             )
             for index in range(last - 1, -1, -1):
-                outgoing = self.weights[index + 1][:, 1:] if self.bias else self.weights[index + 1]
+                outgoing = self.without_bias(index + 1)
                 derivatives[index] = self.activations[index].derivative(
                     forward.h[index], forward.z[index]
                 )
@@ -166,4 +180,17 @@ class Network:
                 numbers.per_sample_gradients(delta, layer_input)
                 for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
             ]
+            for gradients, (bias, shared) in zip(per_sample, self.layouts):
+                if shared:
+                    # One bias feeds every unit of the layer: its gradient is the sum of the
+                    # units' 1·δ, added in unit order, and every row holds it.
+                    column = 0 if bias == "unit" else -1
+                    total = numbers.ordered_sum(gradients[:, :, column], axis=1)
+                    gradients[:, :, column] = total[:, None]
             return Gradients(per_sample, [numbers.batch_mean(g) for g in per_sample])
+
+    def without_bias(self, index: int) -> Array:
+        """Weight matrix `index` without its bias column: the links between real units."""
+        bias, _ = self.layouts[index]
+        matrix = self.weights[index]
+        return matrix[:, 1:] if bias == "unit" else matrix[:, :-1] if bias == "term" else matrix

@@ -19,6 +19,7 @@ from backtrace.engine.references import ReferenceBook
 from backtrace.formulas import LOSSES
 from backtrace.formulas.numeric import Array, Numbers
 from backtrace.formulas.optimizers import Optimizer, WeightUpdate
+from backtrace.records import bias_column, sending_names
 
 Computed = dict[tuple[str, str | None], float]  # (quantity, unit or weight name) -> value
 
@@ -93,6 +94,8 @@ class Tracer:
         computed: Computed = {}
         for update in optimizer.describe(old, new, step.gradients.mean):
             record = self._update(step, update)
+            if ("new", record.weight) in computed:
+                continue  # a shared bias: its other rows hold the same weight
             computed[("new", record.weight)] = record.new
             yield record
         for sample in step.samples:
@@ -101,9 +104,8 @@ class Tracer:
     # -- one sample ------------------------------------------------------------------------
 
     def _sending(self, layer: int) -> tuple[str, ...]:
-        """Names of the units feeding layer `layer` (1-based), bias unit first when present."""
-        previous = self.layers[layer - 1]
-        return ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
+        """Names of the columns of layer `layer`'s weights (1-based), in the order summed."""
+        return sending_names(self.layers, layer)
 
     def _pairs(self, names: Iterable[str], values: Array) -> tuple[tuple[str, float], ...]:
         return tuple((name, self.number(value)) for name, value in zip(names, values))
@@ -163,28 +165,59 @@ class Tracer:
 
         computed = {}
         for layer in range(1, len(self.layers)):
-            names = self.layers[layer]
-            layer_input = forward.layer_inputs[layer - 1][row]
-            delta = step.backward.deltas[layer - 1][row]
-            gradient = step.gradients.per_sample[layer - 1][row]
-            for unit_index, unit in enumerate(names.units):
-                for column, (weight, source) in enumerate(
-                    zip(names.weights[unit_index], self._sending(layer))
-                ):
-                    grad = number(gradient[unit_index, column])
-                    computed[("grad", weight)] = grad
-                    yield records.Gradient(
-                        epoch,
-                        sample,
-                        step.step,
-                        weight,
-                        source,
-                        number(layer_input[column]),
+            for record in self._gradients(step, layer, row, sample):
+                computed[("grad", record.weight)] = record.grad
+                yield record
+        yield from self.references.check(epoch, sample, ("grad",), computed)
+
+    def _gradients(
+        self, step: Step, layer: int, row: int, sample: int
+    ) -> Iterator[records.Gradient]:
+        """Each weight's J'(W) = Z·δ for one sample; a shared bias's is the sum over its
+        layer's units, written out term by term."""
+        number, names = self.number, self.layers[layer]
+        layer_input = step.forward.layer_inputs[layer - 1][row]
+        delta = step.backward.deltas[layer - 1][row]
+        gradient = step.gradients.per_sample[layer - 1][row]
+        shared = bias_column(names) if names.shared_bias else None
+        for unit_index, unit in enumerate(names.units):
+            for column, (weight, source) in enumerate(
+                zip(names.weights[unit_index], self._sending(layer))
+            ):
+                if column == shared:
+                    continue
+                yield records.Gradient(
+                    step.epoch,
+                    sample,
+                    step.step,
+                    weight,
+                    source,
+                    number(layer_input[column]),
+                    unit,
+                    number(delta[unit_index]),
+                    number(gradient[unit_index, column]),
+                )
+        if shared is not None:
+            yield records.Gradient(
+                step.epoch,
+                sample,
+                step.step,
+                names.weights[0][shared],
+                "1",
+                number(layer_input[shared]),
+                "",
+                None,
+                number(gradient[0, shared]),
+                tuple(
+                    records.Term(
+                        names.weights[0][shared],
+                        number(layer_input[shared]),
                         unit,
                         number(delta[unit_index]),
-                        grad,
                     )
-        yield from self.references.check(epoch, sample, ("grad",), computed)
+                    for unit_index, unit in enumerate(names.units)
+                ),  # fmt: skip
+            )
 
     def _deltas(
         self, step: Step, weights: list[Array], row: int, sample: int
@@ -219,9 +252,9 @@ class Tracer:
                         loss_gradient=number(backward.loss_gradient[row, unit_index]),
                     )
                     continue
-                # The links leaving this unit: column (unit_index + bias) of the next matrix.
-                column = unit_index + (1 if self.layers[layer].bias_unit else 0)
+                # The links leaving this unit: its column of the next layer's matrix.
                 receivers = self.layers[layer + 1]
+                column = unit_index + (1 if receivers.bias == "unit" else 0)
                 terms = tuple(
                     records.Term(
                         receivers.weights[receiver][column],

@@ -33,6 +33,9 @@ class Activation:
     output_only: str | None = None  # why it is only allowed on the output layer, if it is
     exact: bool = False  # whether rational inputs give rational outputs
     parameters: Mapping[str, float] = field(default_factory=dict)  # name -> default
+    # The arithmetic of f(h) for one unit, from h and the parameters, each an operand text;
+    # None where f(h) is only its value (sigmoid(0.5) = 0.622459).
+    worked: Callable[[Any, Mapping[str, Any], Callable[[Any], str]], str | None] | None = None
 
     def applied_text(self, h: str, unit: str) -> str:
         """'sigmoid(0.5)', or for a coupled function the unit's share: 'softmax(h)[D1]'."""
@@ -148,6 +151,9 @@ ACTIVATIONS: dict[str, Activation] = {
             _leaky_slope,
             exact=True,
             parameters={"slope": 0.01},
+            worked=lambda h, parameters, operand: (
+                None if h > 0 else f"{operand(parameters['slope'])}·{operand(h)}"
+            ),
         ),
         Activation(
             "softmax",

@@ -32,9 +32,15 @@ def forward_h(record: records.Forward, fmt: Formatter) -> str:
     return f"{symbols} = {numbers} = {fmt(record.h)}"
 
 
-def forward_z(record: records.Forward, fmt: Formatter) -> str:
-    applied = ACTIVATIONS[record.activation].applied_text(fmt(record.h), record.unit)
-    return f"{applied} = {fmt(record.z)}"
+def forward_z(
+    record: records.Forward, fmt: Formatter, parameters: dict[str, float] | None = None
+) -> str:
+    """z = f(h) with its numbers: 'sigmoid(0.5) = 0.622459', 'leaky_relu(-2) = 0.01·(-2) = -0.02'."""
+    function = ACTIVATIONS[record.activation]
+    applied = function.applied_text(fmt(record.h), record.unit)
+    values = {**function.parameters, **(parameters or {})}
+    worked = function.worked and function.worked(record.h, values, lambda v: factor(v, fmt))
+    return f"{applied} = {worked} = {fmt(record.z)}" if worked else f"{applied} = {fmt(record.z)}"
 
 
 def loss_line(record: records.Loss, fmt: Formatter) -> str:
@@ -83,7 +89,14 @@ def delta_line(record: records.Delta, fmt: Formatter, outputs: int = 1) -> str:
 
 
 def gradient_cell(record: records.Gradient, fmt: Formatter) -> str:
-    """One sample's J'(W) = Z·δ with its numbers: 'X0·δ_Z1 = 1·(-4) = -4'."""
+    """One sample's J'(W) = Z·δ with its numbers: 'X0·δ_Z1 = 1·(-4) = -4'; for a bias the
+    whole layer shares, the sum over its units: '1·δ_h1 + 1·δ_h2 = 1·0.1 + 1·(-0.2) = -0.1'."""
+    if record.terms:
+        symbols = " + ".join(f"1·δ_{term.unit}" for term in record.terms)
+        numbers = " + ".join(
+            f"{factor(term.w, fmt)}·{factor(term.value, fmt)}" for term in record.terms
+        )
+        return f"{symbols} = {numbers} = {fmt(record.grad)}"
     return (
         f"{record.source}·δ_{record.target} = "
         f"{factor(record.z, fmt)}·{factor(record.delta, fmt)} = {fmt(record.grad)}"

@@ -14,6 +14,7 @@ from typing import Literal
 
 from backtrace import records
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.records import sending_names
 from backtrace.renderers import arithmetic
 
 Formatter = Callable[[float], str]
@@ -269,13 +270,13 @@ def banner(record: records.Start, fmt: Formatter) -> Banner:
         units = ((layer.bias_unit,) if layer.bias_unit else ()) + layer.units
         label = " ".join(units)
         layers.append(f"{label} ({layer.activation})" if layer.activation else label)
-    epochs = f"{record.epochs} epoch{'s' if record.epochs != 1 else ''}"
+    epochs = plural(record.epochs, "epoch")
     lines = [
         f"config: {record.source}",
         "network: " + " → ".join(layers),
         f"loss: {record.loss}, {record.loss_formula}",
         f"learning rate α = {fmt(record.learning_rate)}, batch size {record.batch_size}, "
-        f"{epochs}, {record.samples} samples",
+        f"{epochs}, {plural(record.samples, 'sample')}",
     ]
     settings = dict(record.settings)
     if record.optimizer != "gradient_descent" or any(settings.values()):
@@ -301,6 +302,10 @@ def check_verdict(record: records.CheckSummary, fmt: Formatter) -> str:
     return f"All {record.checked} weights agree within {fmt(record.tolerance)}: {worst}."
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def sample_heading(record: records.Sample, fmt: Formatter) -> str:
     inputs = ", ".join(f"{name} = {fmt(value)}" for name, value in record.inputs)
     targets = ", ".join(f"{name} = {fmt(value)}" for name, value in record.targets)
@@ -310,15 +315,17 @@ def sample_heading(record: records.Sample, fmt: Formatter) -> str:
 def weight_grids(
     layers: tuple[records.Layer, ...], values: dict[str, float], fmt: Formatter
 ) -> Iterator[Grid]:
-    """One matrix per weight layer: a row per receiving unit, a column per sending unit."""
-    for previous, layer in zip(layers, layers[1:]):
-        sending = ((previous.bias_unit,) if previous.bias_unit else ()) + previous.units
-        prefix = layer.weight_prefix or ""
+    """One matrix per weight layer: a row per receiving unit, a column per sending unit (and
+    one for the bias, headed by its bias unit, or 'bias' for a bias term)."""
+    for index in range(1, len(layers)):
+        layer = layers[index]
+        sending = tuple("bias" if name == "1" else name for name in sending_names(layers, index))
+        corner = f"{layer.weight_prefix} into ↓ from →" if layer.weight_prefix else "into ↓ from →"
         rows = tuple(
             (unit, *(fmt(values[name]) for name in row))
             for unit, row in zip(layer.units, layer.weights)
         )
-        yield Grid(None, (f"{prefix} into ↓ from →", *sending), rows, matrix=True)
+        yield Grid(None, (corner, *sending), rows, matrix=True)
 
 
 def diverged_message(record: records.Diverged, fmt: Formatter) -> str:
@@ -389,8 +396,12 @@ def _section(
         for record in rows:
             symbols, numbers = arithmetic.weighted_sum(record.terms, fmt)
             h = f"{symbols}\n= {numbers} = {fmt(record.h)}"
+            layer = context.layers[record.layer] if record.layer < len(context.layers) else None
+            parameters = dict(layer.parameters) if layer else {}
             body.append(
-                with_reference(record.unit, record.unit, h, arithmetic.forward_z(record, fmt))
+                with_reference(
+                    record.unit, record.unit, h, arithmetic.forward_z(record, fmt, parameters)
+                )
             )
         # References to units with no weighted sum (bias and input units) still deserve a row.
         body += [

@@ -174,10 +174,11 @@ def test_step_finds_its_config(
 def test_unknown_config_name_lists_the_bundled_examples(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["run", "xorr"])
     assert result.exit_code == 2
-    assert (
-        "xorr: no such file; bundled examples you can name instead: xor, xor-gradient, xor-sigmoid"
-        in result.stderr
-    )
+    from backtrace.config.discovery import bundled_names
+
+    listed = result.stderr.partition("bundled examples you can name instead: ")[2].strip()
+    assert result.stderr.startswith("backtrace: error: xorr: no such file; ")
+    assert listed.split(", ") == bundled_names() and "xor-gradient" in listed
 
 
 def test_output_file_takes_its_format_from_the_extension(runner: CliRunner, tmp_path) -> None:

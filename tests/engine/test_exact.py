@@ -34,10 +34,11 @@ def test_config_numbers_are_the_decimals_written() -> None:
 
 
 def numbers_of(record: records.Record) -> list:
-    """Every number a record computed, in order (a reference's printed value is the text's)."""
+    """Every number a record computed, in order. A reference's printed value is the text's, and
+    the layers' parameters the config's, as written."""
     found = []
     for key, value in record.as_dict().items():
-        if key == "printed":
+        if key in ("printed", "layers"):
             continue
         stack = [value]
         while stack:

@@ -11,6 +11,7 @@ from backtrace.config import build_spec
 from backtrace.engine.network import Network
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.numeric import FLOAT64
+from backtrace.records import bias_column
 
 EPSILON = 1e-6
 
@@ -146,8 +147,20 @@ def test_backprop_gradient_matches_finite_differences(document: dict) -> None:
             trial = Network(spec, weights)
             return float(np.mean(trial.losses(trial.forward(spec.inputs), spec.targets)))
 
-        numeric = central_difference(mean_loss, matrix)
-        assert analytic[layer] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
+        names = spec.names.layers[layer + 1]
+        if names.shared_bias:
+            # One bias for the whole layer: it moves as one, all rows of its column together.
+            column = bias_column(names)
+            tied = np.zeros_like(matrix)
+            tied[:, column] = EPSILON
+            shared = (mean_loss(matrix + tied) - mean_loss(matrix - tied)) / (2 * EPSILON)
+            assert analytic[layer][:, column] == pytest.approx(shared, rel=1e-4, abs=1e-6)
+            others = np.delete(np.arange(matrix.shape[1]), column)
+            numeric = central_difference(mean_loss, matrix)[:, others]
+            assert analytic[layer][:, others] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
+        else:
+            numeric = central_difference(mean_loss, matrix)
+            assert analytic[layer] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
 
 
 def test_article_delta_is_the_signed_error_not_a_gradient() -> None:
