@@ -32,6 +32,7 @@ class Record:
     quantities: ClassVar[tuple[str, ...]] = ()  # reference quantities it carries
     subject: ClassVar[Subject | None] = None  # what the record's unit/weight field names
     csv_table: ClassVar[bool] = False  # whether CSV writes a table of this kind
+    objects: ClassVar[tuple[str, ...]] = ()  # (name, value) fields written as objects, even empty
 
     @property
     def kind(self) -> type[Record]:
@@ -48,7 +49,12 @@ class Record:
         """The record as JSON-ready data: `event` first, then the fields in order."""
         data: dict[str, Any] = {"event": self.event}
         for field in fields(self):
-            data[field.name] = _plain(getattr(self, field.name))
+            value = getattr(self, field.name)
+            data[field.name] = (
+                {name: number for name, number in value}
+                if field.name in self.objects
+                else _plain(value)
+            )
         return data
 
 
@@ -90,6 +96,7 @@ class Layer(Record):
     bias: str = "none"  # "unit": a first column from a bias unit; "term": a last column b
     shared_bias: bool = False  # one bias for the whole layer, the same name on every row
     parameters: tuple[tuple[str, float], ...] = ()  # the activation's, e.g. leaky_relu's slope
+    objects: ClassVar[tuple[str, ...]] = ("parameters",)
 
 
 def bias_column(layer: Layer) -> int:
@@ -126,6 +133,7 @@ class Start(Record):
     arithmetic: str = "float64"  # or "exact": every number a fraction (docs/formulas.md)
     optimizer: str = "gradient_descent"
     settings: tuple[tuple[str, float], ...] = ()  # the optimizer's, defaults filled in
+    objects: ClassVar[tuple[str, ...]] = ("settings",)
     schedule: str = "constant"  # or "step", "exponential"
     schedule_gamma: float | None = None
     schedule_every: int | None = None
@@ -279,11 +287,7 @@ class Update(Record):
     frozen: bool
     samples: tuple[int, ...]  # the samples whose gradients were averaged
     state: tuple[tuple[str, float], ...] = ()  # the optimizer's variables (velocity, m, v ...)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = super().as_dict()
-        data["state"] = dict(self.state)  # an object even when the optimizer keeps nothing
-        return data
+    objects: ClassVar[tuple[str, ...]] = ("state",)
 
 
 @dataclass(frozen=True)

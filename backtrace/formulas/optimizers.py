@@ -128,9 +128,21 @@ class Optimizer:
         """This step's quantities, matrix by matrix, from W, J and the state before it."""
         raise NotImplementedError
 
-    def shown(self) -> tuple[str, ...]:
-        """The quantities each weight's update shows, in order (besides W and J)."""
+    @classmethod
+    def shown(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        """The per-weight quantities each update computes and shows, in order."""
         return ()
+
+    @classmethod
+    def state_keys(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        """The keys of an update's state, in order: its quantities, then the step count t
+        (and whatever else a rule keeps per step)."""
+        shown = cls.shown(hyper)
+        return (*shown, "t") if shown else ()
+
+    def scalars(self) -> dict[str, Any]:
+        """The per-step numbers an update's state holds besides the per-weight ones."""
+        return {"t": self.t}
 
     @classmethod
     def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
@@ -141,17 +153,18 @@ class Optimizer:
         self, old: list[Array], new: list[Array], gradients: list[Array]
     ) -> Iterator[WeightUpdate]:
         """What the last step did to each weight, layer by layer, row by row."""
-        scalars = {"t": self.t}
+        scalars = self.scalars()
+        keys = self.state_keys(self.hyper)
         for layer, (before, after, gradient, mask) in enumerate(
             zip(old, new, gradients, self.frozen)
         ):
             for (row, column), value in np.ndenumerate(before):
                 frozen = bool(mask[row, column])
                 # A frozen weight shows only the state it keeps, untouched; nothing was computed.
-                names = self.state_names() if frozen else self.shown()
-                state = tuple((name, self._last[name][layer][row, column]) for name in names)
-                if self.shown() and not frozen:
-                    state += tuple(scalars.items())
+                state = tuple(
+                    (key, scalars[key] if key in scalars else self._last[key][layer][row, column])
+                    for key in (self.state_names() if frozen else keys)
+                )
                 yield WeightUpdate(
                     layer,
                     row,
@@ -194,8 +207,9 @@ class Optimizer:
             )
         ]
 
-    def _decay_shown(self) -> tuple[str, ...]:
-        return ("g",) if self.hyper.get("weight_decay", 0) else ()
+    @staticmethod
+    def _decay_shown(hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("g",) if hyper.get("weight_decay") else ()
 
 
 class GradientDescent(Optimizer):
@@ -210,8 +224,9 @@ class GradientDescent(Optimizer):
         rate = self.learning_rate
         return {"g": g, "new": [w - rate * gi for w, gi in zip(values["W"], g)]}
 
-    def shown(self) -> tuple[str, ...]:
-        return self._decay_shown()
+    @classmethod
+    def shown(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return cls._decay_shown(hyper)
 
     @classmethod
     def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
@@ -250,9 +265,10 @@ class Momentum(Optimizer):
         result["new"] = [w - rate * s for w, s in zip(values["W"], step)]
         return result
 
-    def shown(self) -> tuple[str, ...]:
-        names = (*self._decay_shown(), "velocity_before", "velocity")
-        return (*names, "step") if self.nesterov else names
+    @classmethod
+    def shown(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        names = (*cls._decay_shown(hyper), "velocity_before", "velocity")
+        return (*names, "step") if cls.nesterov else names
 
     @classmethod
     def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -341,8 +357,21 @@ class Adam(Optimizer):
         """The weights the Adam step starts from (AdamW decays them first)."""
         return values["W"]
 
-    def shown(self) -> tuple[str, ...]:
-        return (*self._decay_shown(), "m_before", "m", "v_before", "v", "m_hat", "v_hat")
+    @classmethod
+    def shown(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        before = ("start",) if cls.decoupled else cls._decay_shown(hyper)
+        return (*before, "m_before", "m", "v_before", "v", "m_hat", "v_hat")
+
+    @classmethod
+    def state_keys(cls, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return (*super().state_keys(hyper), "beta1_t", "beta2_t")
+
+    def scalars(self) -> dict[str, Any]:
+        return {
+            **super().scalars(),
+            "beta1_t": self.powers["beta1"],
+            "beta2_t": self.powers["beta2"],
+        }
 
     @classmethod
     def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -387,16 +416,6 @@ class Adam(Optimizer):
     def _adam_decay_columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
         return cls._decay_columns(hyper)
 
-    def describe(
-        self, old: list[Array], new: list[Array], gradients: list[Array]
-    ) -> Iterator[WeightUpdate]:
-        powers = (("beta1_t", self.powers["beta1"]), ("beta2_t", self.powers["beta2"]))
-        for update in super().describe(old, new, gradients):
-            if update.frozen:
-                yield update
-            else:
-                yield WeightUpdate(**{**update.__dict__, "state": update.state + powers})
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: W := W·(1 - α·λ) first, then the Adam step, and the
@@ -414,9 +433,6 @@ class AdamW(Adam):
         one = self.numbers.number(1)
         shrink = one - self.learning_rate * self.hyper["weight_decay"]
         return [w * shrink for w in values["W"]]
-
-    def shown(self) -> tuple[str, ...]:
-        return ("start", "m_before", "m", "v_before", "v", "m_hat", "v_hat")
 
     @classmethod
     def _adam_decay_columns(cls, hyper: Mapping[str, Any]) -> list[Column]:

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import IO, TextIO
 
 from backtrace import records
+from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.renderers.numbers import machine_number
 from backtrace.renderers.options import RenderOptions
 
@@ -26,9 +27,17 @@ TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS 
 SPOOL_BYTES = 1 << 20
 
 
-def columns(kind: type[records.Record], exact: bool = False) -> list[str]:
-    """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines. An
-    exact run adds a `<field>_exact` column after each number's."""
+def update_state(start: records.Start) -> dict[type, tuple[str, ...]]:
+    """The update table's state columns: the keys the run's optimizer declares."""
+    return {records.Update: OPTIMIZERS[start.optimizer].state_keys(dict(start.settings))}
+
+
+def columns(
+    kind: type[records.Record], exact: bool = False, state: tuple[str, ...] = ()
+) -> list[str]:
+    """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines, but
+    an update's optimizer state becomes one column per variable (`state`, the run's keys).
+    An exact run adds a `<field>_exact` column after each number's."""
     if kind is records.Weights:
         names = ["event", "when", "epoch", "weight", "value"]
     else:
@@ -38,9 +47,10 @@ def columns(kind: type[records.Record], exact: bool = False) -> list[str]:
             for f in dataclasses.fields(kind)
             if typing.get_origin(hints[f.name]) is not tuple
         ]
+    names += list(state)
     if not exact:
         return names
-    numeric = _numeric_fields(kind)
+    numeric = _numeric_fields(kind) | set(state)
     return [column for name in names for column in (name, f"{name}_exact")[: 1 + (name in numeric)]]
 
 
@@ -51,8 +61,11 @@ def _numeric_fields(kind: type[records.Record]) -> set[str]:
     return {name for name, hint in hints.items() if float in typing.get_args(hint) or hint is float}
 
 
-def rows(record: records.Record, digits: int | None, exact: bool = False) -> list[list[object]]:
-    numeric = _numeric_fields(type(record)) if exact else set()
+def rows(
+    record: records.Record, digits: int | None, exact: bool = False, state: tuple[str, ...] = ()
+) -> list[list[object]]:
+    numeric = (_numeric_fields(type(record)) | set(state)) if exact else set()
+    held = dict(getattr(record, "state", ()))
 
     def cells(name: str, item: object) -> list[object]:
         if isinstance(item, bool):
@@ -67,13 +80,11 @@ def rows(record: records.Record, digits: int | None, exact: bool = False) -> lis
             [record.event, record.when, record.epoch, name, *cells("value", number)]
             for name, number in record.values
         ]
+    plain = columns(type(record))[1:]
     return [
         [record.event]
-        + [
-            cell
-            for name in columns(type(record))[1:]
-            for cell in cells(name, getattr(record, name))
-        ]
+        + [cell for name in plain for cell in cells(name, getattr(record, name))]
+        + [cell for name in state for cell in cells(name, held.get(name))]
     ]
 
 
@@ -81,34 +92,39 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
     digits = options.digits(machine=True)
     kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
     exact = False  # the start record says, before any table is written
+    state: dict[type, tuple[str, ...]] = {}  # per kind: the optimizer's state columns
     if len(kinds) == 1:
         writer = csv.writer(out, lineterminator="\n")
         header_written = False
         for record in stream:
             if isinstance(record, records.Start):
-                exact = record.arithmetic == "exact"
+                exact, state = record.arithmetic == "exact", update_state(record)
             if type(record) is kinds[0]:
+                extra = state.get(kinds[0], ())
                 if not header_written:
-                    writer.writerow(columns(kinds[0], exact))
+                    writer.writerow(columns(kinds[0], exact, extra))
                     header_written = True
-                writer.writerows(rows(record, digits, exact))
+                writer.writerows(rows(record, digits, exact, extra))
         if not header_written:
-            writer.writerow(columns(kinds[0], exact))
+            writer.writerow(columns(kinds[0], exact, state.get(kinds[0], ())))
         return
     spools: dict[type, IO[str]] = {}
     try:
         for record in stream:
             kind = type(record)
             if isinstance(record, records.Start):
-                exact = record.arithmetic == "exact"
+                exact, state = record.arithmetic == "exact", update_state(record)
             if kind not in kinds:
                 continue
+            extra = state.get(kind, ())
             if kind not in spools:
                 spools[kind] = tempfile.SpooledTemporaryFile(
                     SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
                 )
-                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, exact))
-            csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits, exact))
+                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, exact, extra))
+            csv.writer(spools[kind], lineterminator="\n").writerows(
+                rows(record, digits, exact, extra)
+            )
         first = True
         for kind in kinds:
             if kind in spools:

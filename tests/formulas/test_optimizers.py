@@ -113,3 +113,15 @@ def test_settings_are_checked_against_the_optimizer(changes: dict, words: str) -
 def test_adam_is_refused_in_exact_arithmetic() -> None:
     with pytest.raises(backtrace.UsageError, match="optimizer adam takes square roots"):
         backtrace.run(backtrace.load("xor", {"optimizer.name": "adam"}), exact=True)
+
+
+def test_csv_gives_each_state_variable_a_column() -> None:
+    import csv
+    import io
+
+    table = backtrace.run("xor-adam", phase="update").render("csv")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert list(rows[0])[-9:] == [
+        "m_before", "m", "v_before", "v", "m_hat", "v_hat", "t", "beta1_t", "beta2_t",
+    ]  # fmt: skip
+    assert (rows[0]["weight"], rows[0]["t"], rows[0]["m_hat"]) == ("W10", "1", "6.500000000000001")
