@@ -131,13 +131,27 @@ def resolve_frozen(config: Config, names: Names) -> frozenset[str]:
         if not matched:
             raise ConfigError(
                 f"{pattern!r} matches no weight{did_you_mean(pattern, names.all_weights)}; "
-                f"weights are {', '.join(names.all_weights)}",
+                f"weights are {listed(names.all_weights)}",
                 field=f"frozen[{index}]",
             )
         frozen |= matched
     return frozenset(frozen)
 
 
+LISTED = 24  # names a message lists before it says how many more there are
+SUGGESTED_FROM = 10_000  # past this many choices, finding the closest one takes too long
+
+
+def listed(names: list[str] | tuple[str, ...]) -> str:
+    """Names for a message: all of them if few, else the first ones and a count, so that a
+    typo on a wide network is one readable line rather than megabytes."""
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED])} ... ({len(names):,} in all)"
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    if len(choices) > SUGGESTED_FROM:
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
