@@ -2,29 +2,40 @@
 
 Every row starts with its `event`, so a table says what it holds even when cut out alone.
 
-Rows of each kind are spooled (to memory, then to a temporary file past a megabyte) while the
-trace runs and written out kind by kind at the end, so long traces do not grow memory. Asked
-for a single phase's kinds, the renderer streams instead: there is only one table to write.
+The first table's rows are written as they come. The other kinds' rows are spooled (to
+memory, then to a temporary file past a megabyte) while the trace runs and written out kind
+by kind at the end, so long traces do not grow memory. Because a spooling run may write
+nothing for a long time, it asks a pipe now and then whether anyone still reads it, so that
+`| head -1` ends the run instead of waiting for it.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
+import functools
+import os
+import select
+import stat
 import tempfile
+import time
 import typing
 from collections.abc import Iterable
 from typing import IO, TextIO
 
 from backtrace import records
+from backtrace.errors import OutputError
 from backtrace.renderers.numbers import plain_number
 from backtrace.renderers.options import RenderOptions
 
 # The kinds that become tables, in the order the tables are written.
 TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS if kind.csv_table)
 SPOOL_BYTES = 1 << 20
+READER_CHECK_SECONDS = 0.25  # how often a spooling run asks whether its pipe is still read
 
 
+@functools.cache  # asked for every row; the answer never changes
 def columns(kind: type[records.Record]) -> list[str]:
     """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines."""
     if kind is records.Weights:
@@ -55,26 +66,23 @@ def rows(record: records.Record, digits: int | None) -> list[list[object]]:
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     digits = options.digits(machine=True)
     kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
-    if len(kinds) == 1:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns(kinds[0]))
-        for record in stream:
-            if type(record) is kinds[0]:
-                writer.writerows(rows(record, digits))
-        return
+    streamed = kinds[0] if kinds else None  # its table comes first, so it needs no spool
+    writer = csv.writer(out, lineterminator="\n")
+    started = False  # whether the streamed table has its header yet
+    reader = _ReaderWatch(out)
     spools: dict[type, IO[str]] = {}
     try:
         for record in stream:
             kind = type(record)
-            if kind not in kinds:
-                continue
-            if kind not in spools:
-                spools[kind] = tempfile.SpooledTemporaryFile(
-                    SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
-                )
-                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind))
-            csv.writer(spools[kind], lineterminator="\n").writerows(rows(record, digits))
-        first = True
+            if kind is streamed:
+                if not started:
+                    writer.writerow(columns(kind))
+                    started = True
+                writer.writerows(rows(record, digits))
+            elif kind in kinds:
+                _spool(spools, kind).writerows(rows(record, digits))
+                reader.check()
+        first = not started
         for kind in kinds:
             if kind in spools:
                 if not first:
@@ -86,3 +94,62 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
     finally:
         for spool in spools.values():
             spool.close()
+
+
+def _spool(spools: dict[type, IO[str]], kind: type[records.Record]) -> typing.Any:
+    """The CSV writer for a kind's spool, made (with its header row) on first use."""
+    try:
+        if kind not in spools:
+            spools[kind] = tempfile.SpooledTemporaryFile(
+                SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+            )
+            csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind))
+        return _SpoolWriter(spools[kind])
+    except OSError as error:
+        raise _spool_error(error) from None
+
+
+class _SpoolWriter:
+    """A CSV writer whose failures say that the spool, not the trace's target, failed."""
+
+    def __init__(self, spool: IO[str]) -> None:
+        self.spool = spool
+        self.writer = csv.writer(spool, lineterminator="\n")
+
+    def writerows(self, table: list[list[object]]) -> None:
+        try:
+            self.writer.writerows(table)
+        except OSError as error:
+            raise _spool_error(error) from None
+
+
+def _spool_error(error: OSError) -> OutputError:
+    return OutputError(
+        f"cannot hold the CSV tables until the end of the run in {tempfile.gettempdir()}: "
+        f"{error.strerror or error} (set TMPDIR to a folder with room)"
+    )
+
+
+class _ReaderWatch:
+    """Tells, at most every READER_CHECK_SECONDS, whether the pipe `out` writes to has lost
+    its reader; raises BrokenPipeError when it has, as a write would."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.fd: int | None = None
+        try:
+            fd = out.fileno()
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                self.fd = fd
+        except (OSError, ValueError, AttributeError):
+            pass  # not a pipe, or no descriptor at all: writes will tell
+        self.next = time.monotonic() + READER_CHECK_SECONDS
+
+    def check(self) -> None:
+        if self.fd is None or time.monotonic() < self.next:
+            return
+        self.next = time.monotonic() + READER_CHECK_SECONDS
+        poller = select.poll()
+        poller.register(self.fd, select.POLLOUT)
+        for _, events in poller.poll(0):
+            if events & (select.POLLERR | select.POLLHUP):
+                raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")
