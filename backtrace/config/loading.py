@@ -61,12 +61,15 @@ class Spec:
         return dataclasses.replace(self, config=config)
 
 
-def read_text(path: str, stdin: io.TextIOBase | None = None) -> tuple[str, str, FileId | None]:
-    """The config's text, the name to use for it in messages, and the file's identity."""
+def read_text(
+    path: str, stdin: io.TextIOBase | None = None, *, name: str | None = None
+) -> tuple[str, str, FileId | None]:
+    """The config's text, the name to use for it in messages (`name`, else the path), and
+    the file's identity."""
     if path == STDIN:
         text, identity = files.read_stdin(stdin)
         return text, "<stdin>", identity
-    text, identity = files.read_config(path, what=path)
+    text, identity = files.read_config(path, what=name or path)
     return text, path, identity
 
 
@@ -164,7 +167,7 @@ def load_config(
     """Read, override, validate and check a config file; the data it names is loaded too.
 
     `name` is how messages and traces refer to the config (default: the path)."""
-    text, source, identity = read_text(path, stdin)
+    text, source, identity = read_text(path, stdin, name=name)
     base = Path(path).parent if path != STDIN else Path.cwd()
     spec = load_text(
         text,
