@@ -21,8 +21,9 @@ from collections.abc import Iterator
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    # A config file, or standard input, in bytes. Bigger data belongs in a CSV file.
-    config_bytes: int = 4 << 20
+    # A config file, or standard input, in bytes: hand-written networks are far smaller,
+    # and bigger data belongs in a CSV file.
+    config_bytes: int = 1 << 20
     # Any one string in a config: a title, a note, a key, a --set value's text.
     text_chars: int = 10_000
     # Any one number as written (digits, sign, point and exponent).
@@ -34,8 +35,9 @@ class Limits:
     alias_values: int = 100_000
     # One line of a CSV data file, in characters.
     csv_line_chars: int = 1 << 20
-    # Samples in a CSV data file (--max-rows raises it).
-    rows: int = 1_000_000
+    # Samples in a CSV data file (--max-rows raises it); at one sample a step, training
+    # on this many already takes tens of seconds an epoch.
+    rows: int = 100_000
     # Epochs a run may train (--max-epochs raises it).
     epochs: int = 1_000_000
     # Columns for tables and text: --width above this is refused, COLUMNS above it is capped.

@@ -146,10 +146,13 @@ _NO_KEY = _NoKey()
 class _Collection:
     """A list or mapping being read: where it is, and what it holds so far."""
 
-    __slots__ = ("value", "path", "anchor", "size", "key", "key_line", "key_merges", "merges")
+    __slots__ = (
+        "value", "path", "anchor", "flow", "size", "key", "key_line", "key_merges", "merges",
+    )  # fmt: skip
 
-    def __init__(self, value: list | dict, path: FieldPath, anchor: str | None) -> None:
+    def __init__(self, value: list | dict, path: FieldPath, anchor: str | None, flow: bool) -> None:
         self.value, self.path, self.anchor = value, path, anchor
+        self.flow = flow  # written [a, b] or {a: 1} on one line, rather than one item a line
         self.size = 1  # this value and everything inside it, aliases expanded
         self.key: Any = _NO_KEY  # a mapping's key waiting for its value
         self.key_line = 0
@@ -252,12 +255,19 @@ class _YamlReader:
             return 1
         return 0
 
-    def note_line(self, line: int) -> None:
-        """Remember where a value (not a key) starts."""
+    def note_line(self, line: int, collection: bool) -> None:
+        """Remember where a value starts, unless it is a word or number inside [ ... ]: that
+        shares the line of its list, and an entry for each number of a data row would cost
+        more memory than the numbers (messages use the nearest line noted)."""
         if not self.stack:
             self.lines[()] = line
-        elif not self.stack[-1].wants_key():
-            self.lines[self.stack[-1].child_path()] = line
+            return
+        parent = self.stack[-1]
+        if parent.wants_key() or (
+            not collection and parent.flow and isinstance(parent.value, list)
+        ):
+            return
+        self.lines[parent.child_path()] = line
 
     def scalar(self, event: yaml.ScalarEvent, line: int) -> None:
         text, chosen = event.value, self.chosen
@@ -282,7 +292,7 @@ class _YamlReader:
             value = _resolve_plain(text, chosen, line)
         else:
             value = text
-        self.note_line(line)
+        self.note_line(line, collection=False)
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
         self.place(value, 1, line)
@@ -302,7 +312,7 @@ class _YamlReader:
             )
         if self.stack and self.stack[-1].wants_key():
             self.stack[-1].key_merges = False
-        self.note_line(line)
+        self.note_line(line, collection=False)
         self.place(value, size, line)
 
     def start(self, event: yaml.CollectionStartEvent, line: int, value: list | dict) -> None:
@@ -312,11 +322,11 @@ class _YamlReader:
             raise ConfigError("a mapping key must be a word or a number", line=line)
         if len(self.stack) >= self.chosen.depth:
             raise ConfigError(_too_deep(self.chosen), line=line)
-        self.note_line(line)
+        self.note_line(line, collection=True)
         path = self.stack[-1].child_path() if self.stack else ()
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
-        self.stack.append(_Collection(value, path, event.anchor))
+        self.stack.append(_Collection(value, path, event.anchor, bool(event.flow_style)))
 
     def end(self) -> None:
         done = self.stack.pop()
@@ -485,10 +495,12 @@ class _JsonReader:
         position = self.skip(0)
         path: FieldPath = ()
         while True:
-            # A value starts at `position`; `path` is where it goes.
+            # A value starts at `position`; `path` is where it goes. Its line is kept if it is
+            # a list or mapping (keys have theirs already): a number in a row shares the row's.
             self.where = path
-            self.lines.setdefault(path, self.line_at(position))
             opening = text[position : position + 1]
+            if opening in ("[", "{"):
+                self.lines.setdefault(path, self.line_at(position))
             if opening in ("[", "{"):
                 if len(stack) >= self.chosen.depth:
                     raise ConfigError(

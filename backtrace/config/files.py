@@ -166,7 +166,7 @@ def read_config(path: str, *, what: str) -> tuple[str, FileId]:
         status = os.fstat(stream.fileno())
         if stat.S_ISREG(status.st_mode) and status.st_size > limit:
             raise ConfigError(
-                f"is {size(status.st_size)}; a config may be at most {size(limit)} "
+                f"is {status.st_size:,} bytes; a config may be at most {size(limit)} "
                 "(put large data in a CSV file)",
                 source=what,
             )
@@ -204,7 +204,7 @@ def read_stdin(stdin: Any, what: str = "<stdin>") -> tuple[str, FileId | None]:
 
 
 def size(count: int) -> str:
-    """A byte count as people say it: 4 MB, 1.5 KB, 300 bytes."""
+    """A byte count as people say it: 1 MB, 1.5 KB, 300 bytes."""
     for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if count >= scale:
             return f"{count / scale:.3g} {unit}"

@@ -266,7 +266,7 @@ def build_spec(
         raise ConfigError("must be a mapping of fields (inputs, layers, loss, ...)", source=source)
 
     def locate(error: ConfigError) -> ConfigError:
-        line = lines.get(parse_field(error.field)) if error.field is not None else None
+        line = line_of(lines, parse_field(error.field)) if error.field is not None else None
         return error.located(source=source, line=line)
 
     try:
@@ -282,6 +282,16 @@ def build_spec(
         raise locate(error) from None
     read = (data_file,) if data_file else ()
     return Spec(config, source, names, inputs, targets, frozen, files=read)
+
+
+def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:
+    """The line of a field, or of the nearest field holding it: the readers note where keys
+    and lists start, not every number in a row."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
 
 
 def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray, FileId | None]:

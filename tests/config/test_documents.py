@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from backtrace.config import documents, load_config
 from backtrace.config.documents import parse_json, parse_yaml
+from backtrace.config.loading import line_of
 from backtrace.errors import ConfigError
 from helpers import CONFIGS
 
@@ -63,10 +64,10 @@ def test_merge_keys_keep_explicit_keys_and_the_first_merged_mapping() -> None:
 
 
 def test_aliases_are_shared_not_copied_and_their_lines_not_walked() -> None:
-    document, lines = parse_yaml("a: &row [1, 2]\nb: [*row, *row]\n")
+    document, lines = parse_yaml("a: &row\n  - 1\n  - 2\nb:\n  - *row\n  - *row\n")
     assert document["b"][0] is document["a"] and document["b"][1] is document["a"]
-    assert lines[("a", 1)] == 1 and lines[("b", 1)] == 2
-    assert ("b", 0, 0) not in lines  # the alias's inside belongs to where it was written
+    assert lines[("a", 1)] == 3 and lines[("b", 1)] == 6
+    assert ("b", 0, 1) not in lines  # the alias's inside belongs to where it was written
 
 
 def test_the_alias_budget_counts_repeated_values_exactly() -> None:
@@ -77,17 +78,18 @@ def test_the_alias_budget_counts_repeated_values_exactly() -> None:
 
 
 def test_lines_point_at_keys_and_items() -> None:
-    _, lines = parse_yaml("a:\n  b: 1\n  c:\n    - 2\n    - [3, 4]\n")
+    _, lines = parse_yaml("a:\n  b: 1\n  c:\n    - 2\n    - [3,\n       4]\n")
     assert lines[("a", "b")] == 2 and lines[("a", "c")] == 3
-    assert lines[("a", "c", 0)] == 4 and lines[("a", "c", 1, 1)] == 5
+    assert lines[("a", "c", 0)] == 4 and lines[("a", "c", 1)] == 5
+    assert line_of(lines, ("a", "c", 1, 1)) == 5  # a number in [ ... ]: its list's line
 
 
 def test_json_lines_point_at_keys_and_items() -> None:
     text = '{\n "a": {\n  "b": [1,\n   2]\n },\n "c": "x"\n}'
     document, lines = parse_json(text)
     assert document == json.loads(text)
-    assert lines[("a",)] == 2 and lines[("a", "b")] == 3 and lines[("a", "b", 1)] == 4
-    assert lines[("c",)] == 6
+    assert lines[("a",)] == 2 and lines[("a", "b")] == 3 and lines[("c",)] == 6
+    assert line_of(lines, ("a", "b", 1)) == 3
 
 
 def test_json_files_are_read_by_the_json_reader_alone(tmp_path, monkeypatch) -> None:

@@ -268,7 +268,7 @@ ALIASES = [
 ]
 
 SIZES = [
-    config("config-over-4mb", BASE + "# " + "x" * (4 << 20) + "\n", 2, "error: net.yaml: is 4 MB; a config may be at most 4 MB (put large data in a CSV file)"),
+    config("config-over-1mb", BASE + "# " + "x" * (1 << 20) + "\n", 2, "error: net.yaml: is 1,048,854 bytes; a config may be at most 1 MB (put large data in a CSV file)"),
     config("title-over-10000", edited("title", "title: " + "t" * 10_001), 2, "error: net.yaml:1: title: a text of 10,001 characters is longer than the 10,000 allowed"),
     config("key-over-10000", BASE + "? " + "k" * 20_000 + "\n: 1\n", 2, "error: net.yaml:15: a text of 20,000 characters"),
     config("nested-block-40", BASE + nested_block(40), 2, "is nested too deeply: more than 32 lists and mappings inside each other"),
@@ -277,7 +277,7 @@ SIZES = [
 ]
 
 DATA = [
-    Case("csv-missing", ["run", "net.yaml"], 2, "error: net.yaml: data.csv: cannot read gone.csv: no such file", files={"net.yaml": with_data("data: gone.csv")}),
+    Case("csv-missing", ["run", "net.yaml"], 2, "error: net.yaml:10: data.csv: cannot read gone.csv: no such file", files={"net.yaml": with_data("data: gone.csv")}),
     data_file("csv-directory", Link("."), "data.csv: cannot read d.csv: is a directory, not a file"),
     data_file("csv-long-line", "1," * 600_000 + "\n", "data.csv: d.csv line 1 is longer than 1,048,576 characters"),
     data_file("csv-invalid-utf8", b"x,y,z\n0,0,0\n\xff,1,1\n", "data.csv: d.csv is not UTF-8 text"),
@@ -303,8 +303,8 @@ DATA = [
 ]
 
 SOURCES = [
-    Case("config-dev-zero", ["run", "/dev/zero"], 2, "error: /dev/zero: is larger than 4 MB, the most a config may be"),
-    Case("config-dev-urandom", ["run", "/dev/urandom"], 2, "error: /dev/urandom: is larger than 4 MB, the most a config may be"),
+    Case("config-dev-zero", ["run", "/dev/zero"], 2, "error: /dev/zero: is larger than 1 MB, the most a config may be"),
+    Case("config-dev-urandom", ["run", "/dev/urandom"], 2, "error: /dev/urandom: is larger than 1 MB, the most a config may be"),
     Case("config-dev-null", ["run", "/dev/null"], 2, "error: /dev/null: must be a mapping of fields"),
     Case("config-fifo", ["run", "net.yaml"], 2, "error: net.yaml: is a named pipe (FIFO) with nothing writing to it (waited 1 s)", files={"net.yaml": Fifo()}),
     Case("config-directory", ["run", "sub"], 2, "error: sub: is a directory, not a file", files={"sub": Link(".")}),
@@ -312,13 +312,13 @@ SOURCES = [
     Case("config-dangling-link", ["run", "net.yaml"], 2, "error: net.yaml: is a symbolic link to gone.yaml, which does not exist", files={"net.yaml": Link("gone.yaml")}),
     Case("config-name-too-long", ["run", "n" * 300 + ".yaml"], 2, ": file name too long"),
     Case("config-under-a-file", ["run", "net.yaml/inner.yaml"], 2, "error: net.yaml/inner.yaml: no such file", files={"net.yaml": BASE}),
-    Case("env-dev-zero", ["run"], 2, "error: /dev/zero: is larger than 4 MB", env={"BACKTRACE_CONFIG": "/dev/zero"}),
+    Case("env-dev-zero", ["run"], 2, "error: /dev/zero: is larger than 1 MB", env={"BACKTRACE_CONFIG": "/dev/zero"}),
     Case("env-link-loop", ["run"], 2, "error: net.yaml: is a loop of symbolic links", files={"net.yaml": Link("net.yaml")}, env={"BACKTRACE_CONFIG": "net.yaml"}),
     Case("stdin-empty", ["run", "-"], 2, "error: <stdin>: must be a mapping of fields"),
-    Case("stdin-too-big", ["run", "-"], 2, "error: <stdin>: is larger than 4 MB, the most a config may be", stdin="#" * ((4 << 20) + 1)),
+    Case("stdin-too-big", ["run", "-"], 2, "error: <stdin>: is larger than 1 MB, the most a config may be", stdin="#" * ((1 << 20) + 1)),
     Case("stdin-escape-title", ["run", "-"], 2, "error: <stdin>:1: title: contains the control character \\x1b", stdin=edited("title", 'title: "\\e]0;pwned\\a"')),
-    streams("stdin-dev-zero", ["run", "-"], 2, "error: <stdin>: is larger than 4 MB", stdin_from="/dev/zero"),
-    streams("stdin-dev-urandom", ["run", "-"], 2, "error: <stdin>: is larger than 4 MB", stdin_from="/dev/urandom"),
+    streams("stdin-dev-zero", ["run", "-"], 2, "error: <stdin>: is larger than 1 MB", stdin_from="/dev/zero"),
+    streams("stdin-dev-urandom", ["run", "-"], 2, "error: <stdin>: is larger than 1 MB", stdin_from="/dev/urandom"),
     streams("stdin-write-only", ["run", "-"], 2, "error: <stdin>: cannot read it: Bad file descriptor", stdin_from="write-only"),
     streams("stdin-closed", ["run", "-"], 2, "error: <stdin>: there is no standard input to read the config from", stdin_from="closed"),
     Case("stdin-invalid-utf8", ["run", "-"], 2, "error: <stdin>:1: is not UTF-8 text (byte 11 cannot be decoded)", files={"bad.yaml": b"title: caf\xe9\n"}, stdin_from="bad.yaml"),
