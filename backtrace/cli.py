@@ -110,11 +110,12 @@ class NetworkChoice:
     config: str | None
     overrides: tuple[str, ...]
     epochs: int | None
+    max_weights: int | None
     max_rows: int | None
     max_epochs: int | None
 
     def load(self, term: Terminal) -> Spec:
-        raised = {"rows": self.max_rows, "epochs": self.max_epochs}
+        raised = {"weights": self.max_weights, "rows": self.max_rows, "epochs": self.max_epochs}
         raised = {name: value for name, value in raised.items() if value is not None}
         context = click.get_current_context(silent=True)
         if raised and context is not None:  # for the rest of the command, training included
@@ -149,6 +150,13 @@ network_options = option_group(
         ),
         click.option(
             "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
+        ),
+        click.option(
+            "--max-weights",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help=f"Accept networks of up to N weights (default {limits.Limits.weights:,}).",
         ),
         click.option(
             "--max-rows",

@@ -4,8 +4,9 @@ A config or data file may come from a stranger, a pipe or a device, so each way 
 bounded: past a limit, loading stops with one line naming the limit instead of eating memory
 or time. docs/cli.md lists these values (tests/test_limits.py checks that it does).
 
-The limits in force are `active()`. The command line raises the two that legitimately grow
-with a user's work (--max-rows, --max-epochs) through `raised`; Python code can do the same:
+The limits in force are `active()`. The command line raises the three that legitimately grow
+with a user's work (--max-weights, --max-rows, --max-epochs) through `raised`; Python code
+can do the same:
 
     with backtrace.limits.raised(rows=5_000_000):
         spec = backtrace.load("big.yaml")
@@ -35,6 +36,9 @@ class Limits:
     alias_values: int = 100_000
     # One line of a CSV data file, in characters.
     csv_line_chars: int = 1 << 20
+    # Weights in the network (--max-weights raises it): every weight is named, traced and
+    # kept per sample, so a 4096-wide layer would cost gigabytes before the first step.
+    weights: int = 250_000
     # Samples in a CSV data file (--max-rows raises it); at one sample a step, training
     # on this many already takes tens of seconds an epoch.
     rows: int = 100_000
@@ -47,7 +51,7 @@ class Limits:
 
 
 # Which option raises a limit, for messages that say how.
-RAISED_BY = {"rows": "--max-rows", "epochs": "--max-epochs"}
+RAISED_BY = {"weights": "--max-weights", "rows": "--max-rows", "epochs": "--max-epochs"}
 
 _ACTIVE: contextvars.ContextVar[Limits] = contextvars.ContextVar("limits", default=Limits())  # noqa: B039 - frozen
 

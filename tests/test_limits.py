@@ -1,5 +1,5 @@
 """The limits live in one module, docs/cli.md lists each one and every exit status, and the
-two limits the command line can raise are raised by it."""
+limits the command line can raise are raised by it."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_every_exit_status_is_documented() -> None:
     assert set(table_rows("Exit statuses")) == {str(int(status)) for status in ExitStatus}
 
 
-def test_the_command_line_raises_rows_and_epochs(tmp_path) -> None:
+def test_the_command_line_raises_weights_rows_and_epochs(tmp_path) -> None:
     (tmp_path / "net.yaml").write_text(BASE.split("data:")[0] + "data: d.csv\n")
     (tmp_path / "d.csv").write_text("0,0,0\n" * 3)
     quick = ["--trace", "none", "--format", "jsonl"]
@@ -48,9 +48,13 @@ def test_the_command_line_raises_rows_and_epochs(tmp_path) -> None:
     assert refused.status == 2 and "raise it with --max-rows" in refused.stderr
     allowed = invoke_in(["run", "net.yaml", "--max-rows", "3", *quick], cwd=tmp_path)
     assert allowed.status == 0, allowed.stderr
+    # BASE has 3·3 + 1·4 = 13 weights.
+    (tmp_path / "xor.yaml").write_text(BASE)
+    few = invoke_in(["run", "xor.yaml", "--max-weights", "12", *quick], cwd=tmp_path)
+    assert few.status == 2 and "brings the network to 13 weights" in few.stderr
+    assert invoke_in(["run", "xor.yaml", "--max-weights", "13", *quick], cwd=tmp_path).status == 0
     # With the limit raised, the run is allowed past the default ceiling, and stops only
     # because BASE diverges (the article's network on XOR does, in epoch 3).
-    (tmp_path / "xor.yaml").write_text(BASE)
     ceiling = limits.Limits().epochs
     longer = ["--epochs", str(ceiling + 1), "--max-epochs", str(ceiling + 1)]
     raised = invoke_in(["run", "xor.yaml", *longer, *quick], cwd=tmp_path)

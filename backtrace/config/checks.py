@@ -11,6 +11,7 @@ import fnmatch
 
 import numpy as np
 
+from backtrace import limits
 from backtrace.config.names import Names
 from backtrace.config.schema import Config, MatrixWeights
 from backtrace.errors import ConfigError
@@ -27,6 +28,23 @@ def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.n
     _check_targets(config, targets)
     _check_batch_size(config, len(inputs))
     _check_references(config, names, len(inputs))
+
+
+def check_size(config: Config) -> None:
+    """Refuse a network with more weights than the limit allows, naming the layer that
+    crosses it."""
+    most = limits.active().weights
+    total = 0
+    sending = config.inputs.units
+    for index, layer in enumerate(config.layers):
+        total += layer.units * (sending + (1 if config.bias else 0))
+        if total > most:
+            raise ConfigError(
+                f"brings the network to {total:,} weights, more than the {most:,} allowed"
+                + limits.how_to_raise("weights"),
+                field=f"layers[{index}].units",
+            )
+        sending = layer.units
 
 
 def _check_activations(config: Config) -> None:

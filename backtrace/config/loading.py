@@ -274,6 +274,7 @@ def build_spec(
     except ValidationError as error:
         raise locate(pydantic_error(error)) from None
     try:
+        checks.check_size(config)  # before any name is made: names cost memory per weight
         names = build_names(config)
         inputs, targets, data_file = load_data(config, base or Path.cwd())
         checks.check_config(config, names, inputs, targets)

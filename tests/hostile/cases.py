@@ -232,6 +232,7 @@ SHAPES = [
     config("layers-mapping", edited("layers", "layers: {a: 1}") .replace("  - {units: 3, activation: identity, weights: 1}\n  - {units: 1, activation: identity, weights: 1}\n", ""), 2, "error: net.yaml:3: layers: input should be a list"),
     config("layers-empty", edited("layers", "layers: []").replace("  - {units: 3, activation: identity, weights: 1}\n  - {units: 1, activation: identity, weights: 1}\n", ""), 2, "error: net.yaml:3: layers: list should have at least 1 item, not 0"),
     config("units-zero", edited("  - {units: 3", "  - {units: 0, activation: identity, weights: 1}"), 2, "error: net.yaml:4: layers[0].units: input should be greater than or equal to 1"),
+    config("weights-over-the-limit", edited("inputs", "inputs: 4096").replace("{units: 3,", "{units: 4096,").replace("data:\n  - [0, 0, 0]\n  - [0, 1, 1]\n  - [1, 0, 1]\n  - [1, 1, 0]\n", "data: d.csv\n"), 2, "error: net.yaml:4: layers[0].units: brings the network to 16,781,312 weights, more than the 250,000 allowed; raise it with --max-weights"),
     config("units-huge", edited("  - {units: 3", "  - {units: 100000000, activation: identity}"), 2, "layers[0].units: input should be less than or equal to 4096"),
     config("init-list", edited("  - {units: 3", "  - {units: 3, activation: identity, weights: {init: [1]}}"), 2, "error: net.yaml:4: layers[0].weights: unknown weight scheme '[1]'"),
     config("init-mapping", edited("  - {units: 3", "  - {units: 3, activation: identity, weights: {init: {a: 1}}}"), 2, "layers[0].weights: unknown weight scheme"),
