@@ -61,8 +61,8 @@ def reported_errors(debug: bool, term: Terminal) -> Iterator[None]:
     except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM or SIGHUP (errors.Interrupted)
         if debug:
             raise
-        signal = f" by {error}" if isinstance(error, Interrupted) else ""
-        term.stderr.write(f"\nbacktrace: interrupted{signal}\n")
+        by = f" by {error}" if isinstance(error, Interrupted) else ""  # the signal's name
+        term.stderr.write(f"\nbacktrace: interrupted{by}\n")
         sys.exit(getattr(error, "exit_status", ExitStatus.INTERRUPTED))
     except UnicodeEncodeError as error:  # PYTHONIOENCODING=ascii, a Latin-1 locale ...
         if debug:

@@ -11,6 +11,7 @@ nothing for a long time, it asks a pipe now and then whether anyone still reads 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import errno
@@ -88,12 +89,23 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
                 if not first:
                     out.write("\n")
                 first = False
-                spools[kind].seek(0)
-                for chunk in iter(lambda spool=spools[kind]: spool.read(1 << 16), ""):
+                for chunk in _read_back(spools[kind]):
                     out.write(chunk)
     finally:
         for spool in spools.values():
-            spool.close()
+            with contextlib.suppress(OSError):  # unwritten spool data is thrown away anyway
+                spool.close()
+
+
+def _read_back(spool: IO[str]) -> typing.Iterator[str]:
+    """A spool's text, in pieces; its failures (buffered writes reaching a full disk only
+    now) are the spool's, not the trace's target's."""
+    try:
+        spool.seek(0)
+        while chunk := spool.read(1 << 16):
+            yield chunk
+    except OSError as error:
+        raise _spool_error(error) from None
 
 
 def _spool(spools: dict[type, IO[str]], kind: type[records.Record]) -> typing.Any:
