@@ -29,9 +29,15 @@ from backtrace.renderers.layout import diverged_message
 from backtrace.renderers.numbers import format_number
 from backtrace.terminal import Terminal
 
+MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
+
 
 def error_line(message: str) -> str:
-    return f"backtrace: error: {printable(message)}"
+    """One line for stderr: control characters escaped, and no longer than a screenful."""
+    text = printable(message)
+    if len(text) > MESSAGE_CHARS:
+        text = f"{text[:MESSAGE_CHARS]} ... ({len(text) - MESSAGE_CHARS:,} more characters)"
+    return f"backtrace: error: {text}"
 
 
 def terminal() -> Terminal:

@@ -349,6 +349,7 @@ OPTIONS = [
     option("trace-huge-epoch", ["--trace", "9" * 30], 2, "error: --trace: epoch 999999999999999999999999999999 is out of range"),
     option("sample-huge", ["--sample", "9" * 30], 2, "error: --sample: sample 999999999999999999999999999999 is out of range"),
     option("unit-with-escape", ["--unit", "\x1b[31m"], 2, "\\x1b[31m"),
+    Case("weight-typo-on-a-wide-network", ["run", "net.yaml", "--weight", "nope"], 2, "error: --weight: no weight matches 'nope'; the weights are W1_0, W1_1,", files={"net.yaml": edited("inputs", "inputs: 400").replace("{units: 3,", "{units: 400,").replace("data:\n  - [0, 0, 0]\n  - [0, 1, 1]\n  - [1, 0, 1]\n  - [1, 1, 0]\n", "data: [[" + ", ".join(["0"] * 401) + "]]\n")}),
     option("format-xml", ["--format", "xml"], 2, "Invalid value for '--format'"),
     Case("step-epoch-beyond-ceiling", ["step", "net.yaml", "--epoch", "2000000"], 2, "epochs: is more than the 1,000,000 epochs a run may train", files={"net.yaml": BASE}),
 ]

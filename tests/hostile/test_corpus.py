@@ -51,6 +51,7 @@ def test_hostile_input_gets_one_line(case: Case, tmp_path) -> None:
     assert outcome.stderr.count("\n") == 1 and outcome.stderr.endswith("\n"), outcome.stderr[-2000:]
     assert case.expect in outcome.stderr, outcome.stderr
     assert "\x1b" not in outcome.stderr  # escape sequences are shown, not sent
+    assert len(outcome.stderr) < 10_000  # a line a person can read
     assert outcome.status == case.status, outcome.stderr
     if case.status == 2:
         assert outcome.stdout == ""  # refused before anything was written
