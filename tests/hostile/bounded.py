@@ -5,10 +5,10 @@ Processor time, not the wall clock, is what is bounded: a loaded CI machine stre
 clock, not the work. The wall clock only guards against hangs (`HANG_SECONDS`, generous), and
 waits that use no processor (a FIFO given a second to get a writer) stay within it.
 
-In-process cases run the CLI through `helpers.invoke_in`, measured with `time.process_time`
+In-process cases run the CLI as `helpers.invoke_in` does, measured with `time.process_time`
 and tracemalloc (which sees Python's and numpy's allocations). Cases that need a real process
-(devices on stdin, closed streams, encodings, signals) run the installed `backtrace` with
-its exact processor time and peak resident memory read back from `os.wait4`.
+(a closed stdout, an environment variable) run the installed `backtrace` with its exact
+processor time and peak resident memory read back from `os.wait4`.
 """
 
 from __future__ import annotations
@@ -118,9 +118,22 @@ def in_process(
     return Outcome(status, written, stderr.getvalue(), cpu, peak)
 
 
-def in_a_process(
-    command: str, *, cwd: Path, env: dict[str, str] | None = None, stdin_path: str | None = None
-) -> Outcome:
+# Runs `bash -c COMMAND` and writes its exit status, processor time and peak memory to a file.
+# It is a separate small interpreter because Linux counts a child's peak memory from before
+# its exec: a child forked from the test process itself would start at the test's size.
+MEASURER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp("bash", ["bash", "-c", sys.argv[2]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_utime + usage.ru_stime} "
+                 f"{usage.ru_maxrss}")
+"""
+
+
+def in_a_process(command: str, *, cwd: Path, env: dict[str, str] | None = None) -> Outcome:
     """Run `command` with bash (`{bt}` is the installed backtrace); bash should `exec` the
     command so that the measured process is backtrace itself."""
     environment = {
@@ -129,36 +142,28 @@ def in_a_process(
         if key not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "BACKTRACE_CONFIG")
     }
     environment.update(env or {})
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL  # noqa: SIM115
-        try:
-            process = subprocess.Popen(
-                ["bash", "-c", command.replace("{bt}", BACKTRACE)],
-                cwd=cwd, env=environment, stdin=stdin, stdout=out, stderr=err,
+    with tempfile.TemporaryDirectory() as folder:
+        report, out, err = (Path(folder, name) for name in ("report", "out", "err"))
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            measurer = subprocess.Popen(
+                [sys.executable, "-S", "-c", MEASURER, str(report),
+                 command.replace("{bt}", BACKTRACE)],
+                cwd=cwd, env=environment, stdin=subprocess.DEVNULL, stdout=stdout,
+                stderr=stderr, start_new_session=True,
             )  # fmt: skip
-        finally:
-            if stdin_path:
-                stdin.close()
-        deadline = time.monotonic() + HANG_SECONDS
-        while True:
-            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                os.wait4(process.pid, 0)
-                process.returncode = -9
-                raise Hung(f"{command!r} still running after {HANG_SECONDS:g} s")
-            time.sleep(0.005)
-        process.returncode = os.waitstatus_to_exitcode(wait_status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
+            try:
+                measurer.wait(timeout=HANG_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(measurer.pid, signal.SIGKILL)
+                measurer.wait()
+                raise Hung(f"{command!r} still running after {HANG_SECONDS:g} s") from None
+        status, cpu, peak = report.read_text().split()
         return Outcome(
-            process.returncode,
-            out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"),
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss * 1024,  # Linux reports kilobytes
+            int(status),
+            out.read_text("utf-8", "replace"),
+            err.read_text("utf-8", "replace"),
+            float(cpu),
+            int(peak) * 1024,  # Linux reports kilobytes
         )
 
 
