@@ -47,7 +47,7 @@ class Limits:
     # Columns for tables and text: --width above this is refused, COLUMNS above it is capped.
     width: int = 10_000
     # How long a named pipe (FIFO) given as a file may go without a writer.
-    fifo_wait_seconds: float = 1.0
+    fifo_wait_seconds: float = 0.5
 
 
 # Which option raises a limit, for messages that say how.

@@ -32,7 +32,8 @@ def _text(arguments: dict) -> dict:
 
 def test_a_huge_columns_is_capped(tmp_path) -> None:
     (tmp_path / "net.yaml").write_text(yaml.safe_dump(article_document()))
-    outcome = in_process(["run", "net.yaml"], cwd=tmp_path, env={"COLUMNS": "1000000000"})
+    arguments = ["run", "net.yaml", "--sample", "1", "--phase", "loss"]  # a few rich tables
+    outcome = in_process(arguments, cwd=tmp_path, env={"COLUMNS": "1000000000"})
     assert (outcome.status, outcome.stderr) == (0, "")
     widest = max(len(line) for line in outcome.stdout.splitlines())
     assert 80 < widest <= 10_000  # wider than the default, no wider than the cap
