@@ -16,6 +16,7 @@ import pytest
 import yaml
 from hostile.bounded import BACKTRACE, HANG_SECONDS, assert_bounded, in_a_process
 
+from backtrace.errors import OutputError
 from backtrace.output import TEMPORARY_MARK, output_file
 from helpers import article_document
 
@@ -89,7 +90,7 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path, monkeypatch) -> None:
     def full(*arguments, **keywords):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(Exception, match="No space left on device"):
+    with pytest.raises(OutputError, match="cannot write .*trace.txt: No space left on device"):
         with output_file(str(target)) as handle:
             handle.write("x" * 100)
             monkeypatch.setattr(os, "replace", full)
