@@ -18,21 +18,27 @@ from typing import Any
 
 import click
 
-from backtrace import __version__, api
+from backtrace import __version__, api, limits
 from backtrace.config import Spec
 from backtrace.config.discovery import find_config
 from backtrace.engine.check import DEFAULT_TOLERANCE
-from backtrace.errors import BacktraceError, ExitStatus
-from backtrace.output import output_file
+from backtrace.errors import BacktraceError, ExitStatus, Interrupted, UsageError, printable
+from backtrace.output import output_file, signals_interrupt
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, format_for_path
 from backtrace.renderers.layout import diverged_message
 from backtrace.renderers.numbers import format_number
 from backtrace.terminal import Terminal
 
+MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
+
 
 def error_line(message: str) -> str:
-    return f"backtrace: error: {message}"
+    """One line for stderr: control characters escaped, and no longer than a screenful."""
+    text = printable(message)
+    if len(text) > MESSAGE_CHARS:
+        text = f"{text[:MESSAGE_CHARS]} ... ({len(text) - MESSAGE_CHARS:,} more characters)"
+    return f"backtrace: error: {text}"
 
 
 def terminal() -> Terminal:
@@ -59,11 +65,22 @@ def reported_errors(debug: bool, term: Terminal) -> Iterator[None]:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, term.stdout.fileno())
         sys.exit(ExitStatus.OK)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM or SIGHUP (errors.Interrupted)
         if debug:
             raise
-        term.stderr.write("\nbacktrace: interrupted\n")
-        sys.exit(ExitStatus.INTERRUPTED)
+        by = f" by {error}" if isinstance(error, Interrupted) else ""  # the signal's name
+        term.stderr.write(f"\nbacktrace: interrupted{by}\n")
+        sys.exit(getattr(error, "exit_status", ExitStatus.INTERRUPTED))
+    except UnicodeEncodeError as error:  # PYTHONIOENCODING=ascii, a Latin-1 locale ...
+        if debug:
+            raise
+        message = (
+            f"cannot write the trace: the output's encoding ({error.encoding}) cannot show "
+            f"{error.object[error.start : error.end]!r}; use a UTF-8 locale or set "
+            "PYTHONIOENCODING=utf-8"
+        )
+        term.stderr.write(error_line(message) + "\n")
+        sys.exit(ExitStatus.ERROR)
     except OSError as error:  # stdout itself failed: a full disk, a closed file ...
         if debug:
             raise
@@ -100,8 +117,19 @@ class NetworkChoice:
     config: str | None
     overrides: tuple[str, ...]
     epochs: int | None
+    max_weights: int | None
+    max_rows: int | None
+    max_epochs: int | None
 
     def load(self, term: Terminal) -> Spec:
+        raised = {"weights": self.max_weights, "rows": self.max_rows, "epochs": self.max_epochs}
+        raised = {name: value for name, value in raised.items() if value is not None}
+        context = click.get_current_context(silent=True)
+        if raised and context is not None:  # for the rest of the command, training included
+            context.with_resource(limits.raised(**raised))
+        refusal = limits.epochs_refusal(self.epochs) if self.epochs is not None else None
+        if refusal:
+            raise UsageError(f"--epochs {self.epochs} {refusal}")
         path, shown_as = find_config(self.config, cwd=term.cwd, env=term.env)
         if path != "-":
             path = str(term.cwd / path)  # where the terminal is, whatever this process's folder
@@ -129,6 +157,27 @@ network_options = option_group(
         ),
         click.option(
             "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
+        ),
+        click.option(
+            "--max-weights",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help=f"Accept networks of up to N weights (default {limits.Limits.weights:,}).",
+        ),
+        click.option(
+            "--max-rows",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help=f"Accept CSV data of up to N rows (default {limits.Limits.rows:,}).",
+        ),
+        click.option(
+            "--max-epochs",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help=f"Accept up to N epochs (default {limits.Limits.epochs:,}).",
         ),
     ],
 )
@@ -214,7 +263,10 @@ class OutputChoice:
             trace.render(name, term.stdout, **settings)
             term.stdout.flush()
         else:
-            with output_file(self.path) as handle:
+            streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
+            with output_file(
+                self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd
+            ) as handle:
                 trace.render(name, handle, **settings)
         if trace.diverged is not None:
             term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
@@ -249,7 +301,7 @@ output_options = option_group(
         ),
         click.option(
             "--width",
-            type=click.IntRange(min=20),
+            type=click.IntRange(min=20, max=limits.Limits.width),
             default=None,
             help="Columns for tables and text.",
         ),
@@ -286,9 +338,9 @@ class Commands(click.Group):
         except click.ClickException as error:
             click.echo(error_line(error.format_message()), err=True, file=stderr)
             sys.exit(error.exit_code)
-        except click.Abort:
+        except click.Abort as error:
             click.echo("\nbacktrace: interrupted", err=True, file=stderr)
-            sys.exit(ExitStatus.INTERRUPTED)
+            sys.exit(getattr(error.__context__, "exit_status", ExitStatus.INTERRUPTED))
         sys.exit(result if isinstance(result, int) else ExitStatus.OK)
 
 
@@ -439,4 +491,5 @@ def check(
 
 
 def main() -> None:
-    cli(prog_name="backtrace")
+    with signals_interrupt():  # SIGTERM and SIGHUP clean up as Ctrl-C does
+        cli(prog_name="backtrace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 
 
 class ExitStatus(enum.IntEnum):
@@ -13,7 +14,9 @@ class ExitStatus(enum.IntEnum):
     BAD_INPUT = 2  # bad command line or bad config file
     DIVERGED = 3  # training produced inf or NaN and was stopped
     CHECK_FAILED = 4  # `check` found a gradient that disagrees with its finite difference
-    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+    HANGUP = 129  # SIGHUP (the terminal closed), as shells report it: 128 + 1
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT: 128 + 2
+    TERMINATED = 143  # SIGTERM (kill, a service manager), as shells report it: 128 + 15
 
 
 class BacktraceError(Exception):
@@ -66,3 +69,25 @@ class UsageError(BacktraceError):
     """A command-line value that names nothing real (an unknown unit, an empty selection ...)."""
 
     exit_status = ExitStatus.BAD_INPUT
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal other than SIGINT that stops a run as Ctrl-C does (SIGTERM, SIGHUP)."""
+
+    def __init__(self, exit_status: ExitStatus, name: str) -> None:
+        super().__init__(name)
+        self.exit_status = exit_status
+
+
+def printable(text: str) -> str:
+    """`text` as one line that is safe on a terminal: control and format characters (escape
+    sequences, line breaks, direction overrides) and lone surrogates written as escapes
+    instead of sent as they are."""
+    if text.isprintable():
+        return text
+    return "".join(
+        character
+        if character == " " or unicodedata.category(character) not in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        else (f"\\x{ord(character):02x}" if ord(character) <= 0xFF else f"\\u{ord(character):04x}")
+        for character in text
+    )

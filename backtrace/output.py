@@ -1,59 +1,293 @@
-"""Writing the trace to a file named by -o: whole, or not at all."""
+"""Writing the trace to a file named by -o: whole or not at all, and never over a file the run
+reads.
+
+A regular file (or a new one) is written beside its final place and put there only when the
+trace is complete, so a failed or interrupted run leaves the earlier file as it was. Where
+Linux allows it the unfinished file has no name at all (O_TMPFILE) and is linked in at the
+end, so even `kill -9` leaves nothing behind; elsewhere it has a name that says what it is,
+and a later run writing the same target removes any such file whose process has died.
+
+Anything that is not a regular file is written in place: a device (/dev/null, a terminal),
+a named pipe, or an open descriptor named by path (/dev/stdout, /dev/fd/3, /proc/self/fd/3),
+which is written through the descriptor itself so that `-o /dev/stdout >> log` appends and
+`-o /dev/stdout | less` works.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+import re
+import secrets
+import signal
+import stat
+import sys
+from collections.abc import Collection, Iterator, Mapping
 from typing import TextIO
 
-from backtrace.errors import OutputError
+from backtrace.config.files import FileId
+from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
+
+# Paths that name one of this process's open descriptors rather than a file.
+_DESCRIPTOR_PATH = re.compile(
+    r"^/dev/(?:(?P<std>stdin|stdout|stderr)|fd/(?P<dev_fd>\d+))$"
+    r"|^/proc/(?P<pid>self|thread-self|\d+)/fd/(?P<proc_fd>\d+)$"
+)
+_STANDARD = {"stdin": 0, "stdout": 1, "stderr": 2}
+TEMPORARY_MARK = "~backtrace-"  # in every temporary name: .NAME~backtrace-PID-XXXXXXXX.tmp
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def descriptor_named(path: str) -> int | None:
+    """The descriptor number a path like /dev/stdout or /proc/self/fd/3 names, or None."""
+    match = _DESCRIPTOR_PATH.match(os.path.normpath(path) if path.startswith("/") else "")
+    if match is None:
+        return None
+    if match["std"]:
+        return _STANDARD[match["std"]]
+    pid = match["pid"]
+    if pid is not None and pid not in ("self", "thread-self") and int(pid) != os.getpid():
+        return None  # another process's descriptor: an ordinary path as far as we can tell
+    return int(match["dev_fd"] or match["proc_fd"])
 
 
 @contextlib.contextmanager
-def output_file(path: str) -> Iterator[TextIO]:
-    """A file that appears at `path` whole when the block succeeds, and not at all otherwise.
+def output_file(
+    path: str,
+    *,
+    inputs: Collection[FileId] = (),
+    streams: Mapping[int, TextIO] | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> Iterator[TextIO]:
+    """A stream for the trace that appears at `path` whole when the block succeeds.
 
-    A regular file (or a new one) is written to a temporary file beside it and renamed over it
-    at the end, so a failed or interrupted run never leaves half a trace where a good one was.
-    The new file gets the old one's permissions, or the usual ones for a new file. Anything
-    else (a device such as /dev/null, a pipe) is opened and written in place: renaming over it
-    would replace it. A symbolic link is followed, so its target is what gets written."""
-    target = Path(path).resolve()
-    if target.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory")
+    `inputs` are the files the run reads; naming one of them (by any path, link or hard link)
+    is refused before anything is written. `streams` maps descriptor numbers to streams
+    already open on them (a command's stdout and stderr), used for /dev/stdout and the like.
+    A relative `path` starts at `cwd` (default: this process's folder); messages show it as
+    given. A symbolic link is followed, so its target is what gets written."""
+    descriptor = descriptor_named(path)
+    if descriptor is not None:
+        with _descriptor_stream(path, descriptor, inputs, streams or {}) as stream:
+            yield stream
+        return
+    where = os.path.join(cwd, path) if cwd is not None else path
     try:
-        if target.exists() and not target.is_file():
-            with open(target, "w", encoding="utf-8") as special:
-                yield special
+        status = os.stat(where)
+    except FileNotFoundError:
+        status = None
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    if status is not None:
+        _refuse_inputs(path, status, inputs)
+        if stat.S_ISDIR(status.st_mode):
+            raise OutputError(f"cannot write {path}: it is a directory")
+        if not stat.S_ISREG(status.st_mode):
+            with _in_place(path, where) as stream:
+                yield stream
             return
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-        handle = tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
-        )
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    with _whole(path, where, status) as stream:
+        yield stream
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.errno == errno.ELOOP:
+        return "it is a loop of symbolic links"
+    if isinstance(error, ValueError):
+        return "the name contains a NUL character"
+    return str(getattr(error, "strerror", None) or error)
+
+
+def _refuse_inputs(path: str, status: os.stat_result, inputs: Collection[FileId]) -> None:
+    for read in inputs:
+        if read.same_file(status):
+            raise UsageError(
+                f"-o {path} is {read.role} this run reads ({read.name}); writing the trace "
+                "there would destroy it, so choose another file"
+            )
+
+
+@contextlib.contextmanager
+def _descriptor_stream(
+    path: str, descriptor: int, inputs: Collection[FileId], streams: Mapping[int, TextIO]
+) -> Iterator[TextIO]:
+    """Write through an open descriptor, as the shell set it up (appending, a pipe ...)."""
+    given = streams.get(descriptor)
     try:
-        with handle:
-            yield handle
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
-            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        status = os.fstat(given.fileno() if given is not None else descriptor)
+    except (OSError, ValueError):
+        if given is None:
+            raise OutputError(f"cannot write {path}: descriptor {descriptor} is not open") from None
+        status = None  # a stream with no descriptor (a test's): nothing on disk to protect
+    if status is not None:
+        _refuse_inputs(path, status, inputs)
+    if given is not None:
+        yield given
+        given.flush()
+        return
+    try:
+        stream = open(os.dup(descriptor), "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    with _as_output_errors(path):
+        with stream:
+            yield stream
+
+
+@contextlib.contextmanager
+def _in_place(path: str, where: str) -> Iterator[TextIO]:
+    """Write a device or a named pipe where it is; renaming over it would replace it."""
+    try:
+        # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever.
+        fd = os.open(where, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            raise OutputError(f"cannot write {path}: nothing is reading that pipe") from None
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    os.set_blocking(fd, True)
+    with _as_output_errors(path):
+        with open(fd, "w", encoding="utf-8") as stream:
+            yield stream
+
+
+@contextlib.contextmanager
+def _as_output_errors(path: str) -> Iterator[None]:
+    """OSErrors while writing `path` as one-line OutputErrors; a closed pipe stays itself."""
+    try:
+        yield
+    except BrokenPipeError:
         raise
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+
+
+@contextlib.contextmanager
+def _whole(path: str, where: str, status: os.stat_result | None) -> Iterator[TextIO]:
+    target = os.path.realpath(where)
+    directory, name = os.path.split(target)
+    mode = stat.S_IMODE(status.st_mode) if status is not None else 0o666 & ~_umask()
+    temporary: str | None = None  # the temporary file's name, while it has one
+    try:
+        folder = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    try:
+        _remove_stale_temporaries(folder, name)
+        fd, temporary = _new_file(folder, name, mode)
+        try:
+            with open(fd, "w", encoding="utf-8", closefd=False) as stream:
+                yield stream
+            os.fchmod(fd, mode)
+            if temporary is None:  # unnamed until now: name it beside the target
+                temporary = _temporary_name(folder, name)
+                os.link(f"/proc/self/fd/{fd}", temporary, dst_dir_fd=folder)
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+            temporary = None
+        finally:
+            os.close(fd)
+    except BaseException as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=folder)
+        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+            raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise
+    finally:
+        os.close(folder)
+
+
+def _new_file(folder: int, name: str, mode: int) -> tuple[int, str | None]:
+    """A new file in the folder for the trace, and its name: none where the system allows
+    (so that nothing is left if the process is killed), else a temporary one."""
+    flags = os.O_WRONLY | os.O_CLOEXEC
+    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):  # to link it in later
+        try:
+            return os.open(".", flags | os.O_TMPFILE, mode, dir_fd=folder), None
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+    temporary = _temporary_name(folder, name)  # an older kernel, or a file system without it
+    return os.open(temporary, flags | os.O_CREAT | os.O_EXCL, mode, dir_fd=folder), temporary
+
+
+def _temporary_name(folder: int, name: str) -> str:
+    """.NAME~backtrace-PID-XXXXXXXX.tmp, NAME shortened to fit the longest file name the
+    folder's file system allows."""
+    tail = f"{TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    room = _name_max(folder) - len(os.fsencode("." + tail))
+    stem = os.fsencode(name)[: max(room, 0)]
+    return f".{_whole_characters(stem)}{tail}"
+
+
+def _whole_characters(encoded: bytes) -> str:
+    """A shortened file name, without a multi-byte character cut in half at its end."""
+    while encoded:
+        try:
+            return encoded.decode(sys.getfilesystemencoding())
+        except UnicodeDecodeError:
+            encoded = encoded[:-1]
+    return ""
+
+
+def _name_max(folder: int) -> int:
+    try:
+        return os.fpathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _remove_stale_temporaries(folder: int, name: str) -> None:
+    """Remove temporary files that an earlier, killed run left for this target."""
+    prefix = _temporary_name(folder, name).split(TEMPORARY_MARK)[0] + TEMPORARY_MARK
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)):
+                continue
+            pid = entry.name[len(prefix) :].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=folder)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+# -- signals -----------------------------------------------------------------------------------
+
+# Signals that end a run the way Ctrl-C does: the unfinished -o file is removed.
+STOPPING_SIGNALS = {
+    signal.SIGTERM: ExitStatus.TERMINATED,
+    signal.SIGHUP: ExitStatus.HANGUP,
+}
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise `Interrupted`, as SIGINT raises
+    KeyboardInterrupt, so that the same clean-up runs; the old handlers come back after."""
+
+    def interrupt(number: int, frame: object) -> None:
+        raise Interrupted(STOPPING_SIGNALS[signal.Signals(number)], signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, interrupt) for number in STOPPING_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

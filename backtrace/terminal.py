@@ -8,6 +8,8 @@ pretend to be a pipe or a terminal of any width without a pseudo-terminal.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import io
 import os
 import shutil
 import sys
@@ -17,7 +19,26 @@ from typing import Any, TextIO
 
 import click
 
+from backtrace import limits
+
 DEFAULT_WIDTH = 80
+
+
+class ClosedStream(io.TextIOBase):
+    """Stands in for a standard stream the shell closed (`>&-`): Python then has no stream
+    at all, and writing fails as it would on a closed descriptor."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def isatty(self) -> bool:
+        return False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +56,10 @@ class Terminal:
     @classmethod
     def current(cls) -> Terminal:
         """The process's own streams, environment and folder."""
-        return cls(sys.stdin, sys.stdout, sys.stderr, dict(os.environ), Path.cwd())
+        stdout = sys.stdout or ClosedStream("standard output")
+        # With stderr closed there is nowhere to report to; the exit status still tells.
+        stderr = sys.stderr or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        return cls(sys.stdin, stdout, stderr, dict(os.environ), Path.cwd())
 
     def __post_init__(self) -> None:
         for name, stream in (("stdin", self.stdin), ("stdout", self.stdout)):
@@ -52,14 +76,17 @@ class Terminal:
         return bool(self.stdout_is_terminal) and self.env.get("TERM") != "dumb"
 
     def width(self, requested: int | None, *, to_terminal: bool) -> int:
-        """--width, else COLUMNS, else the terminal's width, else 80."""
+        """--width, else COLUMNS, else the terminal's width, else 80; COLUMNS and the
+        terminal's width are capped at the width limit (--width is checked on the way in)."""
         if requested:
             return requested
+        most = limits.active().width
         columns = self.env.get("COLUMNS", "")
-        if columns.isdigit() and int(columns) > 0:
-            return int(columns)
+        if columns.isascii() and columns.isdigit() and columns.strip("0"):
+            return most if len(columns) > len(str(most)) else min(int(columns), most)
         if to_terminal:
-            return self.columns or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+            size = self.columns or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+            return min(size, most)
         return DEFAULT_WIDTH
 
     def interactive(self) -> bool:

@@ -39,9 +39,11 @@ def invoke_in(
     columns: int | None = None,
     stdout=None,
     cwd: Path = ROOT,
+    stdin: str = "",
 ) -> Invocation:
     """Run the CLI in-process with an injected terminal: `terminal` makes stdin and stdout
-    look like a terminal, `keys` are the key presses it will read, in order."""
+    look like a terminal, `keys` are the key presses it will read, in order, and `stdin` is
+    what standard input holds."""
     import io
 
     from backtrace.cli import cli
@@ -57,7 +59,7 @@ def invoke_in(
 
     out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
     fake = Terminal(
-        stdin=io.StringIO(),
+        stdin=io.StringIO(stdin),
         stdout=out,
         stderr=err,
         env=env or {},

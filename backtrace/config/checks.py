@@ -11,6 +11,7 @@ import fnmatch
 
 import numpy as np
 
+from backtrace import limits
 from backtrace.config.names import Names
 from backtrace.config.schema import Config, MatrixWeights
 from backtrace.errors import ConfigError
@@ -27,6 +28,23 @@ def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.n
     _check_targets(config, targets)
     _check_batch_size(config, len(inputs))
     _check_references(config, names, len(inputs))
+
+
+def check_size(config: Config) -> None:
+    """Refuse a network with more weights than the limit allows, naming the layer that
+    crosses it."""
+    most = limits.active().weights
+    total = 0
+    sending = config.inputs.units
+    for index, layer in enumerate(config.layers):
+        total += layer.units * (sending + (1 if config.bias else 0))
+        if total > most:
+            raise ConfigError(
+                f"brings the network to {total:,} weights, more than the {most:,} allowed"
+                + limits.how_to_raise("weights"),
+                field=f"layers[{index}].units",
+            )
+        sending = layer.units
 
 
 def _check_activations(config: Config) -> None:
@@ -149,13 +167,27 @@ def resolve_frozen(config: Config, names: Names) -> frozenset[str]:
         if not matched:
             raise ConfigError(
                 f"{pattern!r} matches no weight{did_you_mean(pattern, names.all_weights)}; "
-                f"weights are {', '.join(names.all_weights)}",
+                f"weights are {listed(names.all_weights)}",
                 field=f"frozen[{index}]",
             )
         frozen |= matched
     return frozenset(frozen)
 
 
+LISTED = 24  # names a message lists before it says how many more there are
+SUGGESTED_FROM = 10_000  # past this many choices, finding the closest one takes too long
+
+
+def listed(names: list[str] | tuple[str, ...]) -> str:
+    """Names for a message: all of them if few, else the first ones and a count, so that a
+    typo on a wide network is one readable line rather than megabytes."""
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED])} ... ({len(names):,} in all)"
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    if len(choices) > SUGGESTED_FROM:
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.resources
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,6 +43,22 @@ def bundled_path(name: str) -> Path | None:
     return None
 
 
+def _present(path: Path, as_given: str) -> bool:
+    """Whether something is at `path`, even a broken or looping symbolic link, which reading
+    then explains better than "no such file" would."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except ValueError:
+        raise ConfigError("a file name cannot contain a NUL character", source=as_given) from None
+    except OSError as error:  # a name too long, a file where a folder should be ...
+        if error.errno == errno.ENOTDIR:
+            return False
+        raise ConfigError(str(error.strerror or error).lower(), source=as_given) from None
+    return True
+
+
 def find_config(
     argument: str | None, *, cwd: Path, env: Mapping[str, str]
 ) -> tuple[str, str | None]:
@@ -49,7 +67,7 @@ def find_config(
     if argument is not None:
         if argument == "-":
             return argument, None
-        if (cwd / argument).exists():
+        if _present(cwd / argument, argument):
             return argument, argument
         bundled = bundled_path(argument)
         if bundled is not None:
@@ -59,7 +77,7 @@ def find_config(
         raise ConfigError(f"no such file{hint}", source=argument)
     if env.get(ENVIRONMENT_VARIABLE):
         path = env[ENVIRONMENT_VARIABLE]
-        if not (cwd / path).exists():
+        if not _present(cwd / path, path):
             raise UsageError(f"{ENVIRONMENT_VARIABLE} names {path}, which does not exist")
         return path, path
     for name in DEFAULT_NAMES:

@@ -6,22 +6,22 @@ when it is known, and the field.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from backtrace.config import checks
+from backtrace import limits
+from backtrace.config import checks, files
 from backtrace.config.checks import did_you_mean
+from backtrace.config.data import read_csv
+from backtrace.config.documents import SyntaxProblem, format_path, parse_json, parse_yaml
+from backtrace.config.files import FileId
 from backtrace.config.names import Names, build_names
 from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
 from backtrace.errors import ConfigError
@@ -31,30 +31,9 @@ STDIN = "-"
 SAFE_OVERRIDES = ("title", "epochs", "reference")  # --set fields that leave reference values true
 
 
-class Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading floats as YAML 1.2 (and JSON) do.
-
-    PyYAML follows YAML 1.1, where `1e-3` (no dot, unsigned exponent optional) is a string;
-    people write learning rates that way, so floats get the 1.2 pattern."""
-
-
-Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
+    """YAML text as plain data, read as the config reader reads it (YAML 1.2, bounded)."""
+    return parse_yaml(text)[0]
 
 
 @dataclass(frozen=True)
@@ -70,6 +49,7 @@ class Spec:
     references_dropped: bool = (
         False  # --set changed the config, so its reference values no longer apply
     )
+    files: tuple[FileId, ...] = ()  # the files read: the config, the data; -o must spare them
 
     def with_epochs(self, epochs: int) -> Spec:
         """The same network trained for `epochs` epochs, checked as the config field is."""
@@ -81,92 +61,32 @@ class Spec:
         return dataclasses.replace(self, config=config)
 
 
-def format_path(path: FieldPath) -> str:
-    """('layers', 0, 'activation') -> 'layers[0].activation'."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def read_text(path: str, stdin: io.TextIOBase | None = None) -> tuple[str, str]:
-    """The config's text and the name to use for it in messages."""
+def read_text(
+    path: str, stdin: io.TextIOBase | None = None, *, name: str | None = None
+) -> tuple[str, str, FileId | None]:
+    """The config's text, the name to use for it in messages (`name`, else the path), and
+    the file's identity."""
     if path == STDIN:
-        if stdin is None:
-            raise ConfigError("no standard input to read the config from", source="<stdin>")
-        return stdin.read(), "<stdin>"
-    try:
-        return Path(path).read_text(encoding="utf-8-sig"), path  # -sig: drop a byte-order mark
-    except FileNotFoundError:
-        raise ConfigError("no such file", source=path) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a config file", source=path) from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"is not UTF-8 text ({error.reason})", source=path) from None
-    except OSError as error:
-        raise ConfigError(error.strerror or str(error), source=path) from None
+        text, identity = files.read_stdin(stdin)
+        return text, "<stdin>", identity
+    text, identity = files.read_config(path, what=name or path)
+    return text, path, identity
 
 
-def parse_document(text: str, source: str) -> tuple[Any, dict[FieldPath, int]]:
+def parse_document(
+    text: str, source: str, *, as_json: bool | None = None
+) -> tuple[Any, dict[FieldPath, int]]:
     """The document as plain data, plus the line on which each field starts (1-based).
 
-    JSON is read by the json module when the name ends in .json; everything else as YAML,
-    which also reads JSON, so a config piped on stdin may be either.
+    JSON is read as JSON when the name ends in .json (or `as_json` says so); everything else
+    as YAML, which also reads JSON, so a config piped on stdin may be either.
     """
-    if source.endswith(".json"):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(
-                f"invalid JSON: {error.msg}", source=source, line=error.lineno
-            ) from None
-    else:
-        try:
-            document = load_yaml(text)
-        except yaml.MarkedYAMLError as error:
-            line = error.problem_mark.line + 1 if error.problem_mark else None
-            raise ConfigError(f"invalid YAML: {error.problem}", source=source, line=line) from None
-        except yaml.YAMLError as error:
-            raise ConfigError(f"invalid YAML: {error}", source=source) from None
-        except RecursionError:
-            raise ConfigError("is nested too deeply to be a config", source=source) from None
-    return document, field_lines(text, source)
-
-
-def field_lines(text: str, source: str) -> dict[FieldPath, int]:
-    """Map each field path to its line, and reject duplicate keys that parsers silently drop."""
+    if as_json is None:
+        as_json = source.endswith(".json")
     try:
-        root = yaml.compose(text, Loader=Loader)
-    except (yaml.YAMLError, RecursionError):
-        return {}  # valid JSON that YAML cannot read: fine, just no line numbers
-    lines: dict[FieldPath, int] = {}
-
-    def walk(node: yaml.Node, path: FieldPath) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = key_node.value
-                if key in seen:
-                    raise ConfigError(
-                        "appears twice; keep one",
-                        source=source,
-                        field=format_path(path + (key,)),
-                        line=key_node.start_mark.line + 1,
-                    )
-                seen.add(key)
-                walk(value_node, path + (key,))
-                lines[path + (key,)] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, path + (index,))
-
-    if root is not None:
-        try:
-            walk(root, ())
-        except RecursionError:
-            return {}
-    return lines
+        return parse_json(text) if as_json else parse_yaml(text)
+    except ConfigError as error:
+        raise error.located(source=source) from None
 
 
 def parse_override(assignment: str) -> tuple[FieldPath, Any]:
@@ -185,10 +105,20 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
         part == "" for part in key.strip().replace("[", ".").replace("]", "").split(".")
     ):
         raise ConfigError(f"malformed field path {key!r}", source="--set")
+    deepest = limits.active().depth
+    if len(path) > deepest:
+        raise ConfigError(
+            f"the field path has {len(path)} parts; a config is at most {deepest} levels deep",
+            source="--set",
+        )
     try:
         parsed = load_yaml(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
+    except SyntaxProblem as error:
+        if value.lstrip().startswith(("[", "{", '"', "'")):  # meant as YAML, but broken
+            raise ConfigError(error.message, source="--set", field=format_path(path)) from None
+        parsed = value  # not YAML at all: take the words as they are
+    except ConfigError as error:
+        raise ConfigError(error.message, source="--set", field=format_path(path)) from None
     return path, parsed
 
 
@@ -237,16 +167,19 @@ def load_config(
     """Read, override, validate and check a config file; the data it names is loaded too.
 
     `name` is how messages and traces refer to the config (default: the path)."""
-    text, source = read_text(path, stdin)
+    text, source, identity = read_text(path, stdin, name=name)
     base = Path(path).parent if path != STDIN else Path.cwd()
-    return load_text(
+    spec = load_text(
         text,
         name or source,
         base=base,
         overrides=overrides,
         epochs=epochs,
         overrides_named=overrides_named,
+        as_json=path.endswith(".json"),
     )
+    read = (dataclasses.replace(identity, name=name or source),) if identity else ()
+    return dataclasses.replace(spec, files=read + spec.files)
 
 
 def load_text(
@@ -257,9 +190,10 @@ def load_text(
     overrides: Sequence[str | Override] = (),
     epochs: int | None = None,
     overrides_named: str = "--set",
+    as_json: bool | None = None,
 ) -> Spec:
     """A config from its YAML or JSON text; `base` is where a relative CSV path starts."""
-    document, lines = parse_document(text, source)
+    document, lines = parse_document(text, source, as_json=as_json)
     return load_document(
         document,
         source,
@@ -312,6 +246,8 @@ def load_document(
         return dataclasses.replace(spec, references_dropped=dropped)
     except ConfigError as error:
         field = parse_field(error.field) if error.field else ()
+        if epochs is not None and field == ("epochs",):
+            raise ConfigError(error.message, source="--epochs") from None
         if any(field[: len(changed)] == changed for changed in overridden):
             raise ConfigError(error.message, source=overrides_named, field=error.field) from None
         raise
@@ -330,7 +266,7 @@ def build_spec(
         raise ConfigError("must be a mapping of fields (inputs, layers, loss, ...)", source=source)
 
     def locate(error: ConfigError) -> ConfigError:
-        line = lines.get(parse_field(error.field)) if error.field is not None else None
+        line = line_of(lines, parse_field(error.field)) if error.field is not None else None
         return error.located(source=source, line=line)
 
     try:
@@ -338,65 +274,51 @@ def build_spec(
     except ValidationError as error:
         raise locate(pydantic_error(error)) from None
     try:
+        checks.check_size(config)  # before any name is made: names cost memory per weight
         names = build_names(config)
-        inputs, targets = load_data(config, base or Path.cwd())
+        inputs, targets, data_file = load_data(config, base or Path.cwd())
         checks.check_config(config, names, inputs, targets)
         frozen = checks.resolve_frozen(config, names)
     except ConfigError as error:
         raise locate(error) from None
-    return Spec(config, source, names, inputs, targets, frozen)
+    read = (data_file,) if data_file else ()
+    return Spec(config, source, names, inputs, targets, frozen, files=read)
 
 
-def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Split the data rows into inputs and targets, reading the CSV file if one is named."""
+def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:
+    """The line of a field, or of the nearest field holding it: the readers note where keys
+    and lists start, not every number in a row."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray, FileId | None]:
+    """Split the data rows into inputs and targets, reading the CSV file if one is named
+    (the file's identity comes back too)."""
+    inputs = config.inputs.units
+    width = inputs + config.layers[-1].units
+    layout = f"{inputs} inputs, then {config.layers[-1].units} target(s)"
+    data_file = None
     if config.data.csv is not None:
-        rows = read_csv(base / config.data.csv, config.data.csv)
+        table, data_file = read_csv(base / config.data.csv, config.data.csv, width, layout)
         field = "data.csv"
     else:
-        rows = [(list(row), None) for row in config.data.rows or ()]
+        rows = config.data.rows or ()
+        for number, row in enumerate(rows):
+            if len(row) != width:
+                raise ConfigError(
+                    f"has {len(row)} values but each sample needs {width}: {layout}",
+                    field=f"data.rows[{number}]",
+                )
+        table = np.array(rows, dtype=np.float64).reshape(-1, width)
         field = "data.rows"
-    if not rows:
+    if not len(table):
         raise ConfigError("holds no samples", field=field)
-    width = config.inputs.units + config.layers[-1].units
-    for number, (row, line) in enumerate(rows):
-        if len(row) != width:
-            where = f"{config.data.csv} line {line} has" if line else "has"
-            raise ConfigError(
-                f"{where} {len(row)} values but each sample needs {width}: "
-                f"{config.inputs.units} inputs, then {config.layers[-1].units} target(s)",
-                field=f"{field}[{number}]" if line is None else field,
-            )
-    table = np.array([row for row, _ in rows], dtype=np.float64)
-    return table[:, : config.inputs.units].copy(), table[:, config.inputs.units :].copy()
-
-
-def read_csv(path: Path, as_written: str) -> list[tuple[list[float], int]]:
-    """Rows of numbers from a CSV file, each with its line number; a first row that is not all
-    numbers is taken as a header."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # spreadsheets write a byte-order mark
-    except OSError as error:
-        raise ConfigError(f"cannot read {as_written}: {error.strerror}", field="data.csv") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{as_written} is not UTF-8 text", field="data.csv") from None
-    rows: list[tuple[list[float], int]] = []
-    for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not cells or all(not cell.strip() for cell in cells):
-            continue
-        try:
-            values = [float(cell) for cell in cells]
-        except ValueError:
-            if not rows and line_number == 1:
-                continue  # a header row
-            raise ConfigError(
-                f"{as_written} line {line_number}: every cell must be a number", field="data.csv"
-            ) from None
-        if not all(np.isfinite(values)):
-            raise ConfigError(
-                f"{as_written} line {line_number}: NaN and infinity are not data", field="data.csv"
-            )
-        rows.append((values, line_number))
-    return rows
+    # Views, not copies: the data can be large, and nothing writes to it.
+    return table[:, :inputs], table[:, inputs:], data_file
 
 
 def parse_field(text: str) -> FieldPath:
@@ -433,10 +355,15 @@ def pydantic_error(error: ValidationError) -> ConfigError:
         message = f"unknown weight scheme {tag!r}; use a number, a matrix, or init: one of {', '.join(choices)}{did_you_mean(tag, choices)}"
     elif kind == "union_tag_not_found":
         message = "needs a number, a matrix (list of rows), or a mapping with 'init'"
+    elif kind == "model_type":
+        message = "should be a mapping of fields"
+        if given is not None and not isinstance(given, (dict, list)):
+            message += f" (got {given!r})"
     else:
         # Config files have lists, not tuples; say what the user wrote.
         message = first["msg"].removeprefix("Value error, ").replace("a valid tuple", "a list")
         message = message[0].lower() + message[1:] if message else message
+        message = message.replace("tuple should", "list should").replace(" after validation", "")
         if given is not None and not isinstance(given, (dict, list)):
             message += f" (got {given!r})"
     return ConfigError(message, field=format_path(path) if path else None)

@@ -6,10 +6,20 @@ field at a time (matrix shapes, data widths, names) live in `checks.py`.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
+from backtrace import limits
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.records import QUANTITIES
@@ -30,8 +40,26 @@ Prefix = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_
 # mistake worth reporting, so scalars are strict while lists may still become tuples.
 Number = Annotated[float, Strict()]
 Whole = Annotated[int, Strict()]
-Text = Annotated[str, Strict()]
 Flag = Annotated[bool, Strict()]
+
+
+def _plain(allowed: str) -> Any:
+    """A check that text holds no control characters but `allowed`: config text is printed
+    as it is, so an escape sequence in a title would reach terminals, pipes and files."""
+
+    def check(text: str) -> str:
+        for character in text:
+            if character not in allowed and unicodedata.category(character) in ("Cc", "Cs"):
+                code = ord(character)
+                shown = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+                raise ValueError(f"contains the control character {shown}; write plain text")
+        return text
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, Strict(), _plain("")]
+Paragraph = Annotated[str, Strict(), _plain("\n\t")]  # a note may run over several lines
 
 
 class Model(BaseModel):
@@ -99,7 +127,13 @@ def _expand_weight_shorthand(value: Any) -> Any:
         return {"init": "constant", "value": value}
     if isinstance(value, list):
         return {"init": "matrix", "rows": value}
-    if isinstance(value, dict) and value.get("init") in INIT_ALIASES:
+    if not isinstance(value, dict) and not isinstance(value, BaseModel):
+        raise ValueError("needs a number, a matrix (list of rows), or a mapping with 'init'")
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("init"), str)
+        and value["init"] in INIT_ALIASES
+    ):
         return {**value, "init": INIT_ALIASES[value["init"]]}
     return value
 
@@ -202,7 +236,7 @@ class Reference(Model):
     quantity: Literal[QUANTITIES]  # type: ignore[valid-type]
     name: Text | None = None  # unit for h/z/delta, weight for grad/new; none for loss
     printed: Number
-    note: Text | None = None  # why the printed value differs, when it does
+    note: Paragraph | None = None  # why the printed value differs, when it does
     epoch: Whole = Field(default=1, ge=1)
     sample: Whole = Field(default=1, ge=1)  # for new: the update that follows this sample
 
@@ -226,6 +260,14 @@ class Config(Model):
     seed: Whole = Field(default=0, ge=0)
     data: Data
     reference: ReferenceText | None = None
+
+    @field_validator("epochs")
+    @classmethod
+    def _epochs_within_the_limit(cls, value: int) -> int:
+        refusal = limits.epochs_refusal(value)
+        if refusal:
+            raise ValueError(refusal)
+        return value
 
     @field_validator("inputs", mode="before")
     @classmethod

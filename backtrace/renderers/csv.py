@@ -2,22 +2,32 @@
 
 Every row starts with its `event`, so a table says what it holds even when cut out alone.
 
-Rows of each kind are spooled (to memory, then to a temporary file past a megabyte) while the
-trace runs and written out kind by kind at the end, so long traces do not grow memory. Asked
-for a single phase's kinds, the renderer streams instead: there is only one table to write.
+The first table's rows are written as they come. The other kinds' rows are spooled (to
+memory, then to a temporary file past a megabyte) while the trace runs and written out kind
+by kind at the end, so long traces do not grow memory. Because a spooling run may write
+nothing for a long time, it asks a pipe now and then whether anyone still reads it, so that
+`| head -1` ends the run instead of waiting for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import errno
+import functools
+import os
+import select
+import stat
 import tempfile
+import time
 import typing
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import IO, TextIO
 
 from backtrace import records
+from backtrace.errors import OutputError
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.renderers.numbers import machine_number
 from backtrace.renderers.options import RenderOptions
@@ -25,19 +35,28 @@ from backtrace.renderers.options import RenderOptions
 # The kinds that become tables, in the order the tables are written.
 TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS if kind.csv_table)
 SPOOL_BYTES = 1 << 20
+READER_CHECK_SECONDS = 0.25  # how often a spooling run asks whether its pipe is still read
 
 
-def update_state(start: records.Start) -> dict[type, tuple[str, ...]]:
-    """The update table's state columns: the keys the run's optimizer declares."""
-    return {records.Update: OPTIMIZERS[start.optimizer].state_keys(dict(start.settings))}
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """What the start record tells about every table: whether numbers are exact (each then
+    gets a `<field>_exact` column beside it), and the optimizer's state keys, which become
+    columns of the update table."""
+
+    exact: bool = False
+    state: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, start: records.Start) -> Layout:
+        keys = OPTIMIZERS[start.optimizer].state_keys(dict(start.settings))
+        return cls(start.arithmetic == "exact", keys)
 
 
-def columns(
-    kind: type[records.Record], exact: bool = False, state: tuple[str, ...] = ()
-) -> list[str]:
+@functools.cache  # asked for every row; the answer never changes
+def columns(kind: type[records.Record], layout: Layout = Layout()) -> list[str]:
     """The record's scalar fields; nested terms and name/value pairs stay in JSON Lines, but
-    an update's optimizer state becomes one column per variable (`state`, the run's keys).
-    An exact run adds a `<field>_exact` column after each number's."""
+    an update's optimizer state has one column per variable."""
     if kind is records.Weights:
         names = ["event", "when", "epoch", "weight", "value"]
     else:
@@ -47,25 +66,33 @@ def columns(
             for f in dataclasses.fields(kind)
             if typing.get_origin(hints[f.name]) is not tuple
         ]
-    names += list(state)
-    if not exact:
+    names += list(_state(kind, layout))
+    if not layout.exact:
         return names
-    numeric = _numeric_fields(kind) | set(state)
+    numeric = _numeric_fields(kind, layout)
     return [column for name in names for column in (name, f"{name}_exact")[: 1 + (name in numeric)]]
 
 
-def _numeric_fields(kind: type[records.Record]) -> set[str]:
+def _state(kind: type[records.Record], layout: Layout) -> tuple[str, ...]:
+    return layout.state if kind is records.Update else ()
+
+
+@functools.cache
+def _numeric_fields(kind: type[records.Record], layout: Layout) -> frozenset[str]:
     if kind is records.Weights:
-        return {"value"}
+        return frozenset({"value"})
     hints = typing.get_type_hints(kind)
-    return {name for name, hint in hints.items() if float in typing.get_args(hint) or hint is float}
+    plain = {
+        name for name, hint in hints.items() if float in typing.get_args(hint) or hint is float
+    }
+    return frozenset(plain | set(_state(kind, layout)))
 
 
 def rows(
-    record: records.Record, digits: int | None, exact: bool = False, state: tuple[str, ...] = ()
+    record: records.Record, digits: int | None, layout: Layout = Layout()
 ) -> list[list[object]]:
-    numeric = (_numeric_fields(type(record)) | set(state)) if exact else set()
-    held = dict(getattr(record, "state", ()))
+    kind = type(record)
+    numeric = _numeric_fields(kind, layout) if layout.exact else frozenset()
 
     def cells(name: str, item: object) -> list[object]:
         if isinstance(item, bool):
@@ -80,7 +107,9 @@ def rows(
             [record.event, record.when, record.epoch, name, *cells("value", number)]
             for name, number in record.values
         ]
-    plain = columns(type(record))[1:]
+    state = _state(kind, layout)
+    plain = columns(kind)[1:]
+    held = dict(getattr(record, "state", ())) if state else {}
     return [
         [record.event]
         + [cell for name in plain for cell in cells(name, getattr(record, name))]
@@ -91,49 +120,104 @@ def rows(
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     digits = options.digits(machine=True)
     kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
-    exact = False  # the start record says, before any table is written
-    state: dict[type, tuple[str, ...]] = {}  # per kind: the optimizer's state columns
-    if len(kinds) == 1:
-        writer = csv.writer(out, lineterminator="\n")
-        header_written = False
-        for record in stream:
-            if isinstance(record, records.Start):
-                exact, state = record.arithmetic == "exact", update_state(record)
-            if type(record) is kinds[0]:
-                extra = state.get(kinds[0], ())
-                if not header_written:
-                    writer.writerow(columns(kinds[0], exact, extra))
-                    header_written = True
-                writer.writerows(rows(record, digits, exact, extra))
-        if not header_written:
-            writer.writerow(columns(kinds[0], exact, state.get(kinds[0], ())))
-        return
+    streamed = kinds[0] if kinds else None  # its table comes first, so it needs no spool
+    layout = Layout()  # until the start record says otherwise
+    writer = csv.writer(out, lineterminator="\n")
+    started = False  # whether the streamed table has its header yet
+    reader = _ReaderWatch(out)
     spools: dict[type, IO[str]] = {}
     try:
         for record in stream:
             kind = type(record)
             if isinstance(record, records.Start):
-                exact, state = record.arithmetic == "exact", update_state(record)
-            if kind not in kinds:
-                continue
-            extra = state.get(kind, ())
-            if kind not in spools:
-                spools[kind] = tempfile.SpooledTemporaryFile(
-                    SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
-                )
-                csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, exact, extra))
-            csv.writer(spools[kind], lineterminator="\n").writerows(
-                rows(record, digits, exact, extra)
-            )
-        first = True
+                layout = Layout.of(record)
+            if kind is streamed:
+                if not started:
+                    writer.writerow(columns(kind, layout))
+                    started = True
+                writer.writerows(rows(record, digits, layout))
+            elif kind in kinds:
+                _spool(spools, kind, layout).writerows(rows(record, digits, layout))
+                reader.check()
+        first = not started
         for kind in kinds:
             if kind in spools:
                 if not first:
                     out.write("\n")
                 first = False
-                spools[kind].seek(0)
-                for chunk in iter(lambda spool=spools[kind]: spool.read(1 << 16), ""):
+                for chunk in _read_back(spools[kind]):
                     out.write(chunk)
     finally:
         for spool in spools.values():
-            spool.close()
+            with contextlib.suppress(OSError):  # unwritten spool data is thrown away anyway
+                spool.close()
+
+
+def _read_back(spool: IO[str]) -> typing.Iterator[str]:
+    """A spool's text, in pieces; its failures (buffered writes reaching a full disk only
+    now) are the spool's, not the trace's target's."""
+    try:
+        spool.seek(0)
+        while chunk := spool.read(1 << 16):
+            yield chunk
+    except OSError as error:
+        raise _spool_error(error) from None
+
+
+def _spool(spools: dict[type, IO[str]], kind: type[records.Record], layout: Layout) -> typing.Any:
+    """The CSV writer for a kind's spool, made (with its header row) on first use."""
+    try:
+        if kind not in spools:
+            spools[kind] = tempfile.SpooledTemporaryFile(
+                SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+            )
+            csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, layout))
+        return _SpoolWriter(spools[kind])
+    except OSError as error:
+        raise _spool_error(error) from None
+
+
+class _SpoolWriter:
+    """A CSV writer whose failures say that the spool, not the trace's target, failed."""
+
+    def __init__(self, spool: IO[str]) -> None:
+        self.spool = spool
+        self.writer = csv.writer(spool, lineterminator="\n")
+
+    def writerows(self, table: list[list[object]]) -> None:
+        try:
+            self.writer.writerows(table)
+        except OSError as error:
+            raise _spool_error(error) from None
+
+
+def _spool_error(error: OSError) -> OutputError:
+    return OutputError(
+        f"cannot hold the CSV tables until the end of the run in {tempfile.gettempdir()}: "
+        f"{error.strerror or error} (set TMPDIR to a folder with room)"
+    )
+
+
+class _ReaderWatch:
+    """Tells, at most every READER_CHECK_SECONDS, whether the pipe `out` writes to has lost
+    its reader; raises BrokenPipeError when it has, as a write would."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.fd: int | None = None
+        try:
+            fd = out.fileno()
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                self.fd = fd
+        except (OSError, ValueError, AttributeError):
+            pass  # not a pipe, or no descriptor at all: writes will tell
+        self.next = time.monotonic() + READER_CHECK_SECONDS
+
+    def check(self) -> None:
+        if self.fd is None or time.monotonic() < self.next:
+            return
+        self.next = time.monotonic() + READER_CHECK_SECONDS
+        poller = select.poll()
+        poller.register(self.fd, select.POLLOUT)
+        for _, events in poller.poll(0):
+            if events & (select.POLLERR | select.POLLHUP):
+                raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")

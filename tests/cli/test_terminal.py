@@ -157,6 +157,17 @@ def test_head_closes_the_pipe_quietly() -> None:
     assert len(result.stdout.splitlines()) == 3
 
 
+def writing_in(pid: int, folder: Path) -> bool:
+    """Whether the process has written to a file in `folder` (which may have no name)."""
+    try:
+        return any(
+            os.readlink(fd).startswith(f"{folder}/") and fd.stat().st_size > 0
+            for fd in Path(f"/proc/{pid}/fd").iterdir()
+        )
+    except OSError:
+        return False
+
+
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     target = tmp_path / "t.jsonl"
     process = subprocess.Popen(
@@ -166,9 +177,11 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait until the run is writing its temporary file: by then it handles Ctrl-C itself.
+    # Wait until the run has written part of its trace: by then it is training and handles
+    # Ctrl-C itself. (Earlier, numpy may still be importing numpy.random, which can swallow
+    # the KeyboardInterrupt and leave the run going.)
     deadline = time.monotonic() + 30
-    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+    while not writing_in(process.pid, tmp_path) and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)

@@ -1,0 +1,103 @@
+"""A fuzzer: valid configs and command lines, mutated at random, must never give a traceback
+or hang; every run ends with a documented status and at most one line on stderr.
+
+The budget is small and fixed (derandomized, so CI runs the same examples every time). When
+changing the readers, run many more random examples by hand:
+BACKTRACE_FUZZ_EXAMPLES=5000 python -m pytest tests/hostile/test_fuzz.py. Each example runs
+in this process, bounded as the corpus is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from hostile.bounded import assert_bounded, in_process
+from hostile.cases import BASE, as_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import CONFIGS
+
+MAX_EXAMPLES = int(os.environ.get("BACKTRACE_FUZZ_EXAMPLES", "40"))
+STATUSES = {0, 1, 2, 3}  # docs/cli.md: done, not written, bad input, diverged
+SEEDS = [BASE, (CONFIGS / "xor.yaml").read_text(), (CONFIGS / "xor-sigmoid.yaml").read_text()]
+# Runs stay short whatever the mutation does to epochs or the network.
+QUICK = ["--trace", "none", "--format", "jsonl", "--max-epochs", "20", "-o", "/dev/null"]
+# Characters that mean something to YAML, JSON or CSV, and some that mean trouble.
+NOISE = "[]{}:,-&*!|>'\"#%@`?<=~\t\n\r\\ 0123456789.eE+_xoabyz\x00\x1b\u2028\ufeffé"
+SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize="BACKTRACE_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@st.composite
+def mutated(draw, seed: st.SearchStrategy[str]) -> str:
+    """A text with a few random edits: cut a span, repeat a span, or insert noise."""
+    text = draw(seed)
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(text)))
+        end = draw(st.integers(start, min(len(text), start + 40)))
+        edit = draw(st.sampled_from(["cut", "repeat", "insert", "replace"]))
+        if edit == "cut":
+            text = text[:start] + text[end:]
+        elif edit == "repeat":
+            text = text[:end] + text[start:end] * draw(st.integers(1, 30)) + text[end:]
+        else:
+            noise = draw(st.text(st.sampled_from(NOISE), min_size=1, max_size=8))
+            text = text[:start] + noise + text[end if edit == "replace" else start :]
+    return text
+
+
+def assert_well_behaved(outcome) -> None:
+    assert outcome.status in STATUSES, outcome.stderr
+    lines = outcome.stderr.splitlines()
+    errors = [line for line in lines if not line.startswith("backtrace: note: ")]
+    assert len(errors) <= 1 and all(line.startswith("backtrace: error: ") for line in errors)
+    assert (outcome.status == 0) == (not errors), outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    assert_bounded(outcome)
+
+
+def run_config(text: str, name: str, extra: list[str] = ()) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        outcome = in_process(["run", name, *QUICK, *extra], cwd=Path(folder))
+    assert_well_behaved(outcome)
+
+
+@SETTINGS
+@given(mutated(st.sampled_from(SEEDS)))
+def test_mutated_yaml_configs(text: str) -> None:
+    run_config(text, "net.yaml")
+
+
+@SETTINGS
+@given(mutated(st.just(as_json())))
+def test_mutated_json_configs(text: str) -> None:
+    run_config(text, "net.json")
+
+
+VALUES = st.one_of(
+    st.sampled_from(["0", "-1", "1", "3", "2-1", "1,2", "all", "none", "last", "9" * 40, "",
+                     "Z*", "W1?", "[", "{", "\x1b[2J", "1e999", "nan", "-0", "first,last"]),
+    st.text(st.sampled_from(NOISE), max_size=12),
+)  # fmt: skip
+FIELDS = st.sampled_from(["epochs", "title", "seed", "bias", "loss", "inputs", "layers",
+                          "layers[0].units", "layers[1].weights", "optimizer.learning_rate",
+                          "optimizer.batch_size", "data", "frozen", "reference", "x.y[2]"])  # fmt: skip
+OPTIONS = st.one_of(
+    st.tuples(st.sampled_from(["--trace", "--sample", "--unit", "--weight", "--phase",
+                               "--precision", "--width", "--epochs", "--max-rows"]), VALUES),
+    st.tuples(st.just("--set"), st.builds(lambda f, v: f"{f}={v}", FIELDS, VALUES)),
+)  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(OPTIONS, max_size=4))
+def test_mutated_command_lines(options: list[tuple[str, str]]) -> None:
+    run_config(BASE, "net.yaml", [part for option in options for part in option])
