@@ -28,7 +28,7 @@ from backtrace.config.loading import load_config, load_document, load_text, pars
 from backtrace.engine import train
 from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
 from backtrace.engine.trainer import number_system
-from backtrace.errors import BacktraceError, UsageError
+from backtrace.errors import BacktraceError, ConfigError, UsageError
 from backtrace.renderers import FORMATS, RenderOptions, table
 from backtrace.selection import RecordFilter, parse_epochs, record_filter
 from backtrace.stepping import paced
@@ -108,7 +108,10 @@ def run(
     if through_traced:
         if not traced:
             raise UsageError(f"{option} selects no epoch to step through")
-        spec = spec.with_epochs(traced.largest())
+        try:
+            spec = spec.with_epochs(traced.largest())
+        except ConfigError as error:  # the epoch asked for, not the config's field, is wrong
+            raise UsageError(f"{option} {traced.largest()} {error.message}") from None
     selection = record_filter(
         spec,
         samples=_texts(sample),

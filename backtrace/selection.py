@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from backtrace import records
 from backtrace.config import Spec
+from backtrace.config.checks import did_you_mean, listed
 from backtrace.errors import UsageError
 
 EPOCH_WORDS = ("all", "none", "first", "last")
@@ -109,7 +110,8 @@ def resolve_names(
         matched = fnmatch.filter(names, pattern)
         if not matched:
             raise UsageError(
-                f"{option}: no {what} matches {pattern!r}; the {what}s are {', '.join(names)}"
+                f"{option}: no {what} matches {pattern!r}"
+                f"{did_you_mean(pattern, list(names))}; the {what}s are {listed(list(names))}"
             )
         chosen.update(matched)
     return frozenset(chosen)

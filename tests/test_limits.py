@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from hostile.cases import BASE
-
 from backtrace import limits
 from backtrace.errors import ExitStatus
 from helpers import ROOT, invoke_in
+from hostile.cases import BASE
 
 CLI_DOCS = (ROOT / "docs" / "cli.md").read_text()
 

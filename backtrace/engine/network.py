@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.random  # noqa: F401 - numpy loads it lazily; a signal during that import is lost
 
 from backtrace.config import Spec
 from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeights

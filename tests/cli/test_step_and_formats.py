@@ -400,3 +400,11 @@ def test_each_step_gets_its_own_update_table(runner: CliRunner) -> None:
         assert [f"{title} {n} (sample {n})" in out for n in (1, 2, 3, 4)] == [True] * 4, (
             output_format
         )
+
+
+def test_an_epoch_past_the_ceiling_names_the_option() -> None:
+    from helpers import invoke_in
+
+    result = invoke_in(["step", "xor", "--epoch", "2000000"])
+    assert result.status == 2
+    assert result.stderr.startswith("backtrace: error: --epoch 2000000 is more than the 1,000,000")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import networks
 
 from backtrace.config import build_spec
 from backtrace.engine.network import Network
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.numeric import FLOAT64
 from backtrace.records import bias_column
+from strategies import networks
 
 EPSILON = 1e-6
 

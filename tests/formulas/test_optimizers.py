@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from oracle import train_batches
 
 import backtrace
 from backtrace.formulas.optimizers import OPTIMIZERS
+from oracle import train_batches
 
 XOR = [((0.0, 0.0), (0.0,)), ((0.0, 1.0), (1.0,)), ((1.0, 0.0), (1.0,)), ((1.0, 1.0), (0.0,))]
 NAMES = [[[f"W{j}{k}" for k in range(3)] for j in (1, 2, 3)], [[f"V0{k}" for k in range(4)]]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from hostile.bounded import assert_bounded, in_a_process, in_process
 from hostile.cases import CASES, Case, Fifo, HardLink, Link
 

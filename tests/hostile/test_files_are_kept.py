@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostile.bounded import BACKTRACE, HANG_SECONDS, assert_bounded, in_a_process
 
 from backtrace.errors import OutputError
 from backtrace.output import TEMPORARY_MARK, output_file
 from helpers import article_document
+from hostile.bounded import BACKTRACE, HANG_SECONDS, assert_bounded, in_a_process
 
 LONG_RUN = ["run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none"]
 

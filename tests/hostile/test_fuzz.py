@@ -13,12 +13,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from hostile.bounded import assert_bounded, in_process
-from hostile.cases import BASE, as_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import CONFIGS
+from hostile.bounded import assert_bounded, in_process
+from hostile.cases import BASE, as_json
 
 MAX_EXAMPLES = int(os.environ.get("BACKTRACE_FUZZ_EXAMPLES", "40"))
 STATUSES = {0, 1, 2, 3}  # docs/cli.md: done, not written, bad input, diverged

@@ -5,10 +5,10 @@ from __future__ import annotations
 import tempfile
 
 import yaml
-from hostile.bounded import assert_bounded, in_process
 
 from backtrace.renderers import csv as csv_format
 from helpers import article_document
+from hostile.bounded import assert_bounded, in_process
 
 
 def test_a_full_spool_is_one_line_about_the_spool(tmp_path, monkeypatch) -> None:

@@ -9,9 +9,9 @@ import threading
 import time
 
 import yaml
-from hostile.bounded import in_a_process, wall_clock_guard
 
 from helpers import article_document, invoke_in
+from hostile.bounded import in_a_process, wall_clock_guard
 
 
 def write_later(path, text: str, delay: float) -> threading.Thread:

@@ -19,7 +19,6 @@ from functools import partial
 
 import pytest
 from hypothesis import given, settings
-from strategies import networks
 
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
@@ -27,6 +26,7 @@ from backtrace.formulas.numeric import EXACT
 from backtrace.renderers import FORMATS, RenderOptions, layout
 from backtrace.renderers.numbers import format_number
 from helpers import CONFIGS
+from strategies import networks
 
 NUMERIC = re.compile(r"^[0-9.e+\-·/()²½√ ]+$")
 FUNCTIONS = {
