@@ -21,6 +21,7 @@ import numpy as np
 
 from backtrace import limits
 from backtrace.config import files
+from backtrace.config.checks import did_you_mean
 from backtrace.config.files import FileId
 from backtrace.errors import ConfigError
 
@@ -147,6 +148,99 @@ class _Table:
                 + limits.how_to_raise("rows")
             )
         self.numbers.extend(values)
+
+
+def read_labelled_csv(
+    path: Path, as_written: str, inputs: int, target: str, outputs: int
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], FileId]:
+    """A CSV file with a header whose `target` column holds class labels: the inputs (every
+    other column, in order) as a (rows, inputs) array, each row's class as an index, the
+    classes in order, and the file's identity.
+
+    The classes are sorted (numerically when every label is a number), so the same labels
+    give the same output units whatever order the rows come in; there must be as many as the
+    output layer has units."""
+    try:
+        stream, identity = files.open_input(str(path), what=as_written, role="the data file")
+    except ConfigError as error:
+        raise ConfigError(f"cannot read {as_written}: {error.message}", field=FIELD) from None
+    chosen = limits.active()
+    numbers = array.array("d")
+    labels: list[str] = []
+    header: list[str] | None = None
+    column = 0
+    with stream:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        reader = csv.reader(_bounded_lines(text, as_written, chosen.csv_line_chars), strict=True)
+
+        def fail(message: str) -> ConfigError:
+            return ConfigError(f"{as_written} line {reader.line_num}: {message}", field=FIELD)
+
+        try:
+            for cells in reader:
+                if not cells or all(not cell.strip() for cell in cells):
+                    continue
+                if header is None:
+                    header = [cell.strip() for cell in cells]
+                    if target not in header:
+                        raise ConfigError(
+                            f"{as_written} has no column {target!r} in its header"
+                            f"{did_you_mean(target, header)}; its columns are "
+                            f"{', '.join(header)}",
+                            field="data.target",
+                        )
+                    column = header.index(target)
+                    if len(header) - 1 != inputs:
+                        raise ConfigError(
+                            f"{as_written} has {len(header) - 1} columns besides {target}, "
+                            f"but the network has {inputs} inputs",
+                            field="data.target",
+                        )
+                    continue
+                if len(cells) != len(header):
+                    raise fail(f"has {len(cells)} cells but the header names {len(header)}")
+                values = cells[:column] + cells[column + 1 :]
+                try:
+                    row = [float(cell) for cell in values]
+                except ValueError:
+                    bad = next(cell for cell in values if not _is_float(cell))
+                    raise fail(f"every input must be a number, and {_shown(bad)} is not") from None
+                for cell, value in zip(values, row):
+                    if not math.isfinite(value) or "_" in cell or len(cell) > chosen.number_chars:
+                        raise fail(_why_not_data(cell.strip(), value, chosen.number_chars))
+                if len(labels) >= chosen.rows:
+                    raise fail(
+                        f"the file has more than {chosen.rows:,} rows, the most data may have"
+                        + limits.how_to_raise("rows")
+                    )
+                numbers.extend(row)
+                labels.append(cells[column].strip())
+        except csv.Error as error:
+            raise fail(_csv_problem(str(error))) from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(
+                f"{as_written} is not UTF-8 text ({error.reason})", field=FIELD
+            ) from None
+    if header is None:
+        raise ConfigError(f"{as_written} holds no header and no samples", field=FIELD)
+    found = set(labels)
+    numeric = all(_is_float(label) for label in found)
+    classes = tuple(sorted(found, key=float if numeric else str))
+    if len(classes) != outputs:
+        raise ConfigError(
+            f"the {target} column of {as_written} holds {len(classes)} classes "
+            f"({', '.join(classes[:10])}{', ...' if len(classes) > 10 else ''}), but the output "
+            f"layer has {outputs} units; it needs one per class",
+            field="data.target",
+        )
+    index = {label: number for number, label in enumerate(classes)}
+    table = np.frombuffer(numbers, dtype=np.float64).reshape(-1, inputs)
+    return table, np.array([index[label] for label in labels], dtype=np.intp), classes, identity
+
+
+def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Each sample's class as a row of targets: 1 for its class, 0 for the others."""
+    return np.eye(classes)[labels]
 
 
 def _bounded_lines(text: io.TextIOWrapper, as_written: str, limit: int) -> Iterator[str]:

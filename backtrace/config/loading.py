@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from backtrace import limits
 from backtrace.config import checks, files
 from backtrace.config.checks import did_you_mean
-from backtrace.config.data import read_csv
+from backtrace.config.data import one_hot, read_csv, read_labelled_csv
 from backtrace.config.documents import SyntaxProblem, format_path, parse_json, parse_yaml
 from backtrace.config.files import FileId
 from backtrace.config.names import Names, build_names
@@ -50,6 +50,7 @@ class Spec:
         False  # --set changed the config, so its reference values no longer apply
     )
     files: tuple[FileId, ...] = ()  # the files read: the config, the data; -o must spare them
+    classes: tuple[str, ...] = ()  # the class label of each output unit, when labels gave them
 
     def with_epochs(self, epochs: int) -> Spec:
         """The same network trained for `epochs` epochs, checked as the config field is."""
@@ -276,13 +277,13 @@ def build_spec(
     try:
         checks.check_size(config)  # before any name is made: names cost memory per weight
         names = build_names(config)
-        inputs, targets, data_file = load_data(config, base or Path.cwd())
+        inputs, targets, data_file, classes = load_data(config, base or Path.cwd())
         checks.check_config(config, names, inputs, targets)
         frozen = checks.resolve_frozen(config, names)
     except ConfigError as error:
         raise locate(error) from None
     read = (data_file,) if data_file else ()
-    return Spec(config, source, names, inputs, targets, frozen, files=read)
+    return Spec(config, source, names, inputs, targets, frozen, files=read, classes=classes)
 
 
 def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:
@@ -295,13 +296,22 @@ def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:
     return None
 
 
-def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray, FileId | None]:
-    """Split the data rows into inputs and targets, reading the CSV file if one is named
-    (the file's identity comes back too)."""
+def load_data(
+    config: Config, base: Path
+) -> tuple[np.ndarray, np.ndarray, FileId | None, tuple[str, ...]]:
+    """Split the data rows into inputs and targets, reading the CSV file if one is named;
+    the file's identity comes back too, and the class of each output when a CSV column of
+    labels gives the targets."""
     inputs = config.inputs.units
     width = inputs + config.layers[-1].units
     layout = f"{inputs} inputs, then {config.layers[-1].units} target(s)"
     data_file = None
+    if config.data.csv is not None and config.data.target is not None:
+        table, labels, classes, data_file = read_labelled_csv(
+            base / config.data.csv, config.data.csv, inputs, config.data.target,
+            config.layers[-1].units,
+        )  # fmt: skip
+        return table, one_hot(labels, len(classes)), data_file, classes
     if config.data.csv is not None:
         table, data_file = read_csv(base / config.data.csv, config.data.csv, width, layout)
         field = "data.csv"
@@ -318,7 +328,7 @@ def load_data(config: Config, base: Path) -> tuple[np.ndarray, np.ndarray, FileI
     if not len(table):
         raise ConfigError("holds no samples", field=field)
     # Views, not copies: the data can be large, and nothing writes to it.
-    return table[:, :inputs], table[:, inputs:], data_file
+    return table[:, :inputs], table[:, inputs:], data_file, ()
 
 
 def parse_field(text: str) -> FieldPath:

@@ -222,11 +222,15 @@ class Optimizer(Model):
 class Data(Model):
     rows: tuple[tuple[Number, ...], ...] | None = None
     csv: Text | None = None
+    # The header name of a CSV column of class labels: one-hot targets, one output per class.
+    target: Text | None = None
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Data:
         if (self.rows is None) == (self.csv is None):
             raise ValueError("give either 'rows' (inline numbers) or 'csv' (a file path)")
+        if self.target is not None and self.csv is None:
+            raise ValueError("target names a column of a CSV file, so it needs 'csv'")
         return self
 
 

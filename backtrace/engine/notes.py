@@ -17,6 +17,14 @@ def notes(spec: Spec) -> Iterator[records.Note]:
     caveat = LOSSES[spec.config.loss].caveat
     if caveat:
         yield records.Note("loss", caveat)
+    if spec.classes:
+        units = spec.names.layers[-1].units
+        pairs = ", ".join(f"{unit} is {label}" for unit, label in zip(units, spec.classes))
+        yield records.Note(
+            "classes",
+            f"The targets are one-hot classes from the {spec.config.data.target} column, "
+            f"one output unit per class in sorted order: {pairs}.",
+        )
     if all(layer.activation == "identity" for layer in spec.config.layers):
         bias = spec.config.bias
         error = best_linear_fit_error(spec.inputs, spec.targets, intercept=bias)
