@@ -92,8 +92,8 @@ def _compare(
     def mean_loss(weights: list[Array]) -> float:
         kept, network.weights = network.weights, weights
         try:
-            forward = network.forward(x)
             with FLOAT64.quiet():
+                forward = network.forward(x)
                 losses = LOSSES[differentiated].value(forward.h[-1], forward.z[-1], y, FLOAT64)
             return FLOAT64.total(losses) / len(losses)
         finally:

@@ -1,7 +1,8 @@
 """The network's arithmetic: initial weights, the forward pass, deltas and gradients.
 
 Everything works a layer at a time on (samples, units) arrays, and every sum goes through the
-number system in `formulas.numeric`. Nothing here changes the weights: `backward` and
+number system in `formulas.numeric`. Callers silence numpy's overflow warnings once around a
+whole step (`Numbers.quiet`): a diverging run is reported as a record instead. Nothing here changes the weights: `backward` and
 `gradients` read them, and the optimizer applies the update as a separate step.
 Index note: `weights[l]` is the matrix *into* layer l+1 (layer 0 being the inputs), with one row
 per receiving unit and its columns in the order the sum is printed: a bias column first when
@@ -120,31 +121,37 @@ class Network:
         self.weights: list[Array] = (
             weights if weights is not None else initial_weights(spec, numbers)
         )
+        self._ones_by_rows: dict[int, Array] = {}
+
+    def _ones(self, rows: int) -> Array:
+        """The bias units' column of ones for a batch of `rows`, made once per batch size."""
+        if rows not in self._ones_by_rows:
+            self._ones_by_rows[rows] = self.numbers.ones(rows)
+        return self._ones_by_rows[rows]
 
     def forward(self, x: Array) -> ForwardPass:
         """h = W·[1, z_prev] and z = f(h), layer by layer, for a (samples, inputs) batch."""
         numbers = self.numbers
-        with numbers.quiet():
-            layer_inputs, hs, zs = [], [], []
-            z = x
-            for matrix, activation, (bias, _) in zip(self.weights, self.activations, self.layouts):
-                if bias == "unit":
-                    layer_input = np.hstack([numbers.ones(len(z)), z])
-                elif bias == "term":
-                    layer_input = np.hstack([z, numbers.ones(len(z))])
-                else:
-                    layer_input = z
-                h = numbers.weighted_sums(layer_input, matrix)
-                z = activation.value(h)
-                layer_inputs.append(layer_input)
-                hs.append(h)
-                zs.append(z)
+        layer_inputs, hs, zs = [], [], []
+        z = x
+        ones = self._ones(len(z))
+        for matrix, activation, (bias, _) in zip(self.weights, self.activations, self.layouts):
+            if bias == "unit":
+                layer_input = np.concatenate((ones, z), axis=1)
+            elif bias == "term":
+                layer_input = np.concatenate((z, ones), axis=1)
+            else:
+                layer_input = z
+            h = numbers.weighted_sums(layer_input, matrix)
+            z = activation.value(h)
+            layer_inputs.append(layer_input)
+            hs.append(h)
+            zs.append(z)
         return ForwardPass(layer_inputs, hs, zs)
 
     def losses(self, forward: ForwardPass, y: Array) -> Array:
         """Each sample's loss, shape (samples,)."""
-        with self.numbers.quiet():
-            return self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers)
+        return self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers)
 
     def backward(self, forward: ForwardPass, y: Array) -> Backward:
         """δ per layer: the loss's output delta, then δ_l = (Σ W_{l+1}·δ_{l+1}) ⊙ f'(h_l).
@@ -153,42 +160,40 @@ class Network:
         has no incoming links and so no delta.
         """
         numbers = self.numbers
-        with numbers.quiet():
-            last = len(self.weights) - 1
-            output = self.activations[last]
-            loss_gradient = self.loss.gradient(forward.z[last], y, numbers)
-            derivatives: list[Array | None] = [None] * len(self.weights)
-            if self.loss.rule == "chain" and output.has_derivative:
-                derivatives[last] = output.derivative(forward.h[last], forward.z[last])
-            deltas = [np.empty(0)] * len(self.weights)
-            deltas[last] = self.loss.output_delta(
-                forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
+        last = len(self.weights) - 1
+        output = self.activations[last]
+        loss_gradient = self.loss.gradient(forward.z[last], y, numbers)
+        derivatives: list[Array | None] = [None] * len(self.weights)
+        if self.loss.rule == "chain" and output.has_derivative:
+            derivatives[last] = output.derivative(forward.h[last], forward.z[last])
+        deltas = [np.empty(0)] * len(self.weights)
+        deltas[last] = self.loss.output_delta(
+            forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
+        )
+        for index in range(last - 1, -1, -1):
+            outgoing = self.without_bias(index + 1)
+            derivatives[index] = self.activations[index].derivative(
+                forward.h[index], forward.z[index]
             )
-            for index in range(last - 1, -1, -1):
-                outgoing = self.without_bias(index + 1)
-                derivatives[index] = self.activations[index].derivative(
-                    forward.h[index], forward.z[index]
-                )
-                flowing_back = numbers.backpropagated(deltas[index + 1], outgoing)
-                deltas[index] = flowing_back * derivatives[index]
+            flowing_back = numbers.backpropagated(deltas[index + 1], outgoing)
+            deltas[index] = flowing_back * derivatives[index]
         return Backward(deltas, derivatives, loss_gradient)
 
     def gradients(self, forward: ForwardPass, backward: Backward) -> Gradients:
         """J'(W) = Z·δ for every weight and sample, and its mean over the batch."""
         numbers = self.numbers
-        with numbers.quiet():
-            per_sample = [
-                numbers.per_sample_gradients(delta, layer_input)
-                for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
-            ]
-            for gradients, (bias, shared) in zip(per_sample, self.layouts):
-                if shared:
-                    # One bias feeds every unit of the layer: its gradient is the sum of the
-                    # units' 1·δ, added in unit order, and every row holds it.
-                    column = 0 if bias == "unit" else -1
-                    total = numbers.ordered_sum(gradients[:, :, column], axis=1)
-                    gradients[:, :, column] = total[:, None]
-            return Gradients(per_sample, [numbers.batch_mean(g) for g in per_sample])
+        per_sample = [
+            numbers.per_sample_gradients(delta, layer_input)
+            for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
+        ]
+        for gradients, (bias, shared) in zip(per_sample, self.layouts):
+            if shared:
+                # One bias feeds every unit of the layer: its gradient is the sum of the
+                # units' 1·δ, added in unit order, and every row holds it.
+                column = 0 if bias == "unit" else -1
+                total = numbers.ordered_sum(gradients[:, :, column], axis=1)
+                gradients[:, :, column] = total[:, None]
+        return Gradients(per_sample, [numbers.batch_mean(g) for g in per_sample])
 
     def without_bias(self, index: int) -> Array:
         """Weight matrix `index` without its bias column: the links between real units."""

@@ -24,6 +24,11 @@ from backtrace.records import bias_column, sending_names
 Computed = dict[tuple[str, str | None], float]  # (quantity, unit or weight name) -> value
 
 
+def plain(values: Array) -> list:
+    """An array's numbers as Python numbers in one call: floats, or the fractions as they are."""
+    return values.tolist()
+
+
 @dataclass(frozen=True)
 class Step:
     """Everything computed for one batch, before its update."""
@@ -49,6 +54,8 @@ class Tracer:
         self.layers = spec.names.layers
         self.batch_size = batch_size
         self.references = ReferenceBook(spec, numbers)
+        # The data in the run's number system (exact runs show their inputs as fractions).
+        self.inputs, self.targets = numbers.array(spec.inputs), numbers.array(spec.targets)
 
     def start(self, optimizer: Optimizer) -> records.Start:
         config = self.spec.config
@@ -74,13 +81,13 @@ class Tracer:
         )
 
     def weights(self, when: str, epoch: int, matrices: list[Array]) -> records.Weights:
-        values = tuple(
-            (name, self.number(value))
-            for names, matrix in zip(self.layers[1:], matrices)
-            for row_names, row in zip(names.weights, matrix)
-            for name, value in zip(row_names, row)
-        )
-        return records.Weights(when, epoch, values)  # type: ignore[arg-type]
+        """Every weight's value, each weight once (a shared bias sits on every row)."""
+        values: dict[str, float] = {}
+        for names, matrix in zip(self.layers[1:], matrices):
+            for row_names, row in zip(names.weights, matrix.tolist()):
+                for name, value in zip(row_names, row):
+                    values.setdefault(name, self.number(value))
+        return records.Weights(when, epoch, tuple(values.items()))  # type: ignore[arg-type]
 
     def samples(self, step: Step, weights: list[Array]) -> Iterator[records.Record]:
         """Each sample's records in turn: heading, forward, loss, deltas, gradients."""
@@ -108,13 +115,13 @@ class Tracer:
         return sending_names(self.layers, layer)
 
     def _pairs(self, names: Iterable[str], values: Array) -> tuple[tuple[str, float], ...]:
-        return tuple((name, self.number(value)) for name, value in zip(names, values))
+        return tuple(zip(names, plain(values)))
 
     def _sample(
         self, step: Step, weights: list[Array], row: int, sample: int
     ) -> Iterator[records.Record]:
         epoch, forward, number = step.epoch, step.forward, self.number
-        inputs, targets = self.spec.inputs[sample - 1], self.spec.targets[sample - 1]
+        inputs, targets = self.inputs[sample - 1], self.targets[sample - 1]
         outputs = self.layers[-1].units
         yield records.Sample(
             epoch,
@@ -127,23 +134,16 @@ class Tracer:
         computed: Computed = {}
         for layer in range(1, len(self.layers)):
             names = self.layers[layer]
-            layer_input = forward.layer_inputs[layer - 1][row]
-            h_row, z_row = forward.h[layer - 1][row], forward.z[layer - 1][row]
-            for unit_index, unit in enumerate(names.units):
-                terms = tuple(
-                    records.Term(weight, number(w), source, number(value))
-                    for weight, w, source, value in zip(
-                        names.weights[unit_index],
-                        weights[layer - 1][unit_index],
-                        self._sending(layer),
-                        layer_input,
-                    )
-                )
-                h, z = number(h_row[unit_index]), number(z_row[unit_index])
+            sending = self._sending(layer)
+            layer_input = plain(forward.layer_inputs[layer - 1][row])
+            h_row, z_row = plain(forward.h[layer - 1][row]), plain(forward.z[layer - 1][row])
+            activation = names.activation or ""
+            for unit, weight_names, w_row, h, z in zip(
+                names.units, names.weights, plain(weights[layer - 1]), h_row, z_row
+            ):
+                terms = tuple(map(records.Term, weight_names, w_row, sending, layer_input))
                 computed[("h", unit)], computed[("z", unit)] = h, z
-                yield records.Forward(
-                    epoch, sample, layer, unit, h, z, names.activation or "", terms
-                )
+                yield records.Forward(epoch, sample, layer, unit, h, z, activation, terms)
         yield from self.references.check(epoch, sample, ("h", "z"), computed)
 
         loss = number(step.losses[row])
@@ -175,48 +175,28 @@ class Tracer:
     ) -> Iterator[records.Gradient]:
         """Each weight's J'(W) = Z·δ for one sample; a shared bias's is the sum over its
         layer's units, written out term by term."""
-        number, names = self.number, self.layers[layer]
-        layer_input = step.forward.layer_inputs[layer - 1][row]
-        delta = step.backward.deltas[layer - 1][row]
-        gradient = step.gradients.per_sample[layer - 1][row]
+        names = self.layers[layer]
+        layer_input = plain(step.forward.layer_inputs[layer - 1][row])
+        delta = plain(step.backward.deltas[layer - 1][row])
+        gradient = plain(step.gradients.per_sample[layer - 1][row])
         shared = bias_column(names) if names.shared_bias else None
+        epoch, number, sending = step.epoch, step.step, self._sending(layer)
         for unit_index, unit in enumerate(names.units):
-            for column, (weight, source) in enumerate(
-                zip(names.weights[unit_index], self._sending(layer))
+            unit_delta = delta[unit_index]
+            for column, (weight, source, z, grad) in enumerate(
+                zip(names.weights[unit_index], sending, layer_input, gradient[unit_index])
             ):
-                if column == shared:
-                    continue
-                yield records.Gradient(
-                    step.epoch,
-                    sample,
-                    step.step,
-                    weight,
-                    source,
-                    number(layer_input[column]),
-                    unit,
-                    number(delta[unit_index]),
-                    number(gradient[unit_index, column]),
-                )
-        if shared is not None:
-            yield records.Gradient(
-                step.epoch,
-                sample,
-                step.step,
-                names.weights[0][shared],
-                "1",
-                number(layer_input[shared]),
-                "",
-                None,
-                number(gradient[0, shared]),
-                tuple(
-                    records.Term(
-                        names.weights[0][shared],
-                        number(layer_input[shared]),
-                        unit,
-                        number(delta[unit_index]),
+                if column != shared:
+                    yield records.Gradient(
+                        epoch, sample, number, weight, source, z, unit, unit_delta, grad
                     )
-                    for unit_index, unit in enumerate(names.units)
-                ),  # fmt: skip
+        if shared is not None:
+            name, one = names.weights[0][shared], layer_input[shared]
+            terms = tuple(
+                records.Term(name, one, unit, value) for unit, value in zip(names.units, delta)
+            )
+            yield records.Gradient(
+                epoch, sample, number, name, "1", one, "", None, gradient[0][shared], terms
             )
 
     def _deltas(
@@ -248,7 +228,7 @@ class Tracer:
                         rule=loss.rule,
                         terms=(),
                         y_hat=number(z_row[unit_index]),
-                        y=number(self.spec.targets[sample - 1][unit_index]),
+                        y=number(self.targets[sample - 1][unit_index]),
                         loss_gradient=number(backward.loss_gradient[row, unit_index]),
                     )
                     continue

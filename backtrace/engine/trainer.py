@@ -11,6 +11,8 @@ then the step's update records.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +93,14 @@ def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
     return kind(numbers, frozen, schedule, **{k: v for k, v in given.items() if v is not None})
 
 
+@dataclass
+class EpochTotals:
+    """What an epoch adds up as it goes: its samples' losses, and how many it got right."""
+
+    loss: Any
+    correct: int
+
+
 class Training:
     """One run's state: the network, the optimizer, the data in the run's number system, and
     the batches of an epoch. `compute` and `update` are the two halves of a step, used by
@@ -123,6 +133,10 @@ class Training:
     def compute(self, epoch: int, step: int, indices: np.ndarray) -> Step | records.Diverged:
         """Forward pass, losses, backward pass and gradients for one batch, with the current
         weights; or where they first stopped being finite."""
+        with self.numbers.quiet():
+            return self._compute(epoch, step, indices)
+
+    def _compute(self, epoch: int, step: int, indices: np.ndarray) -> Step | records.Diverged:
         numbers, network, layers = self.numbers, self.network, self.layers
         y = self.targets[indices]
         forward = network.forward(self.inputs[indices])
@@ -141,6 +155,40 @@ class Training:
         gradients = network.gradients(forward, backward)
         return Step(epoch, step, indices, forward, losses, backward, gradients)
 
+    def quiet_epoch(
+        self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]
+    ) -> EpochTotals | records.Diverged:
+        """An untraced epoch: the same arithmetic as `compute` and `update`, step by step, but
+        under one errstate, with no records and two cheap finiteness checks per step instead
+        of one per array. Only when a check fails does the careful search say where."""
+        numbers, network, optimizer = self.numbers, self.network, self.optimizer
+        judge = LOSSES[self.spec.config.loss].correct
+        totals = EpochTotals(numbers.number(0), 0)
+        with numbers.quiet():
+            for offset, indices in enumerate(epoch_batches):
+                step = steps_before + offset + 1
+                y = self.targets[indices]
+                forward = network.forward(self.inputs[indices])
+                losses = network.losses(forward, y)
+                backward = network.backward(forward, y)
+                if not numbers.all_finite([losses, *forward.h, *backward.deltas]):
+                    computed = self._compute(epoch, step, indices)  # says where, if anywhere
+                    if isinstance(computed, records.Diverged):
+                        return computed
+                gradients = network.gradients(forward, backward)
+                new_weights = optimizer.step(network.weights, gradients.mean)
+                if not numbers.all_finite(new_weights):
+                    problem = divergence.first_nonfinite_weight(
+                        numbers, self.layers, new_weights, epoch, step
+                    )
+                    if problem is not None:
+                        return problem
+                network.weights = new_weights
+                totals.loss = totals.loss + numbers.total(losses)
+                if judge is not None:
+                    totals.correct += int(judge(forward.z[-1], y).sum())
+        return totals
+
     def update(self, step: Step) -> list[Array] | records.Diverged:
         """The optimizer's new weights for a computed step (not yet applied)."""
         with self.numbers.quiet():
@@ -149,6 +197,21 @@ class Training:
             self.numbers, self.layers, new_weights, step.epoch, step.step
         )
         return problem if problem is not None else new_weights
+
+
+def epoch_end(
+    numbers: Numbers,
+    epoch: int,
+    totals: EpochTotals,
+    samples: int,
+    steps: int,
+    traced: bool,
+    judged: bool,
+) -> records.EpochEnd:
+    """The epoch's summary: its mean loss, and its accuracy for classification losses."""
+    mean_loss = numbers.scalar(totals.loss / numbers.number(samples))
+    accuracy = (totals.correct, totals.correct / samples) if judged else (None, None)
+    return records.EpochEnd(epoch, mean_loss, steps, traced, *accuracy)
 
 
 def train(
@@ -165,15 +228,24 @@ def train(
 
     judge = LOSSES[spec.config.loss].correct
     step_number = 0
+    samples = len(training.inputs)
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
         if tracing and epoch > 1:
             yield tracer.weights("current", epoch - 1, network.weights)  # this epoch's start
-        loss_total = numbers.number(0)
-        correct = 0
         order, epoch_batches = training.epoch_batches()
         if order is not None:
             yield records.Shuffle(epoch, tuple(int(index) + 1 for index in order))
+        if not tracing:
+            totals = training.quiet_epoch(epoch, step_number, epoch_batches)
+            if isinstance(totals, records.Diverged):
+                yield totals
+                return
+            step_number += len(epoch_batches)
+            yield epoch_end(numbers, epoch, totals, samples, step_number, False, judge is not None)
+            continue
+        loss_total = numbers.number(0)
+        correct = 0
         for indices in epoch_batches:
             step_number += 1
             step = training.compute(epoch, step_number, indices)
@@ -192,8 +264,6 @@ def train(
             loss_total = loss_total + numbers.total(step.losses)
             if judge is not None:
                 correct += int(judge(step.forward.z[-1], training.targets[indices]).sum())
-        samples = len(training.inputs)
-        mean_loss = numbers.scalar(loss_total / numbers.number(samples))
-        accuracy = (correct, correct / samples) if judge is not None else (None, None)
-        yield records.EpochEnd(epoch, mean_loss, step_number, tracing, *accuracy)
+        totals = EpochTotals(loss_total, correct)
+        yield epoch_end(numbers, epoch, totals, samples, step_number, True, judge is not None)
     yield tracer.weights("final", spec.config.epochs, network.weights)

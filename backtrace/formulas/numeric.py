@@ -21,6 +21,7 @@ functions have exact rational values (no exp, no log).
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from typing import Any
@@ -78,6 +79,8 @@ class Numbers:
 
     def batch_mean(self, per_sample: Array) -> Array:
         """(g_1 + g_2 + ... + g_n)/n over the batch (axis 0), the samples added in order."""
+        if len(per_sample) == 1:
+            return per_sample[0]  # g/1 is g, to the bit
         return self.ordered_sum(per_sample, axis=0) / self.number(len(per_sample))
 
     def row_sums(self, values: Array) -> Array:
@@ -92,6 +95,11 @@ class Numbers:
 
     def finite(self, values: Array) -> Array:
         raise NotImplementedError
+
+    def all_finite(self, arrays: Iterable[Array]) -> bool:
+        """Whether every number in the arrays is finite; a True is certain, a False may come
+        from a sum that overflowed, so the caller looks closer before believing it."""
+        return True
 
     def exp(self, x: Array) -> Array:
         raise NotImplementedError
@@ -123,13 +131,17 @@ class Float64(Numbers):
         return float(value)
 
     def array(self, values: Iterable[Any]) -> Array:
-        return np.array(values, dtype=np.float64)
+        return np.asarray(values, dtype=np.float64)  # float64 data is used as it is, not copied
 
     def scalar(self, value: Any) -> float:
         return float(value)
 
     def finite(self, values: Array) -> Array:
         return np.isfinite(values)
+
+    def all_finite(self, arrays: Iterable[Array]) -> bool:
+        # One sum per array: inf or NaN anywhere makes it inf or NaN (inf - inf is NaN).
+        return math.isfinite(sum(float(np.add.reduce(a, axis=None)) for a in arrays))
 
     def exp(self, x: Array) -> Array:
         return portable_exp(x)
@@ -202,6 +214,7 @@ _EXP_P = (
 )
 _EXP_OVERFLOW = 7.09782712893383973096e02  # above this, e^x is inf
 _EXP_UNDERFLOW = -7.45133219101941108420e02  # below this, e^x is 0
+_EXP_SAFE = 708.0  # within ±this, e^x is a normal number and needs no special case
 _LOG_LG = (
     6.666666666666735130e-01,
     3.999999999940941908e-01,
@@ -224,20 +237,27 @@ _EXPM1_Q = (
 def portable_exp(x: Any) -> Array:
     """e^x: x = k·ln 2 + r with |r| ≤ ½ ln 2, e^r from a rational approximation, times 2^k."""
     x = np.asarray(x, dtype=np.float64)
+    if np.abs(x).max(initial=0.0) <= _EXP_SAFE:  # the usual case: no inf, NaN or overflow
+        return _exp_core(x)
     with np.errstate(all="ignore"):
         inside = np.clip(np.nan_to_num(x), _EXP_UNDERFLOW - 1, _EXP_OVERFLOW + 1)
-        k = np.rint(inside * _INV_LN2)
-        hi = inside - k * _LN2_HI
-        lo = k * _LN2_LO
-        r = hi - lo
-        t = r * r
-        p1, p2, p3, p4, p5 = _EXP_P
-        c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
-        y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-        result = np.ldexp(y, k.astype(np.int64))
+        result = _exp_core(inside)
         result = np.where(x > _EXP_OVERFLOW, np.inf, result)
         result = np.where(x < _EXP_UNDERFLOW, 0.0, result)
         return np.where(np.isnan(x), x, result)
+
+
+def _exp_core(x: Array) -> Array:
+    """e^x for finite x within the range where the result neither overflows nor vanishes."""
+    k = np.rint(x * _INV_LN2)
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    p1, p2, p3, p4, p5 = _EXP_P
+    c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    return np.ldexp(y, k.astype(np.int64))
 
 
 def portable_log(x: Any) -> Array:

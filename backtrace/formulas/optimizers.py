@@ -88,6 +88,7 @@ class Optimizer:
     ) -> None:
         self.numbers = numbers
         self.frozen = frozen  # True where a weight never changes, one mask per matrix
+        self.any_frozen = any(mask.any() for mask in frozen)
         self.schedule = schedule
         self.hyper = {
             name: numbers.number(values.get(name, default))
@@ -108,14 +109,23 @@ class Optimizer:
                 self.numbers.full(w.shape, 0) for w in weights
             ]
         computed = self.compute(values)
-        new = [np.where(mask, w, n) for w, n, mask in zip(weights, computed["new"], self.frozen)]
-        for name in self.state_names():
-            self.state[name] = [
-                np.where(mask, before, after)
-                for before, after, mask in zip(
-                    values[f"{name}_before"], computed[name], self.frozen
-                )
+        if self.any_frozen:
+            new = [
+                np.where(mask, w, n) for w, n, mask in zip(weights, computed["new"], self.frozen)
             ]
+        else:
+            new = computed["new"]
+        for name in self.state_names():
+            self.state[name] = (
+                [
+                    np.where(mask, before, after)
+                    for before, after, mask in zip(
+                        values[f"{name}_before"], computed[name], self.frozen
+                    )
+                ]
+                if self.any_frozen
+                else computed[name]
+            )
         # What the trace shows: frozen weights' state as it stays, not as it would have been.
         self._last = {**values, **computed, **self.state, "new": new}
         return new
@@ -155,27 +165,26 @@ class Optimizer:
         """What the last step did to each weight, layer by layer, row by row."""
         scalars = self.scalars()
         keys = self.state_keys(self.hyper)
+        rate = self.learning_rate
         for layer, (before, after, gradient, mask) in enumerate(
             zip(old, new, gradients, self.frozen)
         ):
-            for (row, column), value in np.ndenumerate(before):
-                frozen = bool(mask[row, column])
-                # A frozen weight shows only the state it keeps, untouched; nothing was computed.
-                state = tuple(
-                    (key, scalars[key] if key in scalars else self._last[key][layer][row, column])
-                    for key in (self.state_names() if frozen else keys)
-                )
-                yield WeightUpdate(
-                    layer,
-                    row,
-                    column,
-                    value,
-                    gradient[row, column],
-                    after[row, column],
-                    self.learning_rate,
-                    frozen,
-                    state,
-                )
+            # Whole matrices as Python numbers in one call each, not element by element.
+            held = {key: self._last[key][layer].tolist() for key in keys if key not in scalars}
+            masks = mask.tolist()
+            for row, (olds, news, grads) in enumerate(
+                zip(before.tolist(), after.tolist(), gradient.tolist())
+            ):
+                for column, (value, updated, grad) in enumerate(zip(olds, news, grads)):
+                    frozen = masks[row][column]
+                    # A frozen weight shows only the state it keeps: nothing was computed.
+                    state = tuple(
+                        (key, scalars[key] if key in scalars else held[key][row][column])
+                        for key in (self.state_names() if frozen else keys)
+                    )
+                    yield WeightUpdate(
+                        layer, row, column, value, grad, updated, rate, frozen, state
+                    )
 
     @classmethod
     def header(cls, hyper: Mapping[str, Any], text: Operand) -> str:

@@ -3,10 +3,14 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+from hypothesis import given, settings
+
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
 from backtrace.renderers import FORMATS, RenderOptions
 from helpers import CONFIGS, article_document
+from strategies import networks
 
 
 def lines(spec, **options) -> list[dict]:
@@ -64,3 +68,37 @@ def test_updates_read_back_exactly() -> None:
     records = lines(load_config(str(CONFIGS / "xor-sigmoid.yaml"), epochs=3))
     updates = [r for r in records if r["event"] == "update"]
     assert updates and all(r["old"] - r["learning_rate"] * r["grad"] == r["new"] for r in updates)
+
+
+def every_kind_of_record():
+    import backtrace
+    from backtrace.config.discovery import bundled_names
+
+    for name in bundled_names():
+        yield from backtrace.run(name, epochs=2, trace="all")
+    yield from backtrace.check("mazur")
+    yield from backtrace.run("xor", epochs=20, trace="none")  # divergence: inf and NaN
+
+
+@pytest.mark.parametrize("digits", [None, 3, 17])
+def test_the_direct_writer_matches_the_reference_byte_for_byte(digits) -> None:
+    from backtrace.renderers.jsonl import Encoder, reference_line
+
+    encoder = Encoder(digits)
+    compared = 0
+    for record in every_kind_of_record():
+        assert encoder.record(record) == reference_line(record, digits), record.event
+        compared += 1
+    assert compared > 1000
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(batches=True))
+def test_the_direct_writer_matches_on_random_networks(document: dict) -> None:
+    from backtrace.config import build_spec
+    from backtrace.engine import train
+    from backtrace.renderers.jsonl import Encoder, reference_line
+
+    encoder = Encoder(None)
+    for record in train(build_spec(document)):
+        assert encoder.record(record) == reference_line(record, None)
