@@ -93,18 +93,22 @@ class Encoder:
         return f'{{"event": {_string(kind.event)}, {text}' if with_event else "{" + text
 
     def _compile(self, kind: type) -> Callable[[Any], str]:
+        """One function per kind that writes its fields as a single f-string: the field names
+        are known and fixed, so only the values are formatted at run time."""
         hints = typing.get_type_hints(kind)
-        fields = [
-            (field.name, f"{_string(field.name)}: ", self._writer(hints[field.name], field.name in kind.objects))
-            for field in dataclasses.fields(kind)
-        ]  # fmt: skip
-
-        def write(record: Any) -> str:
-            return (
-                ", ".join([key + text(getattr(record, name)) for name, key, text in fields]) + "}"
-            )
-
-        return write
+        writers: dict[str, Any] = {}
+        parts = []
+        for number, field in enumerate(dataclasses.fields(kind)):
+            hint = hints[field.name]
+            if hint is int:
+                value = f"{{record.{field.name}}}"  # an int formats as JSON writes it
+            else:
+                writers[f"w{number}"] = self._writer(hint, field.name in kind.objects)
+                value = f"{{w{number}(record.{field.name})}}"
+            key = _string(field.name).replace("{", "{{").replace("}", "}}")
+            parts.append(f"{key}: {value}")
+        source = "lambda record: f'" + ", ".join(parts).replace("'", "\\'") + "}}'"
+        return eval(source, writers)  # noqa: S307 - built from our own field names only
 
     def _writer(self, hint: Any, as_object: bool = False) -> Callable[[Any], str]:
         """The function that writes a value of this type as JSON text."""

@@ -8,6 +8,7 @@ the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -82,6 +83,20 @@ def column_widths(
     while fold and sum(widths) > room and max(widths) > 1:
         widths[widths.index(max(widths))] -= 1
     return widths
+
+
+def cell_lines(cell: str, width: int, *, fold: bool = False) -> list[str]:
+    """A cell's text as lines at most `width` long, broken between words; a word longer than
+    that is folded over lines with `fold`, else left whole on a line of its own."""
+    lines = []
+    for paragraph in cell.split("\n"):
+        if len(paragraph) <= width and paragraph == paragraph.strip():
+            lines.append(paragraph)  # most cells fit: no need to look for breaks
+        else:
+            lines += textwrap.wrap(
+                paragraph, width, break_long_words=fold, break_on_hyphens=False
+            ) or [""]
+    return lines
 
 
 def fitted(grid: Grid, fits: Callable[[Grid], bool]) -> list[Grid]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
-from typing import TextIO
+from typing import Any, TextIO
 
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from backtrace import records
@@ -46,14 +45,17 @@ def make_console(out: TextIO, options: RenderOptions) -> Console:
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     console = make_console(out, options)
     for item in renderables(stream, options, console):
-        console.print(item)
+        if isinstance(item, Drawn):
+            item.write(console)
+        else:
+            console.print(item)
 
 
 def renderables(
     stream: Iterable[records.Record], options: RenderOptions, console: Console | None = None
 ) -> Iterator[RenderableType]:
-    """What the table format draws, one rich renderable per block (or per part of a block
-    too wide for the console)."""
+    """What the table format draws: a rich renderable for each heading, panel and line, and
+    each table drawn here as lines of text (or parts of a table too wide for the console)."""
     console = console or make_console(io.StringIO(), options)
     fmt = partial(format_number, digits=options.digits(machine=False))
 
@@ -64,7 +66,7 @@ def renderables(
     for block in layout.blocks(stream, fmt):
         if isinstance(block, layout.Grid):
             for part in layout.fitted(block, fits):
-                yield with_notes(grid_table(part, console.width), part.notes)
+                yield Drawn(draw(part, console.width), part.notes)
         elif isinstance(block, layout.Heading) and len(block.text) + 4 > console.width:
             # A rule would cut a long heading short: write it whole, then the rule.
             yield Text(block.text, style="bold cyan" if block.level == 2 else "bold")
@@ -79,7 +81,10 @@ def html(stream: Iterable[records.Record], options: RenderOptions) -> str:
         file=io.StringIO(), record=True, width=options.width, force_terminal=True, markup=False
     )
     for item in renderables(stream, options, console):
-        console.print(item)
+        if isinstance(item, Drawn):
+            item.write(console)
+        else:
+            console.print(item)
     return console.export_html(inline_styles=True)
 
 
@@ -99,7 +104,45 @@ def renderable(block: layout.Block) -> RenderableType:
         )
     if isinstance(block, layout.Line):
         return with_notes(Text(block.text, style="bold" if block.strong else ""), block.notes)
-    return with_notes(grid_table(block), block.notes)
+    return Drawn(draw(block, UNBOUNDED), block.notes)
+
+
+# -- tables, drawn line by line ----------------------------------------------------------------
+# Drawing them here rather than with rich's Table keeps the cost of a table near the cost of
+# its text: rich measures and wraps every cell through its whole rendering machinery.
+
+Styled = list[tuple[str, str]]  # a line as (text, style) pieces; "" is no style
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A table as styled lines, and its footnotes."""
+
+    lines: list[Styled]
+    notes: tuple[str, ...]
+
+    def write(self, console: Console) -> None:
+        if console.no_color and not console.record:
+            console.file.write(
+                "".join(text for line in self.lines for text, _ in line + [("\n", "")])
+            )
+        else:
+            for line in self.lines:
+                console.print(
+                    Text.assemble(*[(text, style or None) for text, style in line]),
+                    no_wrap=True,
+                    crop=False,
+                    overflow="ignore",
+                    soft_wrap=True,
+                )
+        for number, note in enumerate(self.notes, start=1):
+            console.print(Text(f"[{number}] {note}", style="yellow"))
+
+    def __rich_console__(self, console: Console, options: Any) -> Iterator[RenderableType]:
+        for line in self.lines:
+            yield Text.assemble(*[(text, style or None) for text, style in line])
+        for number, note in enumerate(self.notes, start=1):
+            yield Text(f"[{number}] {note}", style="yellow")
 
 
 def overhead(grid: layout.Grid) -> int:
@@ -113,34 +156,61 @@ def cells(grid: layout.Grid) -> list[tuple[str, ...]]:
     return [grid.columns, *grid.rows] if grid.header else list(grid.rows)
 
 
-def grid_table(grid: layout.Grid, width: int = UNBOUNDED) -> Table:
-    """A grid as a rich table, its columns sized here rather than by rich: as wide as their
-    widest line, narrowed widest first to fit `width`, never below their longest word, so
-    cells wrap between words and no number is cut. `layout.fitted` makes the grid fit."""
-    table = Table(
-        title=grid.title,
-        title_justify="left",
-        title_style="bold",
-        caption=grid.caption,
-        caption_justify="left",
-        show_header=grid.header,
-        box=box.SIMPLE_HEAD if grid.matrix else box.ROUNDED,
-        show_edge=not grid.matrix,
-    )
+def draw(grid: layout.Grid, width: int) -> list[Styled]:
+    """A grid as the lines of a table: rounded boxes for arithmetic, a plain matrix (a rule
+    under its header, numbers right-aligned) for weights. Columns are as wide as their widest
+    line, narrowed widest first to fit `width`, never below their longest word unless a word
+    is wider than the page, which is then folded whole over lines."""
     widths = layout.column_widths(
         cells(grid), width - overhead(grid), fold=True, matrix=grid.matrix
     )
-    for index, (column, column_width) in enumerate(zip(grid.columns, widths)):
-        table.add_column(
-            column,
-            justify="right" if grid.matrix and index else "left",
-            style="bold" if (grid.matrix or not grid.header) and index == 0 else "",
-            overflow="fold",
-            width=column_width,
-        )
-    for row in grid.rows:
-        table.add_row(*row)
-    return table
+    total = sum(widths) + overhead(grid)
+    lines: list[Styled] = []
+    if grid.title:
+        lines += [
+            [(text.ljust(total), "bold")]
+            for text in layout.cell_lines(grid.title, total, fold=True)
+        ]
+    label = "bold" if grid.matrix or not grid.header else ""
+
+    def row_lines(row: tuple[str, ...], header: bool) -> list[Styled]:
+        wrapped = [layout.cell_lines(cell, w, fold=True) for cell, w in zip(row, widths)]
+        drawn = []
+        for depth in range(max(len(cell) for cell in wrapped)):
+            line: Styled = [] if grid.matrix else [("│", "")]
+            for index, (cell, w) in enumerate(zip(wrapped, widths)):
+                text = cell[depth] if depth < len(cell) else ""
+                text = text.rjust(w) if grid.matrix and index else text.ljust(w)
+                style = "bold" if header else (label if index == 0 else "")
+                separator = (" " if index < len(widths) - 1 else "") if grid.matrix else "│"
+                line += [(" ", ""), (text, style), (" ", ""), (separator, "")]
+            drawn.append(line)
+        return drawn
+
+    if grid.matrix:
+        if grid.header:
+            lines += row_lines(grid.columns, True)
+            lines.append([("─" * total, "")])
+        for row in grid.rows:
+            lines += row_lines(row, False)
+    else:
+
+        def rule(left: str, middle: str, right: str) -> Styled:
+            return [(left + middle.join("─" * (w + 2) for w in widths) + right, "")]
+
+        lines.append(rule("╭", "┬", "╮"))
+        if grid.header:
+            lines += row_lines(grid.columns, True)
+            lines.append(rule("├", "┼", "┤"))
+        for row in grid.rows:
+            lines += row_lines(row, False)
+        lines.append(rule("╰", "┴", "╯"))
+    if grid.caption:
+        lines += [
+            [(text.ljust(total), "dim")]
+            for text in layout.cell_lines(grid.caption, total, fold=True)
+        ]
+    return lines
 
 
 def with_notes(main: RenderableType, notes: tuple[str, ...]) -> RenderableType:

@@ -89,7 +89,7 @@ def plain_table(grid: layout.Grid, width: int) -> list[str]:
     )
     lines = []
     for row in table:
-        cells = [cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]
+        cells = [layout.cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]
         for depth in range(max(len(cell) for cell in cells)):
             parts = []
             for index, (cell, column_width) in enumerate(zip(cells, widths)):
@@ -98,13 +98,3 @@ def plain_table(grid: layout.Grid, width: int) -> list[str]:
                 parts.append(text.rjust(column_width) if numeric else text.ljust(column_width))
             lines.append(GAP.join(parts).rstrip())
     return lines
-
-
-def cell_lines(cell: str, width: int) -> list[str]:
-    return [
-        line
-        for paragraph in cell.split("\n")
-        for line in (
-            textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False) or [""]
-        )
-    ]

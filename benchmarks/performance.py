@@ -1,0 +1,414 @@
+"""Speed and memory figures for backtrace, each beside the thing it is measured against.
+
+    python benchmarks/performance.py                 # full sizes; writes docs/performance.md
+    python benchmarks/performance.py --quick         # smallest sizes, prints only (CI smoke)
+
+Each figure is the median of several runs, measured in one process, one run after the other
+(backtrace, then its comparison), so that a noisy machine moves both alike; ratios are taken
+run by run. Not part of the test suite: timings belong here.
+
+Comparisons:
+- fast-forward: a minimal hand-written numpy loop that computes exactly backtrace's
+  arithmetic (sums in order, the portable exp, log and tanh; checked bit for bit), a naive
+  numpy loop (matrix products and numpy's own exp), and PyTorch eager where it is installed;
+- records: a bare `json.dumps` loop over the same records (`record.as_dict()`), and over
+  dicts built beforehand;
+- tables: the JSON Lines writer on the same trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import backtrace
+from backtrace.engine.network import initial_weights
+from backtrace.formulas.numeric import portable_exp, portable_log, portable_tanh
+from backtrace.renderers import FORMATS, RenderOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_time(function: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def paired(first: Callable[[], object], second: Callable[[], object], runs: int) -> tuple:
+    """Median times of both, and the median of their ratio, run by run in turn."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(median_time(first, 1))
+        b.append(median_time(second, 1))
+    ratios = [x / y for x, y in zip(a, b)]
+    return statistics.median(a), statistics.median(b), statistics.median(ratios)
+
+
+# -- minimal loops with backtrace's arithmetic -----------------------------------------------
+
+
+def ordered(values: np.ndarray, axis: int) -> np.ndarray:
+    return np.add.accumulate(values, axis=axis).take(-1, axis=axis)
+
+
+def sigmoid(h: np.ndarray) -> np.ndarray:
+    e = portable_exp(-np.abs(h))
+    return np.where(h >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def xor_minimal(weights, x, y, rate, epochs):
+    """2-3-1 sigmoid, mean squared error, one update per sample."""
+    first, second = weights
+    one = np.ones((1, 1))
+    total = 0.0
+    for _ in range(epochs):
+        for i in range(len(x)):
+            a0 = np.concatenate((one, x[i : i + 1]), axis=1)
+            z1 = sigmoid(ordered(first[None] * a0[:, None, :], 2))
+            a1 = np.concatenate((one, z1), axis=1)
+            z2 = sigmoid(ordered(second[None] * a1[:, None, :], 2))
+            difference = z2 - y[i : i + 1]
+            total += float(ordered(difference * difference, 1)[0])
+            d2 = (2.0 * difference) * (z2 * (1.0 - z2))
+            d1 = ordered(second[None, :, 1:] * d2[:, :, None], 1) * (z1 * (1.0 - z1))
+            second = second - rate * (a1[:, None, :] * d2[:, :, None])[0]
+            first = first - rate * (a0[:, None, :] * d1[:, :, None])[0]
+    return [first, second], total
+
+
+def xor_naive(weights, x, y, rate, epochs):
+    first, second = weights
+    for _ in range(epochs):
+        for i in range(len(x)):
+            a0 = np.hstack([np.ones((1, 1)), x[i : i + 1]])
+            z1 = 1 / (1 + np.exp(-(a0 @ first.T)))
+            a1 = np.hstack([np.ones((1, 1)), z1])
+            z2 = 1 / (1 + np.exp(-(a1 @ second.T)))
+            d2 = 2 * (z2 - y[i : i + 1]) * z2 * (1 - z2)
+            d1 = (d2 @ second[:, 1:]) * z1 * (1 - z1)
+            second = second - rate * d2.T @ a1
+            first = first - rate * d1.T @ a0
+    return [first, second]
+
+
+def digits_minimal(weights, x, y, rate, epochs, batch):
+    """64-32-10: tanh hidden units, softmax output, cross-entropy; mini-batches."""
+    first, second = weights
+    for _ in range(epochs):
+        for start in range(0, len(x), batch):
+            xb, yb = x[start : start + batch], y[start : start + batch]
+            ones = np.ones((len(xb), 1))
+            a0 = np.concatenate((ones, xb), axis=1)
+            z1 = portable_tanh(ordered(first[None] * a0[:, None, :], 2))
+            a1 = np.concatenate((ones, z1), axis=1)
+            h2 = ordered(second[None] * a1[:, None, :], 2)
+            shifted = portable_exp(h2 - np.max(h2, axis=-1, keepdims=True))
+            z2 = shifted / ordered(shifted, 1)[..., None]
+            log_shift = h2 - np.max(h2, axis=-1, keepdims=True)
+            log_soft = log_shift - portable_log(ordered(portable_exp(log_shift), 1))[..., None]
+            ordered(-ordered(yb * log_soft, 1), 0)  # the epoch's loss, as backtrace sums it
+            d2 = z2 - yb
+            d1 = ordered(second[None, :, 1:] * d2[:, :, None], 1) * (1.0 - z1 * z1)
+            g2 = a1[:, None, :] * d2[:, :, None]
+            g1 = a0[:, None, :] * d1[:, :, None]
+            n = float(len(xb))
+            second = second - rate * (ordered(g2, 0) / n if len(xb) > 1 else g2[0])
+            first = first - rate * (ordered(g1, 0) / n if len(xb) > 1 else g1[0])
+    return [first, second]
+
+
+def digits_naive(weights, x, y, rate, epochs, batch):
+    first, second = weights
+    for _ in range(epochs):
+        for start in range(0, len(x), batch):
+            xb, yb = x[start : start + batch], y[start : start + batch]
+            ones = np.ones((len(xb), 1))
+            a0 = np.hstack([ones, xb])
+            z1 = np.tanh(a0 @ first.T)
+            a1 = np.hstack([ones, z1])
+            h2 = a1 @ second.T
+            e = np.exp(h2 - h2.max(axis=1, keepdims=True))
+            z2 = e / e.sum(axis=1, keepdims=True)
+            d2 = z2 - yb
+            d1 = (d2 @ second[:, 1:]) * (1 - z1 * z1)
+            second = second - rate * d2.T @ a1 / len(xb)
+            first = first - rate * d1.T @ a0 / len(xb)
+    return [first, second]
+
+
+def digits_config(epochs: int) -> dict:
+    """A 64-32-10 network on 1,797 samples of 64 features and 10 classes (seeded stand-ins
+    with the shape of scikit-learn's digits), batches of 32."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 17, size=(1797, 64)).astype(float) / 16
+    labels = rng.integers(0, 10, size=1797)
+    y = np.eye(10)[labels]
+    return {
+        "inputs": 64,
+        "layers": [
+            {"units": 32, "activation": "tanh", "weights": {"init": "xavier_uniform"}},
+            {"units": 10, "activation": "softmax", "weights": {"init": "xavier_uniform"}},
+        ],
+        "loss": "softmax_cross_entropy",
+        "optimizer": {"learning_rate": 0.1, "batch_size": 32},
+        "epochs": epochs,
+        "data": np.hstack([x, y]).tolist(),
+    }
+
+
+def torch_xor(weights, x, y, rate, epochs):
+    import torch
+
+    first = torch.tensor(weights[0], dtype=torch.float64, requires_grad=True)
+    second = torch.tensor(weights[1], dtype=torch.float64, requires_grad=True)
+    xs, ys = torch.tensor(x), torch.tensor(y)
+    ones = torch.ones((1, 1), dtype=torch.float64)
+    optimizer = torch.optim.SGD([first, second], lr=rate)
+    for _ in range(epochs):
+        for i in range(len(x)):
+            z1 = torch.sigmoid(torch.cat((ones, xs[i : i + 1]), 1) @ first.T)
+            z2 = torch.sigmoid(torch.cat((ones, z1), 1) @ second.T)
+            loss = ((z2 - ys[i : i + 1]) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+# -- the figures ---------------------------------------------------------------------------------
+
+
+def fast_forward(quick: bool, runs: int) -> list[str]:
+    lines = ["## Fast-forward: untraced epochs", ""]
+    spec = backtrace.load("xor-sigmoid")
+    epochs = 20 if quick else 10_000
+    start = initial_weights(spec)
+    ours = backtrace.run(spec, epochs=epochs, trace="none")
+    theirs, _ = xor_minimal(start, spec.inputs, spec.targets, 2.0, epochs)
+    same = all(np.array_equal(a, b) for a, b in zip(ours.final_weights, theirs))
+    t_ours, t_min, ratio = paired(
+        lambda: backtrace.run(spec, epochs=epochs, trace="none").records,
+        lambda: xor_minimal(start, spec.inputs, spec.targets, 2.0, epochs),
+        runs,
+    )
+    t_naive = median_time(lambda: xor_naive(start, spec.inputs, spec.targets, 2.0, epochs), runs)
+    steps = epochs * 4
+    lines += [
+        f"XOR 2-3-1 sigmoid, mean squared error, one update per sample, {epochs:,} epochs "
+        f"({steps:,} steps):",
+        "",
+        "| run | median | per step | against backtrace |",
+        "| --- | --- | --- | --- |",
+        f"| backtrace `run xor-sigmoid --trace none` (in-process) | {t_ours:.2f} s | "
+        f"{t_ours / steps * 1e6:.0f} µs | 1 |",
+        f"| minimal numpy loop, the same arithmetic (bit for bit: {same}) | {t_min:.2f} s | "
+        f"{t_min / steps * 1e6:.0f} µs | {1 / ratio:.2f} (backtrace is {ratio:.2f}×) |",
+        f"| naive numpy loop (matrix products, numpy's exp) | {t_naive:.2f} s | "
+        f"{t_naive / steps * 1e6:.0f} µs | {t_naive / t_ours:.2f} |",
+    ]
+    try:
+        import torch  # noqa: F401
+
+        t_torch = median_time(
+            lambda: torch_xor(start, spec.inputs, spec.targets, 2.0, epochs), max(1, runs // 2)
+        )
+        lines.append(
+            f"| PyTorch eager, float64 | {t_torch:.2f} s | {t_torch / steps * 1e6:.0f} µs | "
+            f"{t_torch / t_ours:.2f} |"
+        )
+    except ImportError:
+        lines.append("| PyTorch eager | not installed here | | |")
+    lines.append("")
+
+    epochs = 1 if quick else 5
+    config = digits_config(epochs)
+    spec = backtrace.load(config)
+    start = initial_weights(spec)
+    ours = backtrace.run(spec, trace="none")
+    theirs = digits_minimal(start, spec.inputs, spec.targets, 0.1, epochs, 32)
+    same = all(np.array_equal(a, b) for a, b in zip(ours.final_weights, theirs))
+    t_ours, t_min, ratio = paired(
+        lambda: backtrace.run(spec, trace="none").records,
+        lambda: digits_minimal(start, spec.inputs, spec.targets, 0.1, epochs, 32),
+        runs,
+    )
+    t_naive = median_time(
+        lambda: digits_naive(start, spec.inputs, spec.targets, 0.1, epochs, 32), runs
+    )
+    steps = epochs * 57
+    lines += [
+        f"64-32-10, tanh and softmax, cross-entropy, 1,797 samples in batches of 32, "
+        f"{epochs} epochs ({steps} steps):",
+        "",
+        "| run | median | per step | against backtrace |",
+        "| --- | --- | --- | --- |",
+        f"| backtrace | {t_ours:.2f} s | {t_ours / steps * 1e3:.2f} ms | 1 |",
+        f"| minimal numpy loop, the same arithmetic (bit for bit: {same}) | {t_min:.2f} s | "
+        f"{t_min / steps * 1e3:.2f} ms | {1 / ratio:.2f} (backtrace is {ratio:.2f}×) |",
+        f"| naive numpy loop (matrix products, numpy's exp and tanh) | {t_naive:.2f} s | "
+        f"{t_naive / steps * 1e3:.2f} ms | {t_naive / t_ours:.2f} |",
+        "",
+    ]
+    return lines
+
+
+def records_rate(quick: bool, runs: int) -> list[str]:
+    epochs = 5 if quick else 1000
+    spec = backtrace.load("xor-sigmoid", epochs=epochs)
+    trace = backtrace.run(spec, trace="all")
+    held = trace.records
+    count = len(held)
+    dicts = [record.as_dict() for record in held]
+    lines = [
+        "## Traces: records per second",
+        "",
+        f"`run xor-sigmoid --trace all --epochs {epochs}`: {count:,} records.",
+        "",
+        "| writing | records/s, whole run (training included) | records/s, from records in memory |",
+        "| --- | --- | --- |",
+    ]
+    whole: dict[str, float] = {}
+    for name in ("jsonl", "csv", "text", "table"):
+        t_run = median_time(
+            lambda name=name: backtrace.run(spec, trace="all").render(name, io.StringIO()), runs
+        )
+        t_write = median_time(
+            lambda name=name: FORMATS[name].render(held, io.StringIO(), RenderOptions(width=100)),
+            runs,
+        )
+        whole[name] = t_run
+        lines.append(f"| `{name}` | {count / t_run:,.0f} | {count / t_write:,.0f} |")
+    t_dumps = median_time(lambda: [json.dumps(r.as_dict(), ensure_ascii=False) for r in held], runs)
+    t_bare = median_time(lambda: [json.dumps(d, ensure_ascii=False) for d in dicts], runs)
+    t_train = median_time(lambda: backtrace.run(spec, trace="all").records, runs)
+    lines += [
+        f"| a bare `json.dumps(record.as_dict())` loop | | {count / t_dumps:,.0f} |",
+        f"| a bare `json.dumps` loop over dicts built beforehand | | {count / t_bare:,.0f} |",
+        f"| training and building the records, writing nothing | {count / t_train:,.0f} | |",
+        "",
+        f"Tables cost {whole['table'] / whole['jsonl']:.2f}× JSON Lines on the whole run, "
+        f"CSV {whole['csv'] / whole['jsonl']:.2f}×.",
+        "",
+    ]
+    return lines
+
+
+def tables(quick: bool, runs: int) -> list[str]:
+    iris = backtrace.load("iris", epochs=1)
+    t_iris = median_time(
+        lambda: backtrace.run(iris, trace="all").render("table", io.StringIO()), runs
+    )
+    lines = [
+        "## Tables",
+        "",
+        f"One traced epoch of `iris` (150 samples, 4-8-3, 15 steps) as tables: {t_iris:.2f} s.",
+        "",
+        "One traced sample of a 4-W-1 network, as tables, by width W:",
+        "",
+        "| W | weights | seconds | µs per weight |",
+        "| --- | --- | --- | --- |",
+    ]
+    for width in (16, 32) if quick else (32, 64, 128, 256, 512):
+        config = {
+            "inputs": 4,
+            "layers": [
+                {"units": width, "activation": "sigmoid", "weights": {"init": "xavier_uniform"}},
+                {"units": 1, "activation": "sigmoid", "weights": {"init": "xavier_uniform"}},
+            ],
+            "loss": "squared_error",
+            "optimizer": {"learning_rate": 0.1},
+            "data": [[0.1, 0.2, 0.3, 0.4, 1.0]],
+        }
+        spec = backtrace.load(config)
+        weights = width * 5 + width + 1
+        seconds = median_time(
+            lambda spec=spec: backtrace.run(spec).render("table", io.StringIO()),
+            max(1, runs // 2),
+        )
+        lines.append(f"| {width} | {weights:,} | {seconds:.2f} | {seconds / weights * 1e6:.0f} |")
+    lines.append("")
+    return lines
+
+
+def memory(quick: bool) -> list[str]:
+    short, long = (10, 30) if quick else (10, 3000)
+    script = ROOT / "benchmarks" / "trace_memory.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--epochs", str(long)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return [
+        "## Memory over trace length",
+        "",
+        f"`benchmarks/trace_memory.py --epochs {long}` (peak resident memory of whole "
+        f"processes, {short} against {long} traced epochs):",
+        "",
+        "```",
+        result.stdout.strip(),
+        "```",
+        "",
+    ]
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    return [
+        f"Measured on {platform.system()} {platform.machine()}, {model}, "
+        f"{os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, "
+        f"backtrace {backtrace.__version__}.",
+        "",
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smallest sizes; print only")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument("--write", default=None, help="write the report here")
+    options = parser.parse_args()
+    runs = 1 if options.quick else options.runs
+    report = [
+        "# Performance",
+        "",
+        "Figures from `python benchmarks/performance.py`, which writes this page; medians of "
+        f"{runs} runs. Absolute times depend on the machine; the ratios, taken run by run in "
+        "the same process, are what to compare.",
+        "",
+        *machine(),
+        *fast_forward(options.quick, runs),
+        *records_rate(options.quick, runs),
+        *tables(options.quick, runs),
+    ]
+    if not options.quick:
+        report += memory(options.quick)
+    text = "\n".join(report) + "\n"
+    print(text)
+    target = options.write or (None if options.quick else str(ROOT / "docs" / "performance.md"))
+    if target:
+        Path(target).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
