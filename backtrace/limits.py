@@ -46,6 +46,10 @@ class Limits:
     epochs: int = 1_000_000
     # Columns for tables and text: --width above this is refused, COLUMNS above it is capped.
     width: int = 10_000
+    # Decimal digits in any one numerator or denominator of an --exact run. Each step
+    # multiplies fractions by fractions that depend on them, so their digits can double per
+    # step; a few steps stay small, and a long run would crawl and print pages per number.
+    exact_digits: int = 10_000
     # How long a named pipe (FIFO) given as a file may go without a writer.
     fifo_wait_seconds: float = 0.5
 

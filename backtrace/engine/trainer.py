@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backtrace import records
+from backtrace import limits, records
 from backtrace.config import Spec
 from backtrace.engine import divergence
 from backtrace.engine.network import Network
@@ -164,6 +164,7 @@ class Training:
         numbers, network, optimizer = self.numbers, self.network, self.optimizer
         judge = LOSSES[self.spec.config.loss].correct
         totals = EpochTotals(numbers.number(0), 0)
+        exact = numbers is EXACT
         with numbers.quiet():
             for offset, indices in enumerate(epoch_batches):
                 step = steps_before + offset + 1
@@ -183,6 +184,8 @@ class Training:
                     )
                     if problem is not None:
                         return problem
+                if exact:
+                    self.within_exact_limit(new_weights, epoch, step)
                 network.weights = new_weights
                 totals.loss = totals.loss + numbers.total(losses)
                 if judge is not None:
@@ -196,7 +199,22 @@ class Training:
         problem = divergence.first_nonfinite_weight(
             self.numbers, self.layers, new_weights, step.epoch, step.step
         )
+        if problem is None and self.numbers is EXACT:
+            self.within_exact_limit(new_weights, step.epoch, step.step)
         return problem if problem is not None else new_weights
+
+    def within_exact_limit(self, new_weights: list[Array], epoch: int, step: int) -> None:
+        """Exact runs stop, with one line, once a step leaves a fraction longer than the
+        limit: the next steps would take ever longer and print pages per number."""
+        state = [array for arrays in self.optimizer.state.values() for array in arrays]
+        digits = self.numbers.longest([*new_weights, *state])
+        limit = limits.active().exact_digits
+        if digits > limit:
+            raise UsageError(
+                f"--exact: after epoch {epoch}, step {step} the weights' fractions have "
+                f"{digits:,} digits, past the limit of {limit:,}; exact runs suit a few steps: "
+                f"ask for fewer epochs, or drop --exact"
+            )
 
 
 def epoch_end(

@@ -101,6 +101,11 @@ class Numbers:
         from a sum that overflowed, so the caller looks closer before believing it."""
         return True
 
+    def longest(self, arrays: Iterable[Array]) -> int:
+        """About how many decimal digits the longest numerator or denominator in the arrays
+        has (exact numbers only: a float64 has no such growth, so 0)."""
+        return 0
+
     def exp(self, x: Array) -> Array:
         raise NotImplementedError
 
@@ -177,6 +182,17 @@ class Exact(Numbers):
 
     def finite(self, values: Array) -> Array:
         return np.ones(np.shape(values), dtype=bool)
+
+    def longest(self, arrays: Iterable[Array]) -> int:
+        bits = max(
+            (
+                max(abs(value.numerator).bit_length(), value.denominator.bit_length())
+                for array in arrays
+                for value in np.ravel(array)
+            ),
+            default=0,
+        )
+        return math.ceil(bits * math.log10(2))
 
     def _no(self, function: str) -> Any:
         raise ArithmeticError(f"{function} has no exact rational value")
@@ -290,7 +306,8 @@ def portable_expm1(x: Any) -> Array:
     a rational approximation of e^r - 1, then 2^k·(e^r - 1) + 2^k - 1 arranged per case."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
-        inside = np.clip(np.nan_to_num(x), -60.0, 709.0)
+        usual = np.abs(x).max(initial=0.0) <= 60.0  # False for NaN: no special case needed
+        inside = x if usual else np.clip(np.nan_to_num(x), -60.0, 709.0)
         reduce = np.abs(inside) > 0.5 * _LN2_HI  # |x| > ½ ln 2
         k = np.where(reduce, np.rint(inside * _INV_LN2), 0.0)
         hi = inside - k * _LN2_HI
@@ -320,6 +337,8 @@ def portable_expm1(x: Any) -> Array:
         result = np.where(ki == -1, minus_one, result)
         result = np.where(ki == 0, unreduced, result)
         result = np.where(np.abs(x) < 2.0**-54, x, result)
+        if usual:
+            return result
         result = np.where(x > 709.0, portable_exp(x) - 1.0, result)
         result = np.where(x < -60.0, -1.0, result)
         return np.where(np.isnan(x), x, result)
@@ -331,10 +350,10 @@ def portable_tanh(x: Any) -> Array:
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         a = np.abs(x)
-        large = 1.0 - 2.0 / (portable_expm1(2.0 * np.minimum(a, 22.0)) + 2.0)
-        t = portable_expm1(-2.0 * np.minimum(a, 1.0))
-        small = -t / (t + 2.0)
-        result = np.where(a >= 1.0, large, small)
+        above_one = a >= 1.0
+        # One e^x - 1 for both cases: each element needs only the argument of its own case.
+        t = portable_expm1(np.where(above_one, 2.0 * np.minimum(a, 22.0), -2.0 * a))
+        result = np.where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
         result = np.where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
         result = np.where(a < 2.0**-55, a, result)
         return np.where(np.isnan(x), x, np.copysign(result, x))

@@ -16,6 +16,7 @@ import csv
 import dataclasses
 import errno
 import functools
+import io
 import os
 import select
 import stat
@@ -29,7 +30,7 @@ from typing import IO, TextIO
 from backtrace import records
 from backtrace.errors import OutputError
 from backtrace.formulas.optimizers import OPTIMIZERS
-from backtrace.renderers.numbers import machine_number
+from backtrace.renderers.numbers import machine_number, plain_number
 from backtrace.renderers.options import RenderOptions
 
 # The kinds that become tables, in the order the tables are written.
@@ -91,30 +92,98 @@ def _numeric_fields(kind: type[records.Record], layout: Layout) -> frozenset[str
 def rows(
     record: records.Record, digits: int | None, layout: Layout = Layout()
 ) -> list[list[object]]:
-    kind = type(record)
-    numeric = _numeric_fields(kind, layout) if layout.exact else frozenset()
+    """The record's rows of cells (a `weights` record has one row per weight)."""
+    return _row_maker(type(record), layout, digits)(record)
 
-    def cells(name: str, item: object) -> list[object]:
-        if isinstance(item, bool):
-            return ["true" if item else "false"]  # as JSON writes them
-        if isinstance(item, (float, Fraction)):
-            number, text = machine_number(item, digits)
-            return ["" if number is None else number] + ([text or ""] if name in numeric else [])
-        return ["" if item is None else item] + ([""] if name in numeric else [])
 
-    if isinstance(record, records.Weights):
-        return [
-            [record.event, record.when, record.epoch, name, *cells("value", number)]
+@functools.cache
+def _row_maker(
+    kind: type[records.Record], layout: Layout, digits: int | None
+) -> typing.Callable[[records.Record], list[list[object]]]:
+    """The function that turns a record of this kind into rows, made once per kind."""
+    return _exact_rows(kind, layout, digits) if layout.exact else _float_rows(kind, layout, digits)
+
+
+def _float_rows(
+    kind: type[records.Record], layout: Layout, digits: int | None
+) -> typing.Callable[[records.Record], list[list[object]]]:
+    """Rows of a float64 run, from one expression per kind: each field's cell is written as its
+    type says (the field names are known and fixed), so a row is one list display."""
+
+    def number(value: object) -> object:
+        if type(value) is float:
+            written = plain_number(value, digits)
+            return "" if written is None else written
+        return "" if value is None else value  # an int from the config stays as written
+
+    def blank(value: object) -> object:
+        return "" if value is None else value
+
+    helpers = {"number": number, "blank": blank}
+    if kind is records.Weights:
+        return lambda record: [
+            [record.event, record.when, record.epoch, name, number(value)]
+            for name, value in record.values
+        ]
+    hints = typing.get_type_hints(kind)
+    cells = [repr(kind.event)]
+    for name in columns(kind)[1:]:
+        hint, field = hints[name], f"record.{name}"
+        if hint is bool:
+            cells.append(f"('true' if {field} else 'false')")  # as JSON writes them
+        elif hint is float or float in typing.get_args(hint):
+            cells.append(f"number({field})")
+        elif hint in (int, str) or typing.get_origin(hint) is typing.Literal:
+            cells.append(field)
+        else:
+            cells.append(f"blank({field})")
+    state = _state(kind, layout)
+    if state:
+        cells += [f"number(held.get({name!r}))" for name in state]
+        source = f"lambda record, held=None: [[{', '.join(cells)}]]"
+        with_held = eval(source, helpers)  # noqa: S307 - built from our own field names only
+        return lambda record: with_held(record, dict(getattr(record, "state", ())))
+    return eval(f"lambda record: [[{', '.join(cells)}]]", helpers)  # noqa: S307 - as above
+
+
+def _exact_rows(
+    kind: type[records.Record], layout: Layout, digits: int | None
+) -> typing.Callable[[records.Record], list[list[object]]]:
+    """Rows of an exact run: each number's float, then its fraction in a `_exact` column."""
+    numeric = _numeric_fields(kind, layout)
+
+    def cells(name: str) -> typing.Callable[[object], list[object]]:
+        exact_column = name in numeric  # a `<name>_exact` column follows this one
+
+        def write(item: object) -> list[object]:
+            if isinstance(item, bool):
+                return ["true" if item else "false"]  # as JSON writes them
+            if isinstance(item, (float, Fraction)):
+                number, text = machine_number(item, digits)
+                return ["" if number is None else number] + ([text or ""] if exact_column else [])
+            return ["" if item is None else item] + ([""] if exact_column else [])
+
+        return write
+
+    if kind is records.Weights:
+        value = cells("value")
+        return lambda record: [
+            [record.event, record.when, record.epoch, name, *value(number)]
             for name, number in record.values
         ]
-    state = _state(kind, layout)
-    plain = columns(kind)[1:]
-    held = dict(getattr(record, "state", ())) if state else {}
-    return [
-        [record.event]
-        + [cell for name in plain for cell in cells(name, getattr(record, name))]
-        + [cell for name in state for cell in cells(name, held.get(name))]
-    ]
+    event = kind.event
+    plain = [(name, cells(name)) for name in columns(kind)[1:]]
+    state = [(name, cells(name)) for name in _state(kind, layout)]
+
+    def make(record: records.Record) -> list[list[object]]:
+        held = dict(getattr(record, "state", ())) if state else {}
+        return [
+            [event]
+            + [cell for name, write in plain for cell in write(getattr(record, name))]
+            + [cell for name, write in state for cell in write(held.get(name))]
+        ]
+
+    return make
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
@@ -125,19 +194,23 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
     writer = csv.writer(out, lineterminator="\n")
     started = False  # whether the streamed table has its header yet
     reader = _ReaderWatch(out)
-    spools: dict[type, IO[str]] = {}
+    spools: dict[type, _SpoolWriter] = {}
+    makers: dict[type, typing.Callable[[records.Record], list[list[object]]]] = {}
     try:
         for record in stream:
             kind = type(record)
-            if isinstance(record, records.Start):
-                layout = Layout.of(record)
+            if kind is records.Start:
+                layout = Layout.of(typing.cast(records.Start, record))
+                makers = {}  # the columns follow the layout
+            if kind not in makers:
+                makers[kind] = _row_maker(kind, layout, digits)
             if kind is streamed:
                 if not started:
                     writer.writerow(columns(kind, layout))
                     started = True
-                writer.writerows(rows(record, digits, layout))
+                writer.writerows(makers[kind](record))
             elif kind in kinds:
-                _spool(spools, kind, layout).writerows(rows(record, digits, layout))
+                _spool(spools, kind, layout).writerows(makers[kind](record))
                 reader.check()
         first = not started
         for kind in kinds:
@@ -145,12 +218,13 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
                 if not first:
                     out.write("\n")
                 first = False
-                for chunk in _read_back(spools[kind]):
+                spools[kind].flush()
+                for chunk in _read_back(spools[kind].spool):
                     out.write(chunk)
     finally:
-        for spool in spools.values():
+        for writer in spools.values():
             with contextlib.suppress(OSError):  # unwritten spool data is thrown away anyway
-                spool.close()
+                writer.spool.close()
 
 
 def _read_back(spool: IO[str]) -> typing.Iterator[str]:
@@ -164,29 +238,44 @@ def _read_back(spool: IO[str]) -> typing.Iterator[str]:
         raise _spool_error(error) from None
 
 
-def _spool(spools: dict[type, IO[str]], kind: type[records.Record], layout: Layout) -> typing.Any:
+def _spool(
+    spools: dict[type, _SpoolWriter], kind: type[records.Record], layout: Layout
+) -> _SpoolWriter:
     """The CSV writer for a kind's spool, made (with its header row) on first use."""
-    try:
-        if kind not in spools:
-            spools[kind] = tempfile.SpooledTemporaryFile(
+    if kind not in spools:
+        try:
+            spool = tempfile.SpooledTemporaryFile(
                 SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
             )
-            csv.writer(spools[kind], lineterminator="\n").writerow(columns(kind, layout))
-        return _SpoolWriter(spools[kind])
-    except OSError as error:
-        raise _spool_error(error) from None
+        except OSError as error:
+            raise _spool_error(error) from None
+        spools[kind] = _SpoolWriter(spool)
+        spools[kind].writerows([columns(kind, layout)])
+    return spools[kind]
 
 
 class _SpoolWriter:
-    """A CSV writer whose failures say that the spool, not the trace's target, failed."""
+    """A CSV writer whose failures say that the spool, not the trace's target, failed. Rows
+    are gathered and written a thousand at a time, since each write to a spool costs more
+    than making a row."""
+
+    GATHERED_ROWS = 1024
 
     def __init__(self, spool: IO[str]) -> None:
         self.spool = spool
-        self.writer = csv.writer(spool, lineterminator="\n")
+        self.pending: list[list[object]] = []
 
     def writerows(self, table: list[list[object]]) -> None:
+        self.pending += table
+        if len(self.pending) >= self.GATHERED_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        gathered = io.StringIO()
+        csv.writer(gathered, lineterminator="\n").writerows(self.pending)
+        self.pending = []
         try:
-            self.writer.writerows(table)
+            self.spool.write(gathered.getvalue())
         except OSError as error:
             raise _spool_error(error) from None
 

@@ -64,13 +64,13 @@ def column_widths(
     a hundred digits) is folded over lines, whole, and the other columns keep their width;
     without it, the table runs past `room` rather than break a word. A matrix's corner
     heading counts as one word, so that it reads on one line."""
-    widths = [
-        max(len(line) for row in table for line in row[index].split("\n"))
-        for index in range(len(table[0]))
-    ]
+    columns = list(zip(*table))
+    widths = [max(len(line) for cell in column for line in cell.split("\n")) for column in columns]
+    if sum(widths) <= room:
+        return widths  # the usual case: every column as wide as its widest line
     floors = [
-        max((len(word) for row in table for word in row[index].split()), default=0)
-        for index in range(len(widths))
+        max((len(word) for cell in column for word in cell.split()), default=0)
+        for column in columns
     ]
     if matrix:
         floors[0] = widths[0]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -18,7 +22,15 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
     float64 (0.1, not 0.10000000000000001), so it can be computed with again exactly. An
     exact fraction always prints exactly: -4, 7/5."""
     if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else str(value)
+        with _long_integers():
+            return str(value.numerator) if value.denominator == 1 else str(value)
+    return _format_float(value, digits)
+
+
+# A step prints the same numbers several times (a weight in the forward pass, in its update,
+# in the next sample's table), so recent ones are kept; few enough to keep memory flat.
+@functools.lru_cache(maxsize=4096, typed=True)
+def _format_float(value: float, digits: int) -> str:
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -34,6 +46,21 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
         sign = "-" if exponent.startswith("-") else ""
         return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
     return "0" if mantissa in ("-0", "0") else mantissa
+
+
+@contextlib.contextmanager
+def _long_integers() -> Iterator[None]:
+    """Python refuses to print integers of more than 4,300 digits unless told; an exact run's
+    fractions may have more (up to the `exact_digits` limit), and each is printed in full."""
+    if not hasattr(sys, "set_int_max_str_digits"):  # Pythons before the limit have none
+        yield
+        return
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(previous)
 
 
 def machine_number(value: float | Fraction, digits: int | None = None) -> tuple[Any, str | None]:

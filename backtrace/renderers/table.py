@@ -32,6 +32,7 @@ def make_console(out: TextIO, options: RenderOptions) -> Console:
     return _Console(
         file=out,
         width=options.width,
+        height=25,  # given, so that rich never asks the terminal (it would, for every table)
         force_terminal=options.color,
         no_color=not options.color,
         color_system="auto" if options.color else None,
@@ -78,7 +79,12 @@ def renderables(
 def html(stream: Iterable[records.Record], options: RenderOptions) -> str:
     """The tables as HTML with inline styles, for notebooks."""
     console = Console(
-        file=io.StringIO(), record=True, width=options.width, force_terminal=True, markup=False
+        file=io.StringIO(),
+        record=True,
+        width=options.width,
+        height=25,
+        force_terminal=True,
+        markup=False,
     )
     for item in renderables(stream, options, console):
         if isinstance(item, Drawn):
@@ -173,16 +179,23 @@ def draw(grid: layout.Grid, width: int) -> list[Styled]:
         ]
     label = "bold" if grid.matrix or not grid.header else ""
 
+    last = len(widths) - 1
+    # Per column: how its text is aligned, and what follows it.
+    aligned = [str.rjust if grid.matrix and index else str.ljust for index in range(len(widths))]
+    separators = [
+        (" " if index < last else "") if grid.matrix else "│" for index in range(len(widths))
+    ]
+
     def row_lines(row: tuple[str, ...], header: bool) -> list[Styled]:
         wrapped = [layout.cell_lines(cell, w, fold=True) for cell, w in zip(row, widths)]
+        styles = ["bold"] * len(widths) if header else [label] + [""] * last
         drawn = []
         for depth in range(max(len(cell) for cell in wrapped)):
             line: Styled = [] if grid.matrix else [("│", "")]
-            for index, (cell, w) in enumerate(zip(wrapped, widths)):
-                text = cell[depth] if depth < len(cell) else ""
-                text = text.rjust(w) if grid.matrix and index else text.ljust(w)
-                style = "bold" if header else (label if index == 0 else "")
-                separator = (" " if index < len(widths) - 1 else "") if grid.matrix else "│"
+            for cell, w, align, style, separator in zip(
+                wrapped, widths, aligned, styles, separators
+            ):
+                text = align(cell[depth] if depth < len(cell) else "", w)
                 line += [(" ", ""), (text, style), (" ", ""), (separator, "")]
             drawn.append(line)
         return drawn

@@ -98,7 +98,8 @@ def test_rational_networks_agree_within_rounding(activation, loss, batch, hidden
         },
         epochs=2,
     )
-    assert_same_within_rounding(spec)
+    with backtrace.limits.raised(exact_digits=100_000):  # eight steps of slope 1/100 grow long
+        assert_same_within_rounding(spec)
 
 
 @pytest.mark.parametrize(
@@ -128,3 +129,41 @@ def test_machine_formats_write_the_fraction_beside_the_float() -> None:
     table = invoke_in(["run", "xor", "--exact", "--format", "csv", "--phase", "update"]).stdout
     first = next(csv.DictReader(io.StringIO(table)))
     assert (first["weight"], first["new"], first["new_exact"]) == ("W10", "1.4", "7/5")
+
+
+def test_fractions_past_pythons_printing_limit_print_in_full() -> None:
+    from backtrace.renderers.numbers import format_number
+
+    # Python refuses str() of an int over 4,300 digits unless told; an exact trace may hold one.
+    value = Fraction(10**5000 + 1, 3)
+    text = format_number(value)
+    numerator, slash, denominator = text.partition("/")
+    assert slash and denominator == "3" and len(numerator) == 5001
+    assert numerator == "1" + "0" * 4999 + "1"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "table"])
+def test_the_second_epoch_of_momentum_prints(fmt: str) -> None:
+    # Its eighth step holds fractions of thousands of digits, past Python's printing limit.
+    result = invoke_in(["run", "xor-momentum", "--exact", "--epochs", "2", "--format", fmt])
+    assert result.status == 0, result.stderr[-500:]
+    assert result.stderr == ""
+
+
+def test_growing_fractions_stop_the_run_with_one_line() -> None:
+    result = invoke_in(["run", "xor", "--exact", "--epochs", "50", "--format", "jsonl"])
+    assert result.status == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    # The article's 2-3-1 network passes 10,000 digits on its tenth step.
+    assert "--exact: after epoch 3, step 10" in message and "limit of 10,000" in message
+
+
+def test_the_digit_limit_counts_numerators_and_denominators() -> None:
+    import numpy as np
+
+    from backtrace.formulas.numeric import EXACT, FLOAT64
+
+    arrays = [np.array([Fraction(1, 10**40), Fraction(-(10**99))], dtype=object)]
+    assert EXACT.longest(arrays) == 100  # -10^99 has 100 digits, 10^40 has 41
+    assert FLOAT64.longest([np.array([1e300])]) == 0
