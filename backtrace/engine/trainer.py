@@ -122,6 +122,18 @@ class Training:
             np.random.default_rng([spec.config.seed, 1]) if spec.config.optimizer.shuffle else None
         )
         self.steps_per_epoch = len(self._unshuffled)
+        self._held_batches: dict[int, tuple[np.ndarray, Array, Array]] = {}
+
+    def _batch_data(self, indices: np.ndarray) -> tuple[Array, Array]:
+        """A batch's inputs and targets; the same batches come back every unshuffled epoch,
+        so theirs are taken out once."""
+        key = id(indices)
+        held = self._held_batches.get(key)
+        if held is None or held[0] is not indices:
+            held = (indices, self.inputs[indices], self.targets[indices])
+            if self._shuffler is None:
+                self._held_batches[key] = held
+        return held[1], held[2]
 
     def epoch_batches(self) -> tuple[np.ndarray | None, list[np.ndarray]]:
         """The next epoch's sample order when shuffled (else None), and its batches."""
@@ -168,17 +180,19 @@ class Training:
         with numbers.quiet():
             for offset, indices in enumerate(epoch_batches):
                 step = steps_before + offset + 1
-                y = self.targets[indices]
-                forward = network.forward(self.inputs[indices])
+                x, y = self._batch_data(indices)
+                forward = network.forward(x)
                 losses = network.losses(forward, y)
                 backward = network.backward(forward, y)
-                if not numbers.all_finite([losses, *forward.h, *backward.deltas]):
-                    computed = self._compute(epoch, step, indices)  # says where, if anywhere
+                gradients = network.gradients(forward, backward)
+                before = network.weights
+                new_weights = optimizer.step(before, gradients.mean)
+                if not numbers.all_finite([losses, *forward.h, *backward.deltas, *new_weights]):
+                    # Say where, if anywhere, as the traced path would: the forward pass and
+                    # deltas first, then the new weights.
+                    computed = self._compute(epoch, step, indices)
                     if isinstance(computed, records.Diverged):
                         return computed
-                gradients = network.gradients(forward, backward)
-                new_weights = optimizer.step(network.weights, gradients.mean)
-                if not numbers.all_finite(new_weights):
                     problem = divergence.first_nonfinite_weight(
                         numbers, self.layers, new_weights, epoch, step
                     )
