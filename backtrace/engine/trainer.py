@@ -171,8 +171,8 @@ class Training:
         self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]
     ) -> EpochTotals | records.Diverged:
         """An untraced epoch: the same arithmetic as `compute` and `update`, step by step, but
-        under one errstate, with no records and two cheap finiteness checks per step instead
-        of one per array. Only when a check fails does the careful search say where."""
+        under one errstate, with no records and one cheap finiteness check per step instead
+        of one per array. Only when it fails does the careful search say where."""
         numbers, network, optimizer = self.numbers, self.network, self.optimizer
         judge = LOSSES[self.spec.config.loss].correct
         totals = EpochTotals(numbers.number(0), 0)
