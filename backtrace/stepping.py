@@ -19,16 +19,26 @@ from backtrace.renderers.layout import sections
 
 # What each key does, in the order the help lists them. Arrow keys arrive as escape sequences.
 KEYS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("next", ("\r", "\n", " ", "n", "j", "\x1b[C", "\x1b[B"), "enter next"),
-    ("back", ("b", "k", "p", "\x7f", "\x08", "\x1b[D", "\x1b[A"), "b back"),
-    ("sample", ("s",), "s next sample"),
-    ("continue", ("c",), "c continue"),
-    ("quit", ("q", "\x1b"), "q quit"),
-    ("help", ("?", "h"), "? keys"),
+    (
+        "next",
+        ("\r", "\n", " ", "n", "j", "\x1b[C", "\x1b[B"),
+        "enter, space, n or → : the next piece",
+    ),
+    (
+        "back",
+        ("b", "k", "p", "\x7f", "\x08", "\x1b[D", "\x1b[A"),
+        "b, backspace or ← : the piece before, again",
+    ),
+    ("sample", ("s",), "s : on to the next sample"),
+    ("continue", ("c",), "c : the rest, without stopping"),
+    ("quit", ("q", "\x1b"), "q or Escape : quit"),
+    ("help", ("?", "h"), "? : these keys"),
 )
 KEY_ACTIONS = {key: action for action, keys, _ in KEYS for key in keys}
-KEYS_HELP = "   ".join(f"[{label.split(' ', 1)[0]}] {label.split(' ', 1)[1]}" for *_, label in KEYS)
-FULL_HELP = "keys: enter/space/→ next · b/← back · s next sample · c the rest · q quit"
+# Short enough, with the position before it, for an 80-column terminal: a prompt that wraps
+# could not be erased.
+KEYS_HELP = "[enter] next [b] back [s] sample [c] rest [q] quit [?] keys"
+FULL_HELP = "".join(f"  {line}\n" for *_, line in KEYS)
 CLEAR_LINE = "\r\x1b[2K"
 
 
@@ -96,12 +106,11 @@ def paced(
 
 
 def ask(read_key: Callable[[], str], prompt: TextIO, where: str) -> str:
-    """Show where the reader is and the keys, read one, erase the prompt. An unknown key
-    shows every key and asks again. End of input counts as quit; Ctrl-C is left to interrupt
-    the program as it would anywhere else."""
-    line = f"{where} · {KEYS_HELP}"
+    """Show where the reader is and the keys, read one, erase the prompt. Any other key
+    lists every key (and stays on screen) and asks again. End of input counts as quit;
+    Ctrl-C is left to interrupt the program as it would anywhere else."""
     while True:
-        prompt.write(line)
+        prompt.write(f"{where} · {KEYS_HELP}")
         prompt.flush()
         try:
             key = read_key()
@@ -113,5 +122,5 @@ def ask(read_key: Callable[[], str], prompt: TextIO, where: str) -> str:
         action = KEY_ACTIONS.get(key) or KEY_ACTIONS.get(key.lower())
         if action is not None and action != "help":
             return action
-        unknown = "" if action == "help" else f"{key!r} is not a key here; "
-        line = f"{where} · {unknown}{FULL_HELP}"
+        unknown = "" if action == "help" else f"{key!r} is not a key here. "
+        prompt.write(f"{unknown}The keys:\n{FULL_HELP}")

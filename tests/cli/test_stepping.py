@@ -21,6 +21,8 @@ def test_an_epoch_of_the_article_is_sixteen_pieces() -> None:
     result = invoke_in(["step", "xor"], keys="\r" * 20, terminal=True)
     assert result.status == 0
     assert prompts(result.stderr) == [(number, 16) for number in range(1, 16)]
+    longest = max(len(line) for line in result.stderr.split("\r\x1b[2K"))
+    assert longest <= 80  # a prompt that wrapped could not be erased
     assert result.stdout.count("Update, step") == 4
 
 
@@ -48,7 +50,10 @@ def test_back_shows_the_piece_before_again() -> None:
 def test_an_unknown_key_shows_the_keys_and_does_not_move() -> None:
     result = invoke_in(["step", "xor"], keys="x\rq", terminal=True)
     assert prompts(result.stderr) == [(1, 16), (1, 16), (2, 16)]
-    assert "'x' is not a key here; keys: enter/space/→ next · b/← back" in result.stderr
+    assert (
+        "'x' is not a key here. The keys:\n  enter, space, n or → : the next piece\n"
+        in result.stderr
+    )
     assert result.stdout.count("Loss (article)") == 1  # x moved nothing; enter did
 
 
