@@ -57,9 +57,7 @@ def main() -> None:
     print(f"median of {runs} fresh processes each, Python {sys.version.split()[0]}")
     print(f"{'':44} {'median':>8} {'fastest':>8}")
     for name, _ in CASES:
-        print(
-            f"{name:44} {statistics.median(times[name]):7.3f}s {min(times[name]):7.3f}s"
-        )
+        print(f"{name:44} {statistics.median(times[name]):7.3f}s {min(times[name]):7.3f}s")
 
 
 if __name__ == "__main__":
