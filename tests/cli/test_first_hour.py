@@ -142,7 +142,7 @@ def test_docs_lists_the_installed_pages() -> None:
 def test_docs_shows_a_page_and_suggests_a_topic() -> None:
     page = invoke_in(["docs", "config"])
     assert page.status == 0 and page.stdout == (DOCS / "config.md").read_text()
-    on_screen = invoke_in(["docs", "config"], terminal=True, columns=90)
+    on_screen = invoke_in(["docs", "names"], terminal=True, columns=90)
     assert on_screen.status == 0 and "#" not in on_screen.stdout.splitlines()[0]
     wrong = invoke_in(["docs", "confg"])
     assert wrong.status == 2 and "did you mean 'config'?" in wrong.stderr

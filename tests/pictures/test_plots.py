@@ -44,7 +44,7 @@ def test_accuracy_and_weights_join_the_loss(tmp_path: Path) -> None:
             "run",
             "xor-deep",
             "--epochs",
-            "20",
+            "4",
             "--trace",
             "none",
             "--plot",
