@@ -578,12 +578,7 @@ def run(
         report = RunReport(term, quiet, every, plot, plot_weights, output.precision)
         report.check()
         spec = network.load(term)
-        if plot_weights:  # checked before training, as --weight is
-            from backtrace.selection import resolve_names
-
-            resolve_names(
-                plot_weights, spec.names.all_weights, option="--plot-weight", what="weight"
-            )
+        report.check_weights(spec)
         result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
 
         def through(records: Any, name: str, on_screen: bool) -> Any:
@@ -885,19 +880,7 @@ def docs(topic: str | None) -> None:
             for name, title in pages.items():
                 term.stdout.write(f"{name.ljust(widest)}  {title}\n")
             return
-        text = manual.page(topic)
-        if term.stdout_is_terminal:
-            from rich.console import Console
-            from rich.markdown import Markdown
-
-            Console(
-                file=term.stdout,
-                width=term.width(None, to_terminal=True),
-                color_system="standard" if term.wants_color() else None,
-                force_terminal=term.wants_color(),
-            ).print(Markdown(text))
-        else:
-            term.stdout.write(text)
+        manual.show(topic, term)
 
 
 def main() -> None:

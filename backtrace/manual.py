@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backtrace.config.discovery import packaged
 from backtrace.errors import UsageError
+
+if TYPE_CHECKING:
+    from backtrace.terminal import Terminal
 
 
 def docs_directory() -> Path | None:
@@ -44,3 +48,21 @@ def page(topic: str) -> str:
     directory = docs_directory()
     assert directory is not None  # topics() found the page there
     return (directory / f"{name}.md").read_text(encoding="utf-8")
+
+
+def show(topic: str, term: Terminal) -> None:
+    """A page on stdout: drawn as Markdown on a terminal, as its plain text elsewhere."""
+    text = page(topic)
+    if not term.stdout_is_terminal:
+        term.stdout.write(text)
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    color = term.wants_color()
+    Console(
+        file=term.stdout,
+        width=term.width(None, to_terminal=True),
+        color_system="standard" if color else None,
+        force_terminal=color,
+    ).print(Markdown(text))

@@ -38,6 +38,14 @@ class RunReport:
             picture_format(self.plot, "--plot")
             require_matplotlib(f"--plot {self.plot}")
 
+    def check_weights(self, spec: Any) -> None:
+        """Refuse --plot-weight names that match no weight, before any training."""
+        if self.plot_weights:
+            from backtrace.selection import resolve_names
+
+            names = spec.names.all_weights
+            resolve_names(self.plot_weights, names, option="--plot-weight", what="weight")
+
     def fmt(self, value: float) -> str:
         return format_number(value, self.precision or HUMAN_DIGITS)
 

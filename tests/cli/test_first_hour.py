@@ -285,3 +285,34 @@ def test_the_readme_example_is_real() -> None:
     assert shown
     printed = invoke_in(command.split()[1:], columns=80).stdout
     assert shown.group(1) in printed
+
+
+def test_the_wheel_installs_the_docs_and_examples_inside_the_package() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib comes with Python 3.11")
+
+    from backtrace.config.discovery import packaged
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert included == {"configs": "backtrace/configs", "docs": "backtrace/docs"}
+    # An installed package looks inside itself first (a checkout has no backtrace/docs).
+    assert packaged("docs") == DOCS and not (ROOT / "backtrace" / "docs").exists()
+
+
+def test_init_copies_the_data_file_an_example_reads(tmp_path: Path, monkeypatch) -> None:
+    import backtrace.config.discovery as discovery
+    import backtrace.starter as starter
+
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    document = {**article_document(), "title": "From a file", "data": "rows.csv"}
+    (examples / "from-file.yaml").write_text(yaml.safe_dump(document))
+    (examples / "rows.csv").write_text("x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    monkeypatch.setattr(discovery, "bundled_directory", lambda: examples)
+    monkeypatch.setattr(starter, "bundled_directory", lambda: examples)
+    work = tmp_path / "work"
+    work.mkdir()
+    made = invoke_in(["init", "from-file"], cwd=work)
+    assert made.status == 0 and "wrote backtrace.yaml, rows.csv" in made.stderr
+    ran = invoke_in(["run", "--trace", "none", "--format", "jsonl"], cwd=work)
+    assert ran.status == 0 and json.loads(ran.stdout.splitlines()[0])["samples"] == 4
