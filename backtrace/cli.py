@@ -185,18 +185,11 @@ class NetworkChoice:
         return spec
 
 
-def network_options(count_help: str | None) -> Callable[[Any], Any]:
+def network_options(count_help: str | None, refusal: str = "") -> Callable[[Any], Any]:
     """CONFIG, --set, --epochs and the limits. With `count_help` None, --epochs is only
-    there to say that this command decides the epochs itself."""
+    there to say (`refusal`) that this command decides the epochs itself."""
     if count_help is None:
-        epochs = click.option(
-            "--epochs",
-            hidden=True,
-            default=None,
-            callback=refused(
-                "step has no --epochs: it trains up to the epoch --epoch names and stops there"
-            ),
-        )
+        epochs = click.option("--epochs", hidden=True, default=None, callback=refused(refusal))
     else:
         epochs = click.option(
             "--epochs", type=click.IntRange(min=1), default=None, metavar="N", help=count_help
@@ -592,7 +585,9 @@ def run(
 
 
 @cli.command()
-@network_options(None)
+@network_options(
+    None, "step has no --epochs: it trains up to the epoch --epoch names and stops there"
+)
 @click.option(
     "--epoch",
     "trace",
@@ -696,7 +691,9 @@ GRAPH_FORMATS = {"text": (), "dot": (".dot", ".gv"), "svg": (".svg",), "png": ("
 
 
 @cli.command()
-@network_options(TRAIN_FOR)
+@network_options(
+    None, "graph has no --epochs: it trains up to the point --epoch, --sample or --step names"
+)
 @click.option(
     "--epoch",
     type=click.IntRange(min=1),

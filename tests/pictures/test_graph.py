@@ -157,3 +157,8 @@ def test_a_picture_without_matplotlib_says_how_to_get_it(tmp_path: Path, monkeyp
     plot = invoke_in(["run", "xor", "--plot", "loss.png"], cwd=tmp_path)
     assert plot.status == 2 and "pip install 'backtrace[plot]'" in plot.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_decides_its_epochs_itself() -> None:
+    result = invoke_in(["graph", "xor", "--epochs", "3"])
+    assert result.status == 2 and "graph has no --epochs" in result.stderr
