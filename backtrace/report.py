@@ -75,7 +75,8 @@ class RunReport:
     def finish(self, spec: Any, exact: bool) -> None:
         """After the trace: the loss line on a watched stderr, and the --plot file."""
         if self.term.watched() and not self.quiet:
-            line = loss_summary(self.curves, self.fmt)
+            columns = self.term.width(None, to_terminal=True)
+            line = loss_summary(self.curves, self.fmt, columns)
             if line:
                 self.term.stderr.write(line + "\n")
         if self.plot is not None:

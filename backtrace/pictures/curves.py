@@ -17,6 +17,7 @@ from backtrace import records
 
 LOG_SPAN = 1_000  # largest / smallest magnitude past which a curve is drawn on a log scale
 BARS = "▁▂▃▄▅▆▇█"
+MIN_BARS, MAX_BARS = 10, 60  # a sparkline's width: legible, and within a line where it fits
 DIVERGED_MARK = "✗"
 
 
@@ -86,20 +87,25 @@ def sparkline(losses: list[float], *, diverged_at: int | None = None, width: int
     return bars + (DIVERGED_MARK if diverged_at is not None else "")
 
 
-def loss_summary(curves: Curves, fmt: Callable[[float], str]) -> str | None:
-    """One line for the end of a run: the loss's first and last value around its sparkline,
-    the scale, and where the run stopped if it blew up. None for a single epoch."""
+def loss_summary(curves: Curves, fmt: Callable[[float], str], columns: int = 80) -> str | None:
+    """One line for the end of a run, at most `columns` wide where it can be: the loss's
+    first and last value around its sparkline, the scale, and where the run stopped if it
+    blew up. None for a single epoch."""
     losses = curves.losses
     stopped = curves.diverged
     if len(losses) + (stopped is not None) < 2:
         return None
-    line = sparkline(losses, diverged_at=stopped.epoch if stopped else None)
     first = fmt(losses[0]) if losses else "?"
     scale = ", log scale" if log_scaled(losses) else ""
-    count = len(losses)
     if stopped is not None:
-        return (
-            f"loss per epoch: {first} {line} stopped at epoch {stopped.epoch}, where "
-            f"{stopped.quantity} of {stopped.name} became {stopped.non_finite}{scale}"
+        before = f"loss per epoch: {first} "
+        after = (
+            f" stopped at epoch {stopped.epoch}, where {stopped.quantity} of {stopped.name} "
+            f"became {stopped.non_finite}{scale}"
         )
-    return f"loss per epoch: {first} {line} {fmt(losses[-1])} ({count:,} epochs{scale})"
+    else:
+        before = f"loss per epoch: {first} "
+        after = f" {fmt(losses[-1])} ({len(losses):,} epochs{scale})"
+    room = max(MIN_BARS, min(MAX_BARS, columns - 1 - len(before) - len(after)))
+    line = sparkline(losses, diverged_at=stopped.epoch if stopped else None, width=room)
+    return before + line + after

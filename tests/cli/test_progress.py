@@ -52,6 +52,7 @@ def test_the_run_ends_with_its_loss_curve_in_one_line() -> None:
         ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "120"],
         stderr_terminal=True,
         clock=Clock(0.0),
+        env={"COLUMNS": "80"},
     )
     losses = [
         json.loads(line)["loss"]
@@ -63,7 +64,15 @@ def test_the_run_ends_with_its_loss_curve_in_one_line() -> None:
         r"loss per epoch: (\S+) ([▁▂▃▄▅▆▇█]+) (\S+) \(120 epochs\)", line
     ).groups()
     assert (first, last) == (f"{losses[0]:.6g}", f"{losses[-1]:.6g}")
-    assert bars[0] == "█" and bars[-1] == "▁" and len(bars) == 60  # 120 epochs in 60 bars
+    assert bars[0] == "█" and bars[-1] == "▁"
+    assert len(line) == 79  # as many bars (averaging 120 epochs) as fit in 80 columns
+    wide = invoke_in(
+        ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "120"],
+        stderr_terminal=True,
+        clock=Clock(0.0),
+        env={"COLUMNS": "200"},
+    )
+    assert len(re.search("[▁▂▃▄▅▆▇█]+", wide.stderr).group()) == 60  # and never more than 60
 
 
 def test_a_run_that_blows_up_is_shown_as_it_is() -> None:
