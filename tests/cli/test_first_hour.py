@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
@@ -100,6 +99,8 @@ def schema() -> dict:
 
 
 def test_the_schema_accepts_every_bundled_config_and_rejects_mistakes() -> None:
+    import jsonschema
+
     printed = schema()
     jsonschema.Draft202012Validator.check_schema(printed)
     validator = jsonschema.Draft202012Validator(printed)

@@ -3,6 +3,7 @@ as a picture, with the numbers of one sample when asked."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -11,12 +12,8 @@ import pytest
 
 from helpers import article_document, invoke_in
 
-try:
-    import matplotlib  # noqa: F401
-
-    PLOT = True
-except ImportError:
-    PLOT = False
+# Found, not imported: collecting the tests should not pay for matplotlib.
+PLOT = importlib.util.find_spec("matplotlib") is not None
 needs_plot = pytest.mark.skipif(not PLOT, reason="the plot extra (matplotlib) is not installed")
 
 ARTICLE_WEIGHTS = [f"W{i}{j}" for i in (1, 2, 3) for j in (0, 1, 2)] + [f"V0{j}" for j in range(4)]
