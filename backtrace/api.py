@@ -27,7 +27,7 @@ from backtrace.config.discovery import find_config
 from backtrace.config.loading import load_config, load_document, load_text, parse_field
 from backtrace.engine import train
 from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
-from backtrace.engine.trainer import number_system, resolved_batch_size
+from backtrace.engine.trainer import batches, number_system, resolved_batch_size
 from backtrace.errors import BacktraceError, UsageError
 from backtrace.renderers import FORMATS
 from backtrace.renderers.options import RenderOptions
@@ -190,7 +190,7 @@ def diagram(
     if step is not None and epoch is not None:
         raise UsageError("--step counts steps over the whole run, so it takes no --epoch")
     if step is not None:
-        steps_per_epoch = -(-len(spec.inputs) // resolved_batch_size(spec))
+        steps_per_epoch = len(batches(np.arange(len(spec.inputs)), resolved_batch_size(spec)))
         epoch_of_step = (step - 1) // steps_per_epoch + 1
         point = Point(sample=sample, step=step)
     else:
