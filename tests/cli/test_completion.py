@@ -82,13 +82,15 @@ def test_tab_in_bash_completes_co_to_configs(tmp_path: Path) -> None:
         timeout=15,
         dimensions=(24, 200),
     )
-    bash.delaybeforesend = None
+    bash.delaybeforesend = bash.delayafterclose = bash.delayafterterminate = 0
     try:
         bash.expect_exact("$ ")
         bash.sendline(f"source {tmp_path / 'complete.bash'}")
         bash.expect_exact("$ ")
         bash.send("backtrace run co\t")
         bash.expect_exact("backtrace run configs/")
+        bash.sendcontrol("u")  # erase the line, then leave
+        bash.sendline("exit")
+        bash.expect(pexpect.EOF)
     finally:
-        bash.sendcontrol("c")
         bash.close(force=True)

@@ -86,7 +86,7 @@ def test_keys_typed_while_it_starts_are_kept() -> None:
         timeout=15,
         dimensions=(40, 100),
     )
-    child.delaybeforesend = None
+    child.delaybeforesend = child.delayafterclose = child.delayafterterminate = 0
     child.send("  q")  # before the program has even started: next, next, quit
     child.expect(pexpect.EOF)
     child.close()
