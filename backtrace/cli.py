@@ -826,8 +826,9 @@ def init(example: str | None, path: str | None, force: bool) -> None:
 
     term = terminal()
     with reported_errors(False, term):
-        target = term.cwd / (path or DEFAULT_TARGET)
-        written = write_starter(example or DEFAULT_EXAMPLE, target, force=force)
+        written = write_starter(
+            example or DEFAULT_EXAMPLE, path or DEFAULT_TARGET, cwd=term.cwd, force=force
+        )
         shown = ", ".join(os.path.relpath(file, term.cwd) for file in written)
         command = "backtrace run" if path is None else f"backtrace run {path}"
         term.stderr.write(f"backtrace: wrote {shown}; edit it, then try '{command}'\n")

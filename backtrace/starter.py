@@ -14,7 +14,7 @@ from backtrace.config.discovery import (
     bundled_names,
     bundled_path,
 )
-from backtrace.errors import BacktraceError, ConfigError, OutputError, UsageError
+from backtrace.errors import ConfigError, OutputError, UsageError
 
 DEFAULT_EXAMPLE = "xor"
 DEFAULT_TARGET = "backtrace.yaml"  # the first name `run` looks for when given no config
@@ -95,27 +95,26 @@ def data_file(name: str) -> str | None:
     return None
 
 
-def write_starter(name: str, target: Path, *, force: bool) -> list[Path]:
-    """Copy the example to `target` (and the CSV file it reads beside it); an existing file
-    is kept unless `force`. Returns the files written."""
+def write_starter(name: str, path: str, *, cwd: Path, force: bool) -> list[Path]:
+    """Copy the example to `path` (from `cwd`), and the CSV file it reads beside it, each
+    written whole; an existing file is kept unless `force`. Returns the files written."""
+    from backtrace.output import output_file
+
+    target = cwd / path
     if target.exists() and not force:
-        raise UsageError(f"{target.name} already exists; add --force to replace it")
-    written = []
-    try:
-        target.write_text(starter_text(name), encoding="utf-8")
-        written.append(target)
-        csv = data_file(name)
-        directory = bundled_directory()
-        if csv is not None and directory is not None and not os.path.isabs(csv):
-            copy = target.parent / csv
-            if force or not copy.exists():
+        raise UsageError(f"{path} already exists; add --force to replace it")
+    with output_file(path, cwd=cwd) as out:
+        out.write(starter_text(name))
+    written = [target]
+    csv = data_file(name)
+    directory = bundled_directory()
+    if csv is not None and directory is not None and not os.path.isabs(csv):
+        copy = target.parent / csv
+        if force or not copy.exists():
+            try:
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(directory / csv, copy)
-                written.append(copy)
-    except BacktraceError:
-        raise
-    except OSError as error:
-        raise OutputError(
-            f"cannot write {error.filename or target}: {error.strerror or error}"
-        ) from None
+            except OSError as error:
+                raise OutputError(f"cannot write {copy}: {error.strerror or error}") from None
+            written.append(copy)
     return written

@@ -317,3 +317,10 @@ def test_init_copies_the_data_file_an_example_reads(tmp_path: Path, monkeypatch)
     assert made.status == 0 and "wrote backtrace.yaml, rows.csv" in made.stderr
     ran = invoke_in(["run", "--trace", "none", "--format", "jsonl"], cwd=work)
     assert ran.status == 0 and json.loads(ran.stdout.splitlines()[0])["samples"] == 4
+
+
+def test_init_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    result = invoke_in(["init", "-o", "no/such/net.yaml"], cwd=tmp_path)
+    assert result.status == 1
+    assert result.stderr.startswith("backtrace: error: cannot write no/such/net.yaml: ")
+    assert list(tmp_path.iterdir()) == []
