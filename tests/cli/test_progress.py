@@ -27,29 +27,29 @@ def plain(text: str) -> str:
 
 
 def test_a_long_run_shows_its_progress_on_a_terminals_stderr() -> None:
-    arguments = ["run", "xor-sigmoid", "--epochs", "40", "--trace", "none", "--format", "jsonl"]
-    result = invoke_in(arguments, stderr_terminal=True, clock=Clock(0.05))
+    arguments = ["run", "xor-sigmoid", "--epochs", "15", "--trace", "none", "--format", "jsonl"]
+    result = invoke_in(arguments, stderr_terminal=True, clock=Clock(0.2))
     assert result.status == 0
     shown = plain(result.stderr)
-    assert re.search(r"epoch\s+\d+/40 .* loss 0\.\d+ · \S+ left", shown), shown[:500]
+    assert re.search(r"epoch\s+\d+/15 .* loss 0\.\d+ · \S+ left", shown), shown[:500]
     # The trace on stdout is the same as without a bar, line for line.
     assert result.stdout == invoke_in(arguments).stdout
     assert all(json.loads(line) for line in result.stdout.splitlines())
 
 
 def test_no_progress_when_the_run_is_quick_or_stderr_is_not_seen() -> None:
-    arguments = ["run", "xor-sigmoid", "--epochs", "40", "--trace", "none", "--format", "jsonl"]
-    quick = invoke_in(arguments, stderr_terminal=True, clock=Clock(0.001))  # 40 epochs < 1 s
+    arguments = ["run", "xor-sigmoid", "--epochs", "15", "--trace", "none", "--format", "jsonl"]
+    quick = invoke_in(arguments, stderr_terminal=True, clock=Clock(0.001))  # 15 epochs < 1 s
     assert "epoch " not in plain(quick.stderr)
-    piped = invoke_in(arguments, stderr_terminal=False, clock=Clock(0.05))
+    piped = invoke_in(arguments, stderr_terminal=False, clock=Clock(0.2))
     assert piped.stderr == ""
-    quiet = invoke_in([*arguments, "--quiet"], stderr_terminal=True, clock=Clock(0.05))
+    quiet = invoke_in([*arguments, "--quiet"], stderr_terminal=True, clock=Clock(0.2))
     assert quiet.stderr == ""
 
 
 def test_the_run_ends_with_its_loss_curve_in_one_line() -> None:
     result = invoke_in(
-        ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "120"],
+        ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "70"],
         stderr_terminal=True,
         clock=Clock(0.0),
         env={"COLUMNS": "80"},
@@ -61,13 +61,13 @@ def test_the_run_ends_with_its_loss_curve_in_one_line() -> None:
     ]
     line = result.stderr.strip()
     first, bars, last = re.fullmatch(
-        r"loss per epoch: (\S+) ([▁▂▃▄▅▆▇█]+) (\S+) \(120 epochs\)", line
+        r"loss per epoch: (\S+) ([▁▂▃▄▅▆▇█]+) (\S+) \(70 epochs\)", line
     ).groups()
     assert (first, last) == (f"{losses[0]:.6g}", f"{losses[-1]:.6g}")
     assert bars[0] == "█" and bars[-1] == "▁"
-    assert len(line) == 79  # as many bars (averaging 120 epochs) as fit in 80 columns
+    assert len(line) == 79  # as many bars (averaging 70 epochs) as fit in 80 columns
     wide = invoke_in(
-        ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "120"],
+        ["run", "xor-sigmoid", "--trace", "none", "--format", "jsonl", "--epochs", "70"],
         stderr_terminal=True,
         clock=Clock(0.0),
         env={"COLUMNS": "200"},
