@@ -6,19 +6,13 @@ The Python API (docs/api.md):
     trace = backtrace.run(backtrace.load("xor"), epochs=3, trace="all")
     trace.render("markdown")
 
-`load`, `run`, `render`, `Trace` and `Spec` are imported on first use, so that the command
-line's start-up does not pay for what it does not need.
+`load`, `run`, `render`, `Trace`, `Spec` and `__version__` are looked up on first use, so
+that the command line's start-up does not pay for what it does not need.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("backtrace")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 from backtrace.errors import BacktraceError, ConfigError, UsageError
 
@@ -41,6 +35,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     if name in ("load", "run", "check", "render", "Trace"):
         from backtrace import api
 
@@ -50,3 +46,13 @@ def __getattr__(name: str) -> Any:
 
         return Spec
     raise AttributeError(f"module 'backtrace' has no attribute {name!r}")
+
+
+def _version() -> str:
+    # importlib.metadata costs more to import than the rest of --help together.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backtrace")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"

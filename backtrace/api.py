@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -27,11 +27,15 @@ from backtrace.config.discovery import find_config
 from backtrace.config.loading import load_config, load_document, load_text, parse_field
 from backtrace.engine import train
 from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
-from backtrace.engine.trainer import number_system
+from backtrace.engine.trainer import batches, number_system, resolved_batch_size
 from backtrace.errors import BacktraceError, ConfigError, UsageError
-from backtrace.renderers import FORMATS, RenderOptions, table
-from backtrace.selection import RecordFilter, parse_epochs, record_filter
+from backtrace.renderers import FORMATS
+from backtrace.renderers.options import RenderOptions
+from backtrace.selection import RecordFilter, parse_epochs, record_filter, resolve_names
 from backtrace.stepping import paced
+
+if TYPE_CHECKING:
+    from backtrace.pictures.diagram import Diagram
 
 Source = Spec | Mapping[str, Any] | str | os.PathLike
 NOTEBOOK_WIDTH = 110
@@ -44,6 +48,7 @@ def load(
     *,
     stdin: TextIO | None = None,
     name: str | None = None,
+    cwd: str | os.PathLike | None = None,
     **fields: Any,
 ) -> Spec:
     """The validated network for `source`: a path, a bundled example's name ("xor"), YAML or
@@ -52,8 +57,11 @@ def load(
     Overrides change fields before validation, as --set does: `overrides` maps field paths
     to values ({"optimizer.learning_rate": 0.5, "layers[0].activation": "tanh"}) or is a list
     of --set's "PATH=VALUE" strings, and keyword arguments set top-level fields (`epochs=3`).
-    `name` is what messages and the trace call the config.
+    `name` is what messages and the trace call the config. A relative data file named in
+    an override is read from `cwd` (default: the current folder), where the person typing
+    it is, rather than from the config's folder.
     """
+    here = Path(cwd) if cwd is not None else Path.cwd()
     if isinstance(overrides, Mapping):
         changes: list[Any] = [(parse_field(path), value) for path, value in overrides.items()]
         named = "overrides"
@@ -66,14 +74,25 @@ def load(
         return source
     if isinstance(source, Mapping):
         return load_document(
-            dict(source), name or "<dict>", overrides=changes, overrides_named=named
+            dict(source),
+            name or "<dict>",
+            overrides=changes,
+            overrides_named=named,
+            overrides_base=here,
         )
     text = os.fspath(source)
     if "\n" in text or text.lstrip().startswith("{"):
-        return load_text(text, name or "<text>", overrides=changes, overrides_named=named)
-    path, shown_as = find_config(text, cwd=Path.cwd(), env={})
+        return load_text(
+            text, name or "<text>", overrides=changes, overrides_named=named, overrides_base=here
+        )
+    path, shown_as = find_config(text, cwd=here, env={})
     return load_config(
-        path, overrides=changes, stdin=stdin, name=name or shown_as, overrides_named=named
+        str(here / path) if path != "-" else path,
+        overrides=changes,
+        stdin=stdin,
+        name=name or shown_as,
+        overrides_named=named,
+        overrides_base=here,
     )
 
 
@@ -151,6 +170,64 @@ def check(
         ),
         RecordFilter(),
     )
+
+
+def diagram(
+    config: Source,
+    *,
+    epoch: int | None = None,
+    sample: int | None = None,
+    step: int | None = None,
+    exact: bool = False,
+) -> Diagram:
+    """The network's diagram: units and links named as the trace names them. Given an
+    `epoch` and `sample` (each 1 when only the other is given), or a `step`, each unit also
+    carries that sample's h, z and δ, and each link its weight, the step's gradient and the
+    weight after the step."""
+    from backtrace.pictures.diagram import Point, at_point, network_diagram
+
+    spec = load(config)
+    drawn = network_diagram(spec.config.title or spec.source, spec.names.layers)
+    if epoch is None and sample is None and step is None:
+        return drawn
+    if step is not None and epoch is not None:
+        raise UsageError("--step counts steps over the whole run, so it takes no --epoch")
+    if step is not None:
+        steps_per_epoch = len(batches(np.arange(len(spec.inputs)), resolved_batch_size(spec)))
+        epoch_of_step = (step - 1) // steps_per_epoch + 1
+        point = Point(sample=sample, step=step)
+    else:
+        epoch_of_step = epoch or 1
+        point = Point(epoch=epoch_of_step, sample=sample or 1)
+    if sample is not None and sample > len(spec.inputs):
+        raise UsageError(
+            f"--sample: sample {sample} is out of range; there are samples 1 to {len(spec.inputs)}"
+        )
+    traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
+    return at_point(drawn, traced, point)
+
+
+def weight_history(
+    config: Source, weight: str | Sequence[str], *, exact: bool = False
+) -> dict[str, list[float]]:
+    """Each weight `weight` names (globs work) before training and after every epoch: the
+    list's item e is the value after e epochs. Every epoch is traced to get them, so this
+    takes about as long as a run with trace="all"."""
+    spec = load(config)
+    chosen = resolve_names(
+        _texts(weight), spec.names.all_weights, option="--plot-weight", what="weight"
+    )
+    history: dict[str, list[float]] = {
+        name: [] for name in spec.names.all_weights if chosen and name in chosen
+    }
+    numbers = number_system(spec, exact)
+    for record in train(spec, lambda epoch: True, numbers):
+        if isinstance(record, records.Weights):
+            values = dict(record.values)
+            for name, series in history.items():
+                del series[record.epoch :]  # "current" and "final" both follow the last epoch
+                series.append(float(values[name]))
+    return history
 
 
 def _texts(value: Any) -> tuple[str, ...]:
@@ -270,6 +347,8 @@ class Trace:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter and IPython show the rich tables, in colour, inline."""
+        from backtrace.renderers import table
+
         return {
             "text/plain": repr(self),
             "text/html": table.html(self, RenderOptions(width=NOTEBOOK_WIDTH, color=True)),
@@ -277,6 +356,8 @@ class Trace:
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         """`rich.print(trace)` draws the tables on that console."""
+        from backtrace.renderers import table
+
         yield from table.renderables(self, RenderOptions(width=options.max_width, color=True))
 
 

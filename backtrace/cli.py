@@ -14,21 +14,20 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from backtrace import __version__, api, limits
-from backtrace.config import Spec
-from backtrace.config.discovery import find_config
-from backtrace.engine.check import DEFAULT_TOLERANCE
+from backtrace import limits
 from backtrace.errors import BacktraceError, ExitStatus, Interrupted, UsageError, printable
-from backtrace.output import output_file, signals_interrupt
 from backtrace.records import PHASES
-from backtrace.renderers import FORMATS, format_for_path
-from backtrace.renderers.layout import diverged_message
-from backtrace.renderers.numbers import format_number
+from backtrace.renderers import FORMATS, chosen_format
 from backtrace.terminal import Terminal
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start quickly
+    from backtrace import api
+    from backtrace.config import Spec
 
 MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
 
@@ -109,6 +108,44 @@ def option_group(group: type, decorators: list[Callable[[Any], Any]]) -> Callabl
     return decorate
 
 
+def complete_config(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """File names (the shell lists them) and the bundled examples' names."""
+    from click.shell_completion import CompletionItem
+
+    from backtrace.config.discovery import bundled_names
+
+    # The file item comes first: bash's script starts its reply afresh when it meets it.
+    return [CompletionItem(incomplete, type="file")] + [
+        CompletionItem(name) for name in bundled_names() if name.startswith(incomplete)
+    ]
+
+
+def complete_example(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from backtrace.config.discovery import bundled_names
+
+    return [CompletionItem(name) for name in bundled_names() if name.startswith(incomplete)]
+
+
+def complete_topic(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from backtrace.manual import topics
+
+    return [CompletionItem(name) for name in topics() if name.startswith(incomplete)]
+
+
+def refused(message: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """A callback for an option kept only to explain, when it is used, what to use instead."""
+
+    def refuse(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            raise click.UsageError(message, ctx)
+
+    return refuse
+
+
 @dataclasses.dataclass(frozen=True)
 class NetworkChoice:
     """Which network: CONFIG, --set and --epochs."""
@@ -122,6 +159,9 @@ class NetworkChoice:
     max_epochs: int | None
 
     def load(self, term: Terminal) -> Spec:
+        from backtrace import api
+        from backtrace.config.discovery import find_config
+
         raised = {"weights": self.max_weights, "rows": self.max_rows, "epochs": self.max_epochs}
         raised = {name: value for name, value in raised.items() if value is not None}
         context = click.get_current_context(silent=True)
@@ -134,7 +174,9 @@ class NetworkChoice:
         if path != "-":
             path = str(term.cwd / path)  # where the terminal is, whatever this process's folder
         chosen = {} if self.epochs is None else {"epochs": self.epochs}
-        spec = api.load(path, self.overrides, stdin=term.stdin, name=shown_as, **chosen)
+        spec = api.load(
+            path, self.overrides, stdin=term.stdin, name=shown_as, cwd=term.cwd, **chosen
+        )
         if spec.references_dropped:
             term.stderr.write(
                 "backtrace: note: --set changed the config, so its reference values are not "
@@ -143,44 +185,57 @@ class NetworkChoice:
         return spec
 
 
-network_options = option_group(
-    NetworkChoice,
-    [
-        click.argument("config", metavar="[CONFIG]", required=False),
-        click.option(
-            "--set",
-            "overrides",
-            multiple=True,
-            metavar="PATH=VALUE",
-            help="Override a config field, e.g. --set optimizer.learning_rate=0.5 or "
-            "--set layers[0].activation=tanh. Repeatable.",
-        ),
-        click.option(
-            "--epochs", type=click.IntRange(min=1), default=None, help="Train for N epochs."
-        ),
-        click.option(
-            "--max-weights",
-            type=click.IntRange(min=1),
-            default=None,
-            metavar="N",
-            help=f"Accept networks of up to N weights (default {limits.Limits.weights:,}).",
-        ),
-        click.option(
-            "--max-rows",
-            type=click.IntRange(min=1),
-            default=None,
-            metavar="N",
-            help=f"Accept CSV data of up to N rows (default {limits.Limits.rows:,}).",
-        ),
-        click.option(
-            "--max-epochs",
-            type=click.IntRange(min=1),
-            default=None,
-            metavar="N",
-            help=f"Accept up to N epochs (default {limits.Limits.epochs:,}).",
-        ),
-    ],
-)
+def network_options(count_help: str | None, refusal: str = "") -> Callable[[Any], Any]:
+    """CONFIG, --set, --epochs and the limits. With `count_help` None, --epochs is only
+    there to say (`refusal`) that this command decides the epochs itself."""
+    if count_help is None:
+        epochs = click.option("--epochs", hidden=True, default=None, callback=refused(refusal))
+    else:
+        epochs = click.option(
+            "--epochs", type=click.IntRange(min=1), default=None, metavar="N", help=count_help
+        )
+    return option_group(
+        NetworkChoice,
+        [
+            click.argument(
+                "config", metavar="[CONFIG]", required=False, shell_complete=complete_config
+            ),
+            click.option(
+                "--set",
+                "overrides",
+                multiple=True,
+                metavar="PATH=VALUE",
+                help="Override a config field, e.g. --set optimizer.learning_rate=0.5 or "
+                "--set layers[0].activation=tanh. A file named here is read from the current "
+                "folder. Repeatable.",
+            ),
+            epochs,
+            click.option(
+                "--max-weights",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="N",
+                help=f"Accept networks of up to N weights (default {limits.Limits.weights:,}).",
+            ),
+            click.option(
+                "--max-rows",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="N",
+                help=f"Accept CSV data of up to N rows (default {limits.Limits.rows:,}).",
+            ),
+            click.option(
+                "--max-epochs",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="N",
+                help=f"Accept up to N epochs (default {limits.Limits.epochs:,}).",
+            ),
+        ],
+    )
+
+
+TRAIN_FOR = "Train for N epochs (the config's epochs otherwise)."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,65 +303,122 @@ class OutputChoice:
     precision: int | None
     width: int | None
 
-    def write(self, trace: api.Trace, term: Terminal, *, default: str, paced: bool) -> None:
-        """Render the trace to stdout or the -o file; pace it when a person is stepping."""
-        name = self.output_format or (format_for_path(self.path, default) if self.path else default)
+    def chosen(self, default: str, term: Terminal) -> str:
+        """The format to write. -o DIR/ means CSV, one file per table."""
+        if self.path is not None and self._into_folder(term):
+            if self.output_format not in (None, "csv"):
+                raise UsageError(
+                    f"-o {self.path} is a folder, which only --format csv can fill (one file "
+                    "per table); name a file instead"
+                )
+            return "csv"
+        return chosen_format(self.output_format, self.path, default)
+
+    def _into_folder(self, term: Terminal) -> bool:
+        from backtrace.csv_files import is_folder_target
+
+        return is_folder_target(self.path or "", term.cwd, csv=self.output_format == "csv")
+
+    def write(
+        self,
+        trace: api.Trace,
+        term: Terminal,
+        *,
+        default: str,
+        paced: bool,
+        through: Callable[[Any, str, bool], Any] | None = None,
+    ) -> None:
+        """Render the trace to stdout or the -o file (or folder); pace it when a person is
+        stepping. `through(records, format, on_screen)` may wrap the records on their way."""
+        from backtrace import api
+
+        name = self.chosen(default, term)
         to_terminal = self.path is None and bool(term.stdout_is_terminal)
         settings: dict[str, Any] = dict(
             precision=self.precision,
             width=term.width(self.width, to_terminal=to_terminal),
             color=self.path is None and term.wants_color(),
+            events=trace.selection.events,
         )
+        stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
             settings["keys"] = api.Keys(term.read_key, term.stderr)
         if self.path is None:
-            trace.render(name, term.stdout, **settings)
+            api.render(stream, name, term.stdout, **settings)
             term.stdout.flush()
-        else:
-            streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
-            with output_file(
-                self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd
-            ) as handle:
-                trace.render(name, handle, **settings)
-        if trace.diverged is not None:
-            term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
-            sys.exit(ExitStatus.DIVERGED)
+            return
+        from backtrace.output import output_file
+
+        streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
+        if name == "csv" and self._into_folder(term):
+            from backtrace.csv_files import write_tables
+
+            write_tables(
+                lambda out: api.render(stream, name, out, **settings),
+                self.path,  # type: ignore[arg-type]
+                inputs=trace.spec.files,
+                streams=streams,
+                cwd=term.cwd,
+            )
+            return
+        with output_file(
+            self.path,  # type: ignore[arg-type]
+            inputs=trace.spec.files,
+            streams=streams,
+            cwd=term.cwd,
+        ) as handle:
+            api.render(stream, name, handle, **settings)
 
 
-output_options = option_group(
-    OutputChoice,
-    [
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(list(FORMATS)),
-            default=None,
-            help="How to write the trace: "
-            + "; ".join(f"{entry.name}: {entry.description}" for entry in FORMATS.values())
-            + ". Default: from the -o file's extension, else table (run) or text (step).",
-        ),
-        click.option(
-            "-o",
-            "--output",
-            "path",
-            metavar="FILE",
-            default=None,
-            help="Write the trace to FILE (whole, or not at all) instead of stdout.",
-        ),
-        click.option(
-            "--precision",
-            type=click.IntRange(1, 17),
-            default=None,
-            help="Significant digits (default: 6 in table, text and markdown; JSON and CSV exact).",
-        ),
-        click.option(
-            "--width",
-            type=click.IntRange(min=20, max=limits.Limits.width),
-            default=None,
-            help="Columns for tables and text.",
-        ),
-    ],
-)
+def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
+    """A run that blew up ends with one line on stderr and its own exit status."""
+    if trace.diverged is not None:
+        from backtrace.renderers.layout import diverged_message
+        from backtrace.renderers.numbers import format_number
+
+        term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
+        sys.exit(ExitStatus.DIVERGED)
+
+
+def output_options(formats: str) -> Callable[[Any], Any]:
+    return option_group(
+        OutputChoice,
+        [
+            click.option(
+                "--format",
+                "output_format",
+                type=click.Choice(list(FORMATS)),
+                default=None,
+                help="How to write the trace: "
+                + "; ".join(f"{entry.name}: {entry.description}" for entry in FORMATS.values())
+                + f". Default: from the -o file's extension, else {formats}.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                "path",
+                metavar="FILE",
+                type=click.Path(),
+                default=None,
+                help="Write the trace to FILE (whole, or not at all) instead of stdout. -o DIR/ "
+                "(or a folder with --format csv) writes CSV, one file per table.",
+            ),
+            click.option(
+                "--precision",
+                type=click.IntRange(1, 17),
+                default=None,
+                help="Significant digits (default: 6 in table, text and markdown; JSON and "
+                "CSV exact).",
+            ),
+            click.option(
+                "--width",
+                type=click.IntRange(min=20, max=limits.Limits.width),
+                default=None,
+                help="Columns for tables and text.",
+            ),
+        ],
+    )
+
 
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 exact_option = click.option(
@@ -315,6 +427,17 @@ exact_option = click.option(
     help="Compute in exact fractions (identity, relu and leaky_relu units; the article's, "
     "squared or mean squared error). Config numbers are read as the decimals written.",
 )
+
+
+class DefaultFromCheck(click.Option):
+    """--tolerance, whose help shows the engine's default without importing the engine until
+    the help is asked for."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from backtrace.engine.check import DEFAULT_TOLERANCE
+
+        self.help = f"The largest relative error that passes.  [default: {DEFAULT_TOLERANCE:g}]"
+        return super().get_help_record(ctx)
 
 
 # -- the commands ----------------------------------------------------------------------------
@@ -344,29 +467,39 @@ class Commands(click.Group):
         sys.exit(result if isinstance(result, int) else ExitStatus.OK)
 
 
-@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="backtrace")
-def cli() -> None:
+@click.group(
+    cls=Commands,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="backtrace", prog_name="backtrace")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Trace backpropagation through a small dense network, number by number.
 
-    Describe the network in YAML or JSON (see docs/config.md), then:
+    Describe the network in YAML or JSON ('backtrace docs config' has every field, and
+    'backtrace init' writes one to start from), then:
 
     \b
-        backtrace run configs/xor.yaml          every table for the first epoch
+        backtrace run xor                       every table for the first epoch
         backtrace step xor --epoch 1            walk epoch 1 a piece at a time
+        backtrace graph xor --sample 1          the network, with its numbers
         backtrace run xor --format jsonl | jq   the trace as data
 
-    CONFIG may be a path, - for stdin, or the name of a bundled example (xor, xor-gradient,
-    xor-sigmoid). Without it, backtrace uses $BACKTRACE_CONFIG or backtrace.yaml, backtrace.yml
-    or backtrace.json in the current directory.
+    CONFIG may be a path, - for stdin, or the name of a bundled example ('backtrace
+    examples' lists them). Without it, backtrace uses $BACKTRACE_CONFIG or backtrace.yaml,
+    backtrace.yml or backtrace.json in the current directory. 'backtrace docs' lists the
+    manual's pages.
     """
+    if ctx.invoked_subcommand is None:  # a bare `backtrace`: the help, as asked
+        term = terminal()
+        term.stdout.write(ctx.get_help() + "\n")
 
 
 @cli.command()
-@network_options
+@network_options(TRAIN_FOR)
 @click.option(
     "--trace",
-    "--epoch",
     "trace",
     default="first",
     show_default=True,
@@ -374,30 +507,89 @@ def cli() -> None:
     help="Epochs traced in full: all, none, first, last, numbers (1,10,100) or ranges (3-5). "
     "Every epoch still gets its summary line.",
 )
+@click.option(
+    "--epoch",
+    hidden=True,
+    expose_value=False,
+    callback=refused(
+        "run has no --epoch: --trace N traces epoch N in full, and --epochs N trains for N "
+        "epochs ('backtrace step --epoch N' walks through epoch N)"
+    ),
+)
 @selection_options
 @exact_option
-@output_options
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Write every Nth epoch's summary line (and the first, the last and traced ones). "
+    "Default: every one in jsonl, json and csv and in runs of up to 100 epochs; else every "
+    "10th, 100th ... to keep about 100 lines.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no loss curve on stderr.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    default=None,
+    help="Also draw the loss per epoch (and accuracy, for classification losses) into FILE, "
+    ".svg or .png. Needs the plot extra: pip install 'backtrace[plot]'.",
+)
+@click.option(
+    "--plot-weight",
+    "plot_weights",
+    multiple=True,
+    metavar="NAME",
+    help="Add these weights' values epoch by epoch to the --plot picture; patterns like 'W1*'. "
+    "Repeatable.",
+)
+@output_options("table")
 @debug_option
 def run(
     network: NetworkChoice,
     trace: str,
     selection: SelectionChoice,
     exact: bool,
+    every: int | None,
+    quiet: bool,
+    plot: str | None,
+    plot_weights: tuple[str, ...],
     output: OutputChoice,
     debug: bool,
 ) -> None:
-    """Train on CONFIG and print the trace of the traced epochs."""
+    """Train on CONFIG and print the trace of the traced epochs.
+
+    On a terminal, a run that takes more than a second shows its progress on stderr, and
+    a line at the end draws the loss per epoch.
+    """
+    from backtrace import api
+    from backtrace.report import RunReport
+
     term = terminal()
     with reported_errors(debug, term):
-        result = api.run(network.load(term), trace=trace, exact=exact, **selection.arguments())
-        output.write(result, term, default="table", paced=False)
+        report = RunReport(term, quiet, every, plot, plot_weights, output.precision)
+        report.check()
+        spec = network.load(term)
+        report.check_weights(spec)
+        result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
+
+        def through(records: Any, name: str, on_screen: bool) -> Any:
+            return report.through(
+                records, epochs=spec.config.epochs, output_format=name, on_screen=on_screen
+            )
+
+        output.write(result, term, default="table", paced=False, through=through)
+        report.finish(spec, exact)
+        stop_if_diverged(result, term)
 
 
 @cli.command()
-@network_options
+@network_options(
+    None, "step has no --epochs: it trains up to the epoch --epoch names and stops there"
+)
 @click.option(
     "--epoch",
-    "--trace",
     "trace",
     default="1",
     show_default=True,
@@ -406,7 +598,7 @@ def run(
 )
 @selection_options
 @exact_option
-@output_options
+@output_options("text")
 @debug_option
 def step(
     network: NetworkChoice,
@@ -419,12 +611,15 @@ def step(
     """Walk through one epoch of CONFIG a piece at a time.
 
     In a terminal, each piece (a sample's forward pass, its loss, its deltas, a step's
-    updates) waits for a key: enter or space for the next piece, s for the next sample, c to
-    run to the end, q to quit. When stdin or stdout is not a terminal, everything is printed
+    updates) waits for a key, and the prompt says which piece of how many it is: enter or
+    space for the next piece, b to go back one, s for the next sample, c to run to the end,
+    q to quit, ? for the keys. When stdin or stdout is not a terminal, everything is printed
     at once.
     """
+    from backtrace import api
+
     term = terminal()
-    with reported_errors(debug, term):
+    with reported_errors(debug, term), term.holding_keys():
         result = api.run(
             network.load(term),
             trace=trace,
@@ -433,10 +628,11 @@ def step(
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
+        stop_if_diverged(result, term)
 
 
 @cli.command()
-@network_options
+@network_options(TRAIN_FOR)
 @click.option(
     "--epoch", type=click.IntRange(min=1), default=None, help="Check at the first step of epoch N."
 )
@@ -448,10 +644,9 @@ def step(
 )
 @click.option(
     "--tolerance",
+    cls=DefaultFromCheck,
     type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TOLERANCE,
-    show_default=True,
-    help="The largest relative error that passes.",
+    default=None,
 )
 @click.option(
     "--weight",
@@ -460,13 +655,13 @@ def step(
     metavar="NAME",
     help="Weights to check; patterns like 'V0*'. Repeatable. Default: all.",
 )
-@output_options
+@output_options("table")
 @debug_option
 def check(
     network: NetworkChoice,
     epoch: int | None,
     step: int | None,
-    tolerance: float,
+    tolerance: float | None,
     weights: tuple[str, ...],
     output: OutputChoice,
     debug: bool,
@@ -477,12 +672,14 @@ def check(
     beside (L(W+ε) - L(W-ε))/2ε on the same batch. Exits 4 when any weight's relative error
     is above the tolerance.
     """
+    from backtrace import api
+
     term = terminal()
     with reported_errors(debug, term):
-        result = api.check(
-            network.load(term), epoch=epoch, step=step, weight=weights, tolerance=tolerance
-        )
+        chosen = {} if tolerance is None else {"tolerance": tolerance}
+        result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
         output.write(result, term, default="table", paced=False)
+        stop_if_diverged(result, term)
         if result.failed_checks:
             term.stderr.write(
                 error_line(f"{result.failed_checks} weights fail the gradient check") + "\n"
@@ -490,6 +687,202 @@ def check(
             sys.exit(ExitStatus.CHECK_FAILED)
 
 
+GRAPH_FORMATS = {"text": (), "dot": (".dot", ".gv"), "svg": (".svg",), "png": (".png",)}
+
+
+@cli.command()
+@network_options(
+    None, "graph has no --epochs: it trains up to the point --epoch, --sample or --step names"
+)
+@click.option(
+    "--epoch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show the numbers of epoch N (with --sample; default sample 1).",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show the numbers of sample K (with --epoch; default epoch 1).",
+)
+@click.option(
+    "--step",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show the numbers at step N, counted over the whole run: its first sample, or --sample.",
+)
+@exact_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(GRAPH_FORMATS)),
+    default=None,
+    help="text: drawn in the terminal; dot: Graphviz DOT; svg, png: a picture (needs "
+    "pip install 'backtrace[plot]'). Default: from the -o file's extension, else text.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the diagram to FILE (.txt, .dot, .gv, .svg or .png) instead of stdout.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=None,
+    help="Significant digits of the numbers (default 6).",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=20, max=limits.Limits.width),
+    default=None,
+    help="Columns for the terminal drawing.",
+)
+@debug_option
+def graph(
+    network: NetworkChoice,
+    epoch: int | None,
+    sample: int | None,
+    step: int | None,
+    exact: bool,
+    output_format: str | None,
+    path: str | None,
+    precision: int | None,
+    width: int | None,
+    debug: bool,
+) -> None:
+    """Draw CONFIG's network, with its numbers at a sample.
+
+    Units are named as the trace names them (bias units marked), and links by their weights.
+    With --epoch and --sample (or --step), each unit also shows h, z and δ for that sample,
+    and each link its weight, its gradient J'(W) and its value after the step.
+    """
+    from backtrace import api
+    from backtrace.pictures.graph import write_diagram
+
+    term = terminal()
+    with reported_errors(debug, term):
+        name = graph_format(output_format, path)
+        if name in ("svg", "png"):
+            from backtrace.pictures.figures import require_matplotlib
+
+            require_matplotlib(f"--format {name}")
+        spec = network.load(term)
+        drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact)
+        write_diagram(drawn, name, path, term, precision=precision, width=width, inputs=spec.files)
+
+
+def graph_format(requested: str | None, path: str | None) -> str:
+    """The diagram's format: --format, else the -o file's ending, else text; the two must
+    agree."""
+    implied = None
+    if path is not None:
+        suffix = Path(path).suffix.lower()
+        implied = next((name for name, endings in GRAPH_FORMATS.items() if suffix in endings), None)
+        if implied is None and suffix not in ("", ".txt"):
+            known = ", ".join(ending for endings in GRAPH_FORMATS.values() for ending in endings)
+            raise UsageError(f"-o {path}: a diagram is written as .txt, {known}")
+    if requested is not None and implied is not None and requested != implied:
+        raise UsageError(f"--format {requested} contradicts -o {path}, which means {implied}")
+    return requested or implied or "text"
+
+
+@cli.command()
+def examples() -> None:
+    """List the bundled example configs, to name as CONFIG."""
+    from backtrace.starter import examples as bundled
+
+    term = terminal()
+    with reported_errors(False, term):
+        found = bundled()
+        widest = max((len(name) for name, _ in found), default=0)
+        for name, description in found:
+            term.stdout.write(f"{name.ljust(widest)}  {description}\n")
+
+
+@cli.command()
+@click.argument("example", required=False, default=None, shell_complete=complete_example)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write it (default: backtrace.yaml, which run finds by itself).",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def init(example: str | None, path: str | None, force: bool) -> None:
+    """Write a config to start from: the article's network, or EXAMPLE.
+
+    The file goes to the current folder as backtrace.yaml, so that 'backtrace run' finds it
+    with no argument. An existing file is kept unless --force is given.
+    """
+    from backtrace.starter import DEFAULT_EXAMPLE, DEFAULT_TARGET, write_starter
+
+    term = terminal()
+    with reported_errors(False, term):
+        written = write_starter(
+            example or DEFAULT_EXAMPLE, path or DEFAULT_TARGET, cwd=term.cwd, force=force
+        )
+        shown = ", ".join(os.path.relpath(file, term.cwd) for file in written)
+        command = "backtrace run" if path is None else f"backtrace run {path}"
+        term.stderr.write(f"backtrace: wrote {shown}; edit it, then try '{command}'\n")
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the schema to FILE instead of stdout.",
+)
+def schema(path: str | None) -> None:
+    """Print the config's JSON Schema, for editors.
+
+    It comes from the same models that validate configs when they are loaded. The bundled
+    examples name it on their first line, as the YAML language server reads it.
+    """
+    from backtrace.config.jsonschema import config_schema_text
+
+    term = terminal()
+    with reported_errors(False, term):
+        text = config_schema_text()
+        if path is None:
+            term.stdout.write(text)
+            return
+        from backtrace.output import output_file
+
+        with output_file(path, cwd=term.cwd) as out:
+            out.write(text)
+
+
+@cli.command()
+@click.argument("topic", required=False, default=None, shell_complete=complete_topic)
+def docs(topic: str | None) -> None:
+    """Show a page of the manual (without TOPIC, list the pages)."""
+    from backtrace import manual
+
+    term = terminal()
+    with reported_errors(False, term):
+        if topic is None:
+            pages = manual.topics()
+            widest = max((len(name) for name in pages), default=0)
+            for name, title in pages.items():
+                term.stdout.write(f"{name.ljust(widest)}  {title}\n")
+            return
+        manual.show(topic, term)
+
+
 def main() -> None:
+    from backtrace.output import signals_interrupt
+
     with signals_interrupt():  # SIGTERM and SIGHUP clean up as Ctrl-C does
         cli(prog_name="backtrace")

@@ -24,12 +24,14 @@ import signal
 import stat
 import sys
 from collections.abc import Collection, Iterator, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from backtrace.config.files import FileId
 from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
 
 # Paths that name one of this process's open descriptors rather than a file.
+if TYPE_CHECKING:
+    from backtrace.config.files import FileId
+
 _DESCRIPTOR_PATH = re.compile(
     r"^/dev/(?:(?P<std>stdin|stdout|stderr)|fd/(?P<dev_fd>\d+))$"
     r"|^/proc/(?P<pid>self|thread-self|\d+)/fd/(?P<proc_fd>\d+)$"
@@ -59,8 +61,10 @@ def output_file(
     inputs: Collection[FileId] = (),
     streams: Mapping[int, TextIO] | None = None,
     cwd: str | os.PathLike | None = None,
-) -> Iterator[TextIO]:
-    """A stream for the trace that appears at `path` whole when the block succeeds.
+    binary: bool = False,
+) -> Iterator[Any]:
+    """A stream for the trace that appears at `path` whole when the block succeeds (a
+    binary one, for a picture, with `binary`).
 
     `inputs` are the files the run reads; naming one of them (by any path, link or hard link)
     is refused before anything is written. `streams` maps descriptor numbers to streams
@@ -69,7 +73,7 @@ def output_file(
     given. A symbolic link is followed, so its target is what gets written."""
     descriptor = descriptor_named(path)
     if descriptor is not None:
-        with _descriptor_stream(path, descriptor, inputs, streams or {}) as stream:
+        with _descriptor_stream(path, descriptor, inputs, streams or {}, binary) as stream:
             yield stream
         return
     where = os.path.join(cwd, path) if cwd is not None else path
@@ -84,11 +88,16 @@ def output_file(
         if stat.S_ISDIR(status.st_mode):
             raise OutputError(f"cannot write {path}: it is a directory")
         if not stat.S_ISREG(status.st_mode):
-            with _in_place(path, where) as stream:
+            with _in_place(path, where, binary) as stream:
                 yield stream
             return
-    with _whole(path, where, status) as stream:
+    with _whole(path, where, status, binary) as stream:
         yield stream
+
+
+def _mode(binary: bool) -> dict[str, str]:
+    """open()'s mode and encoding for a trace (text) or a picture (bytes)."""
+    return {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8"}
 
 
 def _reason(error: BaseException) -> str:
@@ -110,8 +119,12 @@ def _refuse_inputs(path: str, status: os.stat_result, inputs: Collection[FileId]
 
 @contextlib.contextmanager
 def _descriptor_stream(
-    path: str, descriptor: int, inputs: Collection[FileId], streams: Mapping[int, TextIO]
-) -> Iterator[TextIO]:
+    path: str,
+    descriptor: int,
+    inputs: Collection[FileId],
+    streams: Mapping[int, TextIO],
+    binary: bool,
+) -> Iterator[Any]:
     """Write through an open descriptor, as the shell set it up (appending, a pipe ...)."""
     given = streams.get(descriptor)
     try:
@@ -123,11 +136,15 @@ def _descriptor_stream(
     if status is not None:
         _refuse_inputs(path, status, inputs)
     if given is not None:
-        yield given
+        target = getattr(given, "buffer", None) if binary else given
+        if target is None:
+            raise OutputError(f"cannot write {path}: it takes text only")
         given.flush()
+        yield target
+        target.flush()
         return
     try:
-        stream = open(os.dup(descriptor), "w", encoding="utf-8")  # noqa: SIM115
+        stream = open(os.dup(descriptor), **_mode(binary))  # noqa: SIM115
     except OSError as error:
         raise OutputError(f"cannot write {path}: {_reason(error)}") from None
     with _as_output_errors(path):
@@ -136,7 +153,7 @@ def _descriptor_stream(
 
 
 @contextlib.contextmanager
-def _in_place(path: str, where: str) -> Iterator[TextIO]:
+def _in_place(path: str, where: str, binary: bool) -> Iterator[Any]:
     """Write a device or a named pipe where it is; renaming over it would replace it."""
     try:
         # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever.
@@ -147,7 +164,7 @@ def _in_place(path: str, where: str) -> Iterator[TextIO]:
         raise OutputError(f"cannot write {path}: {_reason(error)}") from None
     os.set_blocking(fd, True)
     with _as_output_errors(path):
-        with open(fd, "w", encoding="utf-8") as stream:
+        with open(fd, **_mode(binary)) as stream:
             yield stream
 
 
@@ -163,7 +180,7 @@ def _as_output_errors(path: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _whole(path: str, where: str, status: os.stat_result | None) -> Iterator[TextIO]:
+def _whole(path: str, where: str, status: os.stat_result | None, binary: bool) -> Iterator[Any]:
     target = os.path.realpath(where)
     directory, name = os.path.split(target)
     mode = stat.S_IMODE(status.st_mode) if status is not None else 0o666 & ~_umask()
@@ -176,7 +193,7 @@ def _whole(path: str, where: str, status: os.stat_result | None) -> Iterator[Tex
         _remove_stale_temporaries(folder, name)
         fd, temporary = _new_file(folder, name, mode)
         try:
-            with open(fd, "w", encoding="utf-8", closefd=False) as stream:
+            with open(fd, **_mode(binary), closefd=False) as stream:
                 yield stream
             os.fchmod(fd, mode)
             if temporary is None:  # unnamed until now: name it beside the target

@@ -7,17 +7,17 @@ pretend to be a pipe or a terminal of any width without a pseudo-terminal.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import io
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
-
-import click
 
 from backtrace import limits
 
@@ -48,10 +48,12 @@ class Terminal:
     stderr: TextIO
     env: Mapping[str, str]
     cwd: Path
-    read_key: Callable[[], str] = click.getchar
+    read_key: Callable[[], str] = lambda: read_key(sys.stdin)
     stdin_is_terminal: bool | None = None  # None: ask the stream
     stdout_is_terminal: bool | None = None
     columns: int | None = None  # None: ask the operating system
+    stderr_is_terminal: bool | None = None
+    clock: Callable[[], float] = time.monotonic  # seconds, for progress and its delay
 
     @classmethod
     def current(cls) -> Terminal:
@@ -62,7 +64,11 @@ class Terminal:
         return cls(sys.stdin, stdout, stderr, dict(os.environ), Path.cwd())
 
     def __post_init__(self) -> None:
-        for name, stream in (("stdin", self.stdin), ("stdout", self.stdout)):
+        for name, stream in (
+            ("stdin", self.stdin),
+            ("stdout", self.stdout),
+            ("stderr", self.stderr),
+        ):
             field = f"{name}_is_terminal"
             if getattr(self, field) is None:
                 object.__setattr__(self, field, _isatty(stream))
@@ -92,6 +98,68 @@ class Terminal:
     def interactive(self) -> bool:
         """Whether a person is at both ends: keys can be read and output is seen at once."""
         return bool(self.stdin_is_terminal and self.stdout_is_terminal)
+
+    def watched(self) -> bool:
+        """Whether a person sees stderr, so that progress and summaries there are worth it."""
+        return bool(self.stderr_is_terminal) and self.env.get("TERM") != "dumb"
+
+    def stderr_color(self) -> bool:
+        """Colour on stderr: NO_COLOR wins, then FORCE_COLOR, else only on a terminal."""
+        if self.env.get("NO_COLOR"):
+            return False
+        return bool(self.env.get("FORCE_COLOR")) or self.watched()
+
+    def holding_keys(self) -> contextlib.AbstractContextManager[None]:
+        """For `step`: from now on, keys reach the program one at a time and unechoed, so
+        that those typed while it starts are kept for the first prompts."""
+        return key_mode(self.stdin) if self.interactive() else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def key_mode(stream: Any) -> Iterator[None]:
+    """The terminal behind `stream` without line editing or echo, until the block ends.
+
+    The change applies at once (TCSANOW) rather than after discarding pending input, which is
+    what raw mode does by default, and what used to lose the keys typed during start-up.
+    Ctrl-C still interrupts."""
+    try:
+        import termios
+
+        descriptor = stream.fileno()
+        saved = termios.tcgetattr(descriptor)
+    except (ImportError, AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        yield  # not a real terminal (a test's stream): nothing to change
+        return
+    changed = termios.tcgetattr(descriptor)
+    changed[3] &= ~(termios.ICANON | termios.ECHO)
+    changed[6][termios.VMIN], changed[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(descriptor, termios.TCSANOW, changed)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+
+
+def read_key(stream: Any) -> str:
+    """One key press from the terminal behind `stream`, read byte by byte so that keys typed
+    ahead stay separate; an arrow key's escape sequence (or a character of several bytes)
+    comes whole. End of input raises EOFError."""
+    import select
+
+    descriptor = stream.fileno()
+    first = os.read(descriptor, 1)
+    if not first:
+        raise EOFError
+    data = first
+    if first == b"\x1b":  # an escape sequence arrives at once; a lone Escape has nothing after
+        while len(data) < 8 and select.select([descriptor], [], [], 0.05)[0]:
+            data += os.read(descriptor, 1)
+            if len(data) > 2 and 0x40 <= data[-1] <= 0x7E:
+                break
+    elif first[0] >= 0xC0:  # the rest of a UTF-8 character
+        extra = 1 if first[0] < 0xE0 else 2 if first[0] < 0xF0 else 3
+        data += os.read(descriptor, extra)
+    return data.decode("utf-8", errors="replace")
 
 
 def _isatty(stream: Any) -> bool:

@@ -1,6 +1,19 @@
 from __future__ import annotations
 
+import compileall
+from pathlib import Path
+
 import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "backtrace"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Many tests start backtrace as a real process. Where Python may not write bytecode
+    # (PYTHONDONTWRITEBYTECODE, as on this project's machines) each of them would compile
+    # the whole package again; compiling it once here (workers skip it) saves that.
+    if not hasattr(config, "workerinput"):
+        compileall.compile_dir(PACKAGE, quiet=1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

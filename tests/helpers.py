@@ -40,10 +40,12 @@ def invoke_in(
     stdout=None,
     cwd: Path = ROOT,
     stdin: str = "",
+    stderr_terminal: bool = False,
+    clock=None,
 ) -> Invocation:
     """Run the CLI in-process with an injected terminal: `terminal` makes stdin and stdout
-    look like a terminal, `keys` are the key presses it will read, in order, and `stdin` is
-    what standard input holds."""
+    look like a terminal (`stderr_terminal` stderr), `keys` are the key presses it will read,
+    in order, `stdin` is what standard input holds, and `clock` stands in for time.monotonic."""
     import io
 
     from backtrace.cli import cli
@@ -68,6 +70,8 @@ def invoke_in(
         stdin_is_terminal=terminal,
         stdout_is_terminal=terminal,
         columns=columns,
+        stderr_is_terminal=stderr_terminal,
+        **({"clock": clock} if clock is not None else {}),
     )
     try:
         cli.main(arguments, prog_name="backtrace", obj=fake)

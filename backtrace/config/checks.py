@@ -149,9 +149,11 @@ def _check_references(config: Config, names: Names, samples: int) -> None:
         if reference.name is None:
             raise ConfigError(f"a {reference.quantity} reference needs a name", field=field)
         if reference.name not in pools[subject]:
+            existing = names.all_units if subject == "unit" else names.all_weights
             raise ConfigError(
                 f"{reference.name!r} is not a {subject}"
-                f"{did_you_mean(reference.name, sorted(pools[subject]))}",
+                f"{did_you_mean(reference.name, sorted(pools[subject]))}; "
+                f"the {subject}s are {listed(existing)}",
                 field=f"{field}.name",
             )
 

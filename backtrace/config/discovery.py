@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
-import importlib.resources
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,22 +13,33 @@ from backtrace.errors import ConfigError, UsageError
 DEFAULT_NAMES = ("backtrace.yaml", "backtrace.yml", "backtrace.json")
 ENVIRONMENT_VARIABLE = "BACKTRACE_CONFIG"
 EXTENSIONS = (".yaml", ".yml", ".json")
+SCHEMA_FILE = "backtrace.schema.json"  # beside the examples, for editors; not an example
+
+
+def packaged(folder: str) -> Path | None:
+    """A folder the wheel installs inside the package (configs, docs), or the same folder of
+    a source checkout, which editable installs read."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / folder, package.parent / folder):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def bundled_directory() -> Path | None:
     """Where the example configs live: inside an installed package, or in a source checkout."""
-    packaged = Path(str(importlib.resources.files("backtrace"))) / "configs"
-    if packaged.is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parents[2] / "configs"  # editable installs read the tree
-    return checkout if checkout.is_dir() else None
+    return packaged("configs")
 
 
 def bundled_names() -> list[str]:
     directory = bundled_directory()
     if directory is None:
         return []
-    return sorted(path.stem for path in directory.iterdir() if path.suffix in EXTENSIONS)
+    return sorted(
+        path.stem
+        for path in directory.iterdir()
+        if path.suffix in EXTENSIONS and path.name != SCHEMA_FILE
+    )
 
 
 def bundled_path(name: str) -> Path | None:
@@ -36,6 +47,8 @@ def bundled_path(name: str) -> Path | None:
     if directory is None or "/" in name or "\\" in name:
         return None
     stem = name[: -len(Path(name).suffix)] if name.endswith(EXTENSIONS) else name
+    if stem not in bundled_names():
+        return None
     for extension in EXTENSIONS:
         candidate = directory / f"{stem}{extension}"
         if candidate.is_file():
@@ -73,8 +86,10 @@ def find_config(
         if bundled is not None:
             return str(bundled), bundled.stem
         names = bundled_names()
+        close = difflib.get_close_matches(argument, names, n=1, cutoff=0.6)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
         hint = f"; bundled examples you can name instead: {', '.join(names)}" if names else ""
-        raise ConfigError(f"no such file{hint}", source=argument)
+        raise ConfigError(f"no such file{guess}{hint}", source=argument)
     if env.get(ENVIRONMENT_VARIABLE):
         path = env[ENVIRONMENT_VARIABLE]
         if not _present(cwd / path, path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,10 +165,13 @@ def load_config(
     stdin: io.TextIOBase | None = None,
     name: str | None = None,
     overrides_named: str = "--set",
+    overrides_base: Path | None = None,
 ) -> Spec:
     """Read, override, validate and check a config file; the data it names is loaded too.
 
-    `name` is how messages and traces refer to the config (default: the path)."""
+    `name` is how messages and traces refer to the config (default: the path). A data file
+    named by an override is read relative to `overrides_base` (default: the config's
+    folder), since the person typed it where they stand."""
     text, source, identity = read_text(path, stdin, name=name)
     base = Path(path).parent if path != STDIN else Path.cwd()
     spec = load_text(
@@ -178,6 +182,7 @@ def load_config(
         epochs=epochs,
         overrides_named=overrides_named,
         as_json=path.endswith(".json"),
+        overrides_base=overrides_base,
     )
     read = (dataclasses.replace(identity, name=name or source),) if identity else ()
     return dataclasses.replace(spec, files=read + spec.files)
@@ -192,6 +197,7 @@ def load_text(
     epochs: int | None = None,
     overrides_named: str = "--set",
     as_json: bool | None = None,
+    overrides_base: Path | None = None,
 ) -> Spec:
     """A config from its YAML or JSON text; `base` is where a relative CSV path starts."""
     document, lines = parse_document(text, source, as_json=as_json)
@@ -203,6 +209,7 @@ def load_text(
         overrides=overrides,
         epochs=epochs,
         overrides_named=overrides_named,
+        overrides_base=overrides_base,
     )
 
 
@@ -215,9 +222,11 @@ def load_document(
     overrides: Sequence[str | Override] = (),
     epochs: int | None = None,
     overrides_named: str = "--set",
+    overrides_base: Path | None = None,
 ) -> Spec:
     """A config from parsed data, with overrides applied: 'PATH=VALUE' strings as --set takes
-    them, or (path, value) pairs.
+    them, or (path, value) pairs. A data file an override names is read relative to
+    `overrides_base` (default: `base`).
 
     Reference values describe the config as written, so an override that changes the
     network, its data or its training drops them (see `Spec.references_dropped`). Errors in
@@ -242,8 +251,10 @@ def load_document(
     ):
         document = {key: value for key, value in document.items() if key != "reference"}
         dropped = True
+    data_overridden = any(changed[:1] == ("data",) for changed in overridden)
+    data_base = overrides_base if data_overridden and overrides_base is not None else base
     try:
-        spec = build_spec(document, source, base=base, lines=lines)
+        spec = build_spec(document, source, base=base, lines=lines, data_base=data_base)
         return dataclasses.replace(spec, references_dropped=dropped)
     except ConfigError as error:
         field = parse_field(error.field) if error.field else ()
@@ -260,15 +271,23 @@ def build_spec(
     *,
     base: Path | None = None,
     lines: dict[FieldPath, int] | None = None,
+    data_base: Path | None = None,
 ) -> Spec:
-    """Validate parsed config data; `base` is where a relative CSV path starts."""
+    """Validate parsed config data; `base` is where a relative CSV path starts (`data_base`
+    instead, when given: the folder an override naming the file was typed in)."""
     lines = lines or {}
     if not isinstance(document, dict):
         raise ConfigError("must be a mapping of fields (inputs, layers, loss, ...)", source=source)
 
     def locate(error: ConfigError) -> ConfigError:
-        line = line_of(lines, parse_field(error.field)) if error.field is not None else None
+        line = line_of(lines, written(parse_field(error.field))) if error.field else None
         return error.located(source=source, line=line)
+
+    def written(path: FieldPath) -> FieldPath:
+        # `data: [[...]]` is the shorthand for data.rows: its rows sit at data[n] in the file.
+        if path[:2] == ("data", "rows") and isinstance(document.get("data"), list):
+            return ("data", *path[2:])
+        return path
 
     try:
         config = Config.model_validate(document)
@@ -277,7 +296,7 @@ def build_spec(
     try:
         checks.check_size(config)  # before any name is made: names cost memory per weight
         names = build_names(config)
-        inputs, targets, data_file, classes = load_data(config, base or Path.cwd())
+        inputs, targets, data_file, classes = load_data(config, data_base or base or Path.cwd())
         checks.check_config(config, names, inputs, targets)
         frozen = checks.resolve_frozen(config, names)
     except ConfigError as error:
@@ -304,16 +323,25 @@ def load_data(
     labels gives the targets."""
     inputs = config.inputs.units
     width = inputs + config.layers[-1].units
-    layout = f"{inputs} inputs, then {config.layers[-1].units} target(s)"
+    outputs = config.layers[-1].units
+    layout = f"{plural(inputs, 'input')}, then {plural(outputs, 'target')}"
     data_file = None
-    if config.data.csv is not None and config.data.target is not None:
-        table, labels, classes, data_file = read_labelled_csv(
-            base / config.data.csv, config.data.csv, inputs, config.data.target,
-            config.layers[-1].units,
-        )  # fmt: skip
-        return table, one_hot(labels, len(classes)), data_file, classes
     if config.data.csv is not None:
-        table, data_file = read_csv(base / config.data.csv, config.data.csv, width, layout)
+        full = base / config.data.csv
+        try:
+            if config.data.target is not None:
+                table, labels, classes, data_file = read_labelled_csv(
+                    full, config.data.csv, inputs, config.data.target, outputs
+                )
+                return table, one_hot(labels, len(classes)), data_file, classes
+            table, data_file = read_csv(full, config.data.csv, width, layout)
+        except ConfigError as error:
+            if error.message.startswith("cannot read ") and Path(config.data.csv) != full:
+                # Say where it looked: a relative path starts from the config's folder.
+                raise ConfigError(
+                    f"{error.message} (looked for {os.path.abspath(full)})", field=error.field
+                ) from None
+            raise
         field = "data.csv"
     else:
         rows = config.data.rows or ()
@@ -329,6 +357,10 @@ def load_data(
         raise ConfigError("holds no samples", field=field)
     # Views, not copies: the data can be large, and nothing writes to it.
     return table[:, :inputs], table[:, inputs:], data_file, ()
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def parse_field(text: str) -> FieldPath:
@@ -349,7 +381,10 @@ def pydantic_error(error: ValidationError) -> ConfigError:
     if kind == "extra_forbidden":
         known = _known_fields(path[:-1])
         message = f"unknown field {path[-1]!r}{did_you_mean(str(path[-1]), known)}"
-        if known and not did_you_mean(str(path[-1]), known):
+        elsewhere = [format_path(found) for found in _fields_named(str(path[-1])) if found != path]
+        if elsewhere:
+            message += f"; it belongs under {' or '.join(elsewhere)}"
+        elif known and not did_you_mean(str(path[-1]), known):
             message += f"; known fields: {', '.join(known)}"
     elif kind == "missing":
         message = "is required but missing"
@@ -358,7 +393,8 @@ def pydantic_error(error: ValidationError) -> ConfigError:
             choice.strip(" '")
             for choice in first["ctx"]["expected"].replace(" or ", ", ").split(",")
         ]
-        message = f"{given!r} is not one of {', '.join(choices)}{did_you_mean(str(given), choices)}"
+        suggestion = did_you_mean(str(given), choices) or _spelt_out(str(given), choices)
+        message = f"{given!r} is not one of {', '.join(choices)}{suggestion}"
     elif kind == "union_tag_invalid":
         tag = str(first["ctx"]["tag"])
         choices = [*RANDOM_INITS, *INIT_ALIASES]
@@ -376,6 +412,8 @@ def pydantic_error(error: ValidationError) -> ConfigError:
         message = message.replace("tuple should", "list should").replace(" after validation", "")
         if given is not None and not isinstance(given, (dict, list)):
             message += f" (got {given!r})"
+            if kind == "tuple_type":  # one item where a list belongs: frozen: bias
+                message += f"; write it as a list: [{given}]"
     return ConfigError(message, field=format_path(path) if path else None)
 
 
@@ -413,6 +451,29 @@ def _known_fields(path: FieldPath) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
+
+
+def _fields_named(name: str, model: Any = Config, path: FieldPath = ()) -> list[FieldPath]:
+    """Every path in the config where a field called `name` belongs (a list's items as [0])."""
+    found: list[FieldPath] = []
+    for field_name, info in model.model_fields.items():
+        here = (*path, field_name)
+        if field_name == name:
+            found.append(here)
+        inner = _model_in(info.annotation)
+        if inner is not None and inner is not model:
+            is_list = "tuple" in str(info.annotation)
+            found += _fields_named(name, inner, (*here, 0) if is_list else here)
+    return found
+
+
+def _spelt_out(given: str, choices: list[str]) -> str:
+    """'; did you mean ...?' for an abbreviation made of a choice's initials (mse, bce)."""
+    letters = given.lower().replace("_", "").replace("-", "")
+    for choice in choices:
+        if len(letters) > 1 and "".join(word[:1] for word in choice.split("_")) == letters:
+            return f"; did you mean {choice!r}?"
+    return ""
 
 
 def _model_in(annotation: Any) -> Any:

@@ -150,10 +150,22 @@ class Encoder:
         )
 
 
-def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    digits = options.digits(machine=True)
+def line_maker(digits: int | None) -> Callable[[records.Record], str]:
+    """Record to JSON text: the direct path, until a start record says the run is exact."""
     encoder = Encoder(digits)
-    line: Callable[[records.Record], str] = encoder.record
+    exact = False
+
+    def line(record: records.Record) -> str:
+        nonlocal exact
+        if isinstance(record, records.Start):
+            exact = record.arithmetic == "exact"  # fractions beside the floats from here on
+        return reference_line(record, digits) if exact else encoder.record(record)
+
+    return line
+
+
+def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    line = line_maker(options.digits(machine=True))
     pending: list[str] = []
     size = 0
     for record in stream:
@@ -161,8 +173,6 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
             out.write("".join(pending))  # a stepper waits after this: show what we hold
             pending, size = [], 0
             continue
-        if isinstance(record, records.Start) and record.arithmetic == "exact":
-            line = lambda item: reference_line(item, digits)  # noqa: E731 - fractions beside
         text = line(record) + "\n"
         pending.append(text)
         size += len(text)

@@ -189,7 +189,7 @@ def test_output_file_takes_its_format_from_the_extension(runner: CliRunner, tmp_
     markdown = tmp_path / "trace.md"
     invoke(runner, "run", "xor", "-o", str(markdown))
     assert markdown.read_text().startswith("# The article's XOR network")
-    forced = tmp_path / "trace.md"
+    forced = tmp_path / "trace.txt"  # .txt leaves the choice to --format
     invoke(runner, "run", "xor", "-o", str(forced), "--format", "csv")
     assert forced.read_text().startswith("event,epoch,sample,layer,unit,h,z")
 

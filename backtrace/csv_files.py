@@ -1,0 +1,68 @@
+"""CSV as one file per table, for spreadsheets and pandas, which read one table per file.
+
+The CSV renderer writes every table into one stream, each with its header row, separated by
+blank lines. Here that stream goes to a temporary file, and is then read back with the csv
+module (so that a quoted note running over several lines stays one cell) and cut into
+DIR/forward.csv, DIR/delta.csv ...: one file per event kind, each written whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import TextIO
+
+from backtrace.config.files import FileId
+from backtrace.errors import OutputError
+from backtrace.output import output_file
+
+
+def is_folder_target(path: str, cwd: str | os.PathLike, *, csv: bool) -> bool:
+    """Whether -o names a folder to fill: it ends in a slash, or (when CSV was asked for
+    by name) it is a folder already. Otherwise an existing folder stays an error."""
+    if path.endswith(("/", os.sep)):
+        return True
+    return csv and os.path.isdir(os.path.join(cwd, path))
+
+
+def tables(text: TextIO) -> Iterator[tuple[str, list[list[str]]]]:
+    """Each table of the combined CSV: its event name and its rows, header first."""
+    rows: list[list[str]] = []
+    for row in csv.reader(text):
+        if not row:
+            if len(rows) > 1:
+                yield rows[1][0], rows
+            rows = []
+        else:
+            rows.append(row)
+    if len(rows) > 1:
+        yield rows[1][0], rows
+
+
+def write_tables(
+    render: Callable[[TextIO], None],
+    folder: str,
+    *,
+    inputs: Collection[FileId] = (),
+    streams: Mapping[int, TextIO] | None = None,
+    cwd: str | os.PathLike = ".",
+) -> list[str]:
+    """Render the CSV once, then write each of its tables to FOLDER/<event>.csv; the
+    folder is made if it does not exist. Returns the files written, as the user named them."""
+    where = os.path.join(cwd, folder)
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+    written = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as combined:
+        render(combined)
+        combined.seek(0)
+        for event, rows in tables(combined):
+            name = os.path.join(folder, f"{event}.csv")
+            with output_file(name, inputs=inputs, streams=streams, cwd=cwd) as out:
+                csv.writer(out, lineterminator="\n").writerows(rows)
+            written.append(name)
+    return written

@@ -1,0 +1,186 @@
+"""The network as a diagram: columns of units (bias units marked) and the links between them,
+each named by its weight, optionally with the numbers at one point of training.
+
+At a point (an epoch and a sample, or a step) each unit carries that sample's h, z and δ and
+each link the weight the forward pass used, the step's gradient J'(W) and the weight after
+the step: the labels the article writes on its own diagram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from backtrace import records
+from backtrace.errors import UsageError
+from backtrace.records import sending_names
+
+BIAS_TERM = "1"  # how names.py calls the constant a bias term multiplies
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str  # unique in the diagram (two layers' bias terms are both called 1)
+    name: str
+    bias: bool = False
+    h: float | None = None
+    z: float | None = None
+    delta: float | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    weight: str
+    source: str  # unit keys
+    target: str
+    w: float | None = None  # the weight the forward pass used
+    grad: float | None = None  # J'(W) for the step
+    new: float | None = None  # the weight after the step
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str  # "input", "hidden 1 · sigmoid", "output · identity"
+    prefix: str | None  # the weight prefix of the links into it (W, V), when it has one
+    units: tuple[Unit, ...]
+
+
+@dataclass(frozen=True)
+class Diagram:
+    title: str
+    columns: tuple[Column, ...]
+    links: tuple[tuple[Link, ...], ...]  # links[i]: into columns[i + 1]
+    point: records.Sample | None = None  # the sample whose numbers are shown, if any
+
+    @property
+    def weights(self) -> int:
+        return len({link.weight for layer in self.links for link in layer})
+
+
+def network_diagram(title: str, layers: tuple[records.Layer, ...]) -> Diagram:
+    """The diagram of a network from its layers' names."""
+    columns: list[Column] = []
+    links: list[tuple[Link, ...]] = []
+    hidden = len(layers) - 2
+    for index, layer in enumerate(layers):
+        units = [Unit(layer.bias_unit, layer.bias_unit, bias=True)] if layer.bias_unit else []
+        units += [Unit(name, name) for name in layer.units]
+        following = layers[index + 1] if index + 1 < len(layers) else None
+        if following is not None and following.bias == "term":
+            units.insert(0, Unit(f"{BIAS_TERM}@{index}", BIAS_TERM, bias=True))
+        if index == 0:
+            title_text = "input"
+        elif index == len(layers) - 1:
+            title_text = f"output · {layer.activation}"
+        else:
+            number = f" {index}" if hidden > 1 else ""
+            title_text = f"hidden{number} · {layer.activation}"
+        columns.append(Column(title_text, layer.weight_prefix, tuple(units)))
+        if index == 0:
+            continue
+        sources = [
+            f"{BIAS_TERM}@{index - 1}" if name == BIAS_TERM else name
+            for name in sending_names(layers, index)
+        ]
+        links.append(
+            tuple(
+                Link(weight, source, target)
+                for target, row in zip(layer.units, layer.weights)
+                for source, weight in zip(sources, row)
+            )
+        )
+    return Diagram(title, tuple(columns), tuple(links))
+
+
+@dataclass(frozen=True)
+class Point:
+    """Where to read the numbers: a sample of an epoch, or the first sample of a step."""
+
+    epoch: int | None = None
+    sample: int | None = None
+    step: int | None = None
+
+    def describe(self) -> str:
+        if self.step is not None and self.epoch is None:
+            return f"step {self.step}"
+        return f"epoch {self.epoch or 1}, sample {self.sample or 1}"
+
+
+def at_point(diagram: Diagram, stream: Iterable[records.Record], point: Point) -> Diagram:
+    """The diagram with the numbers of one sample (h, z, δ) and of its step (W, J'(W), the
+    new W), read from a trace that holds that sample's epoch."""
+    sample_record: records.Sample | None = None
+    values: dict[str, dict[str, float]] = {}
+    updates: dict[str, records.Update] = {}
+    for record in stream:
+        if isinstance(record, records.Diverged):
+            raise UsageError(
+                f"training diverged at epoch {record.epoch} (step {record.step}), before "
+                f"{point.describe()}; there are no numbers to show there"
+            )
+        if (
+            isinstance(record, records.Sample)
+            and sample_record is None
+            and _is_point(record, point)
+        ):
+            sample_record = record
+        if sample_record is None:
+            continue
+        same = (
+            getattr(record, "sample", None) == sample_record.sample
+            and getattr(record, "epoch", None) == sample_record.epoch
+        )
+        if isinstance(record, records.Forward) and same:
+            values.setdefault(record.unit, {}).update(h=record.h, z=record.z)
+        elif isinstance(record, records.Delta) and same:
+            values.setdefault(record.unit, {})["delta"] = record.delta
+        elif isinstance(record, records.Update) and record.step == sample_record.step:
+            updates[record.weight] = record
+    if sample_record is None:
+        raise UsageError(f"the trace has no {point.describe()}")
+    inputs = dict(sample_record.inputs)
+    columns = tuple(
+        replace(
+            column,
+            units=tuple(
+                replace(unit, z=inputs[unit.name])
+                if unit.name in inputs
+                else replace(unit, z=1.0)
+                if unit.bias
+                else replace(unit, **values.get(unit.name, {}))
+                for unit in column.units
+            ),
+        )
+        for column in diagram.columns
+    )
+    links = tuple(
+        tuple(
+            replace(link, w=update.old, grad=update.grad, new=update.new)
+            if (update := updates.get(link.weight)) is not None
+            else link
+            for link in layer
+        )
+        for layer in diagram.links
+    )
+    return replace(diagram, columns=columns, links=links, point=sample_record)
+
+
+def point_text(diagram: Diagram, fmt: Callable[[float], str]) -> str | None:
+    """'epoch 1, sample 1 (step 1): X1 = 0, X2 = 0; target Y0 = 0', or None without numbers."""
+    sample = diagram.point
+    if sample is None:
+        return None
+    inputs = ", ".join(f"{name} = {fmt(value)}" for name, value in sample.inputs)
+    targets = ", ".join(f"{name} = {fmt(value)}" for name, value in sample.targets)
+    return (
+        f"epoch {sample.epoch}, sample {sample.sample} (step {sample.step}): {inputs}; "
+        f"target {targets}"
+    )
+
+
+def _is_point(record: records.Sample, point: Point) -> bool:
+    if point.step is not None and record.step != point.step:
+        return False
+    if point.epoch is not None and record.epoch != point.epoch:
+        return False
+    return point.sample is None or record.sample == point.sample
