@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import compileall
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "backtrace"
+
+# pytest rewrites every test module's asserts on import, and keeps the result only where Python
+# may write bytecode; with PYTHONDONTWRITEBYTECODE set each worker would redo it on every run
+# (about 3 s here). The caches go to __pycache__, which git ignores.
+sys.dont_write_bytecode = False
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -280,7 +280,9 @@ def portable_log(x: Any) -> Array:
     """ln x: x = 2^k·(1 + f) with √½ ≤ 1 + f < √2, then ln(1 + f) from s = f/(2 + f)."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
-        usable = np.where((x > 0) & np.isfinite(x), x, 1.0)
+        # The usual case, every x positive and finite (False for NaN), needs no special case.
+        usual = x.min(initial=np.inf) > 0 and x.max(initial=0.0) < np.inf
+        usable = x if usual else np.where((x > 0) & np.isfinite(x), x, 1.0)
         mantissa, exponent = np.frexp(usable)  # usable = mantissa·2^exponent, ½ ≤ mantissa < 1
         low = mantissa < _SQRT_HALF
         mantissa = np.where(low, mantissa * 2.0, mantissa)
@@ -295,6 +297,8 @@ def portable_log(x: Any) -> Array:
         r = t2 + t1
         half_f_squared = 0.5 * f * f
         result = k * _LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + k * _LN2_LO)) - f)
+        if usual:
+            return result
         result = np.where(x == 0, -np.inf, result)
         result = np.where(x < 0, np.nan, result)
         result = np.where(np.isposinf(x), np.inf, result)
@@ -350,10 +354,15 @@ def portable_tanh(x: Any) -> Array:
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         a = np.abs(x)
+        usual = a.max(initial=0.0) < 22.0  # no NaN, and no |x| where tanh is ±1 to the bit
         above_one = a >= 1.0
         # One e^x - 1 for both cases: each element needs only the argument of its own case.
-        t = portable_expm1(np.where(above_one, 2.0 * np.minimum(a, 22.0), -2.0 * a))
+        doubled = 2.0 * (a if usual else np.minimum(a, 22.0))
+        t = portable_expm1(np.where(above_one, doubled, -2.0 * a))
         result = np.where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
-        result = np.where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
+        if not usual:
+            result = np.where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
         result = np.where(a < 2.0**-55, a, result)
+        if usual:
+            return np.copysign(result, x)
         return np.where(np.isnan(x), x, np.copysign(result, x))

@@ -31,7 +31,7 @@ def test_adam_shows_its_moments() -> None:
 
 def test_the_deep_network_learns_xor() -> None:
     trace = backtrace.run("xor-deep", trace="none")
-    accuracies = [r.accuracy for r in trace if r.event == "epoch"]
+    accuracies = [r.accuracy for r in trace.records if r.event == "epoch"]  # kept: used again
     assert accuracies[24:] == [1.0] * (200 - 24) and accuracies[23] < 1  # from epoch 25 on
     # The final weights, run by hand: every output on the target's side of ½.
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -90,12 +90,12 @@ def test_tanh_within_two_ulps(xs) -> None:
 
 
 def test_a_dense_sweep_where_networks_live() -> None:
-    # The usual arguments of a small network: a few thousand points, every case of each function.
-    xs = list(np.linspace(-40.0, 40.0, 4001))
+    # The usual arguments of a small network, every 0.08: every case of each function.
+    xs = list(np.linspace(-40.0, 40.0, 1001))
     assert worst_error(portable_exp, true_exp, xs) < 1
     assert worst_error(portable_expm1, true_expm1, xs) < 1
     assert worst_error(portable_tanh, true_tanh, xs) < 2
-    positive = list(np.geomspace(1e-6, 1e6, 2001))
+    positive = list(np.geomspace(1e-6, 1e6, 501))
     assert worst_error(portable_log, true_log, positive) < 1
 
 
