@@ -210,28 +210,21 @@ def network_options(count_help: str | None, refusal: str = "") -> Callable[[Any]
                 "folder. Repeatable.",
             ),
             epochs,
-            click.option(
-                "--max-weights",
-                type=click.IntRange(min=1),
-                default=None,
-                metavar="N",
-                help=f"Accept networks of up to N weights (default {limits.Limits.weights:,}).",
-            ),
-            click.option(
-                "--max-rows",
-                type=click.IntRange(min=1),
-                default=None,
-                metavar="N",
-                help=f"Accept CSV data of up to N rows (default {limits.Limits.rows:,}).",
-            ),
-            click.option(
-                "--max-epochs",
-                type=click.IntRange(min=1),
-                default=None,
-                metavar="N",
-                help=f"Accept up to N epochs (default {limits.Limits.epochs:,}).",
-            ),
+            limit_option("--max-weights", "networks of up to N weights", limits.Limits.weights),
+            limit_option("--max-rows", "CSV data of up to N rows", limits.Limits.rows),
+            limit_option("--max-epochs", "up to N epochs", limits.Limits.epochs),
         ],
+    )
+
+
+def limit_option(name: str, accepted: str, default: int) -> Callable[[Any], Any]:
+    """An option that raises one of the limits (see limits.RAISED_BY)."""
+    return click.option(
+        name,
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help=f"Accept {accepted} (default {default:,}).",
     )
 
 

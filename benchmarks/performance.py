@@ -41,6 +41,22 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS: list[tuple[str, str, bool]] = []  # (target, measured, met), gathered as figures come
 
 
+# Why a target can be missed, as measured when this was written; printed under a missed one.
+GAPS = {
+    "XOR 2-3-1": (
+        "not met. With one sample per step every array holds two to nine numbers, so a step "
+        "costs what its numpy calls cost to start (about a microsecond each), not what they "
+        "compute. The minimal loop makes about 40 such calls a step; backtrace makes more: "
+        "one finiteness check over h, δ, the losses and the new weights (so that a diverging "
+        "run stops at the step it diverges, as a traced one does), the loss's value and "
+        "gradient as separate registry functions, the optimizer's schedule and state "
+        "bookkeeping, and the per-layer bias layouts. Reaching 1.2× would take a second, "
+        "hand-fused copy of the arithmetic for this one case; we keep one copy instead. With "
+        "batches of real size (the 64-32-10 row) the same path is within the target."
+    ),
+}
+
+
 def target(text: str, measured: str, met: bool) -> None:
     TARGETS.append((text, measured, met))
 
@@ -409,7 +425,7 @@ def memory(quick: bool) -> list[str]:
         f"processes, {short} against {long} traced epochs):",
         "",
         "```",
-        result.stdout.strip(),
+        result.stdout.strip("\n"),
         "```",
         "",
     ]
@@ -461,6 +477,12 @@ def main() -> int:
             for text, measured, met in TARGETS
         ],
         "",
+        *[
+            f"**{text}**: {why}\n"
+            for text, _, met in TARGETS
+            for start, why in GAPS.items()
+            if not met and text.startswith(start)
+        ],
     ]
     first_section = report.index("## Fast-forward: untraced epochs")
     report[first_section:first_section] = summary

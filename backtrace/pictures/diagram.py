@@ -37,6 +37,18 @@ class Link:
     grad: float | None = None  # J'(W) for the step
     new: float | None = None  # the weight after the step
 
+    def label(self, fmt: Callable[[float], str], before_new: str) -> str:
+        """The weight's name, and at a step its value, J'(W) and (after `before_new`) its new
+        value, one per line."""
+        if self.w is None:
+            return self.weight
+        label = f"{self.weight} = {fmt(self.w)}"
+        if self.grad is not None:
+            label += f"\nJ' = {fmt(self.grad)}"
+        if self.new is not None:
+            label += f"{before_new}{fmt(self.new)}"
+        return label
+
 
 @dataclass(frozen=True)
 class Column:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from backtrace.pictures.diagram import Diagram, Link, Unit, point_text
+from backtrace.pictures.diagram import Diagram, Unit, point_text
 
 Formatter = Callable[[float], str]
 
@@ -37,10 +37,8 @@ def render(diagram: Diagram, out: TextIO, *, fmt: Formatter) -> None:
         out.write("  }\n")
     for links in diagram.links:
         for link in links:
-            out.write(
-                f"  {quoted(link.source)} -> {quoted(link.target)} "
-                f"[label={quoted(_link_label(link, fmt))}];\n"
-            )
+            label = quoted(link.label(fmt, before_new="\nnew "))
+            out.write(f"  {quoted(link.source)} -> {quoted(link.target)} [label={label}];\n")
     out.write("}\n")
 
 
@@ -55,14 +53,3 @@ def _unit_attributes(unit: Unit, fmt: Formatter) -> str:
     if unit.bias:
         attributes.append('style="dashed,rounded"' if len(lines) > 1 else "style=dashed")
     return ", ".join(attributes)
-
-
-def _link_label(link: Link, fmt: Formatter) -> str:
-    if link.w is None:
-        return link.weight
-    label = f"{link.weight} = {fmt(link.w)}"
-    if link.grad is not None:
-        label += f"\nJ' = {fmt(link.grad)}"
-    if link.new is not None:
-        label += f"\nnew {fmt(link.new)}"
-    return label

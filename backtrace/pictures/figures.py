@@ -114,7 +114,7 @@ def diagram_figure(diagram: Diagram, fmt: Formatter) -> Any:
             axes.text(
                 x0 + (x1 - x0) * t,
                 y0 + (y1 - y0) * t,
-                _link_label(link, fmt),
+                link.label(fmt, " → "),
                 ha="center",
                 va="center",
                 fontsize=7 if numbers else 8,
@@ -175,17 +175,6 @@ def _draw_unit(axes: Any, unit: Any, x: float, y: float, fmt: Formatter) -> None
             color="dimgray",
             zorder=4,
         )
-
-
-def _link_label(link: Any, fmt: Formatter) -> str:
-    if link.w is None:
-        return link.weight
-    label = f"{link.weight} = {fmt(link.w)}"
-    if link.grad is not None:
-        label += f"\nJ' = {fmt(link.grad)}"
-    if link.new is not None:
-        label += f" → {fmt(link.new)}"
-    return label
 
 
 # -- the curves of a run -------------------------------------------------------------------
