@@ -168,23 +168,48 @@ def writing_in(pid: int, folder: Path) -> bool:
         return False
 
 
+# A shell without job control starts background jobs with Ctrl-C ignored, and a program must
+# keep it ignored. When the tests themselves run that way (`pytest &` in a script), the run
+# still has to be given the Ctrl-C a user at a terminal has: reset it, then become backtrace.
+WITH_CTRL_C = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     target = tmp_path / "t.jsonl"
     process = subprocess.Popen(
-        [BACKTRACE, "run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", target],
+        [
+            *WITH_CTRL_C,
+            BACKTRACE,
+            "run",
+            "xor-sigmoid",
+            "--epochs",
+            "1000000",
+            "--trace",
+            "none",
+            "-o",
+            target,
+        ],
         cwd=ROOT,
         env=environment(),
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait until the run has written part of its trace: by then it is training and handles
-    # Ctrl-C itself. (Earlier, numpy may still be importing numpy.random, which can swallow
-    # the KeyboardInterrupt and leave the run going.)
-    deadline = time.monotonic() + 30
-    while not writing_in(process.pid, tmp_path) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        # Wait until the run has written part of its trace: by then it is training and handles
+        # Ctrl-C itself. (Earlier, numpy may still be importing numpy.random, which can swallow
+        # the KeyboardInterrupt and leave the run going.)
+        deadline = time.monotonic() + 30
+        while not writing_in(process.pid, tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave a million-epoch run behind when an assertion fails
+        process.wait()
     assert process.returncode == 130
     assert stderr == "\nbacktrace: interrupted\n"
     assert list(tmp_path.iterdir()) == []  # the unfinished trace was not left behind
