@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any, TextIO
 
 from backtrace import records
-from backtrace.renderers.numbers import machine_number
+from backtrace.renderers.numbers import machine_number, rounded_to
 from backtrace.renderers.options import RenderOptions
 
 WRITE_CHUNK = 1 << 16  # characters gathered before each write
@@ -61,19 +61,30 @@ def _string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+_WHOLE_LIMIT = float(2**53)  # whole floats below this in size are written as ints
+
+
 def _number(value: float, digits: int | None) -> str:
     """As `plain_number` then `json.dumps` write it: whole numbers without a point, the
     shortest round-trip text otherwise, null when not finite. An int (a config's `1` in a
     number field) stays as it is."""
-    if type(value) is int:
-        return str(value)
-    if value != value or value in (math.inf, -math.inf):
+    if digits is not None and type(value) is float and math.isfinite(value):
+        value = rounded_to(value, digits)
+    return _shortest(value)
+
+
+def _shortest(value: float) -> str:
+    """`_number` without a precision, from the text `repr` gives (the hot path: one call per
+    number). repr ends in ".0" only for a whole float, and in "f" or "n" only for inf or nan;
+    an int's repr is already what JSON writes."""
+    text = repr(value)
+    if text[-2:] == ".0":
+        if -_WHOLE_LIMIT < value < _WHOLE_LIMIT:
+            return "0" if text == "-0.0" else text[:-2]
+        return text
+    if text[-1] in "fn":
         return "null"
-    if digits is not None:
-        value = float(f"{value:.{digits}g}")
-    if value.is_integer() and -(2**53) < value < 2**53:
-        return str(int(value))
-    return repr(value)
+    return text
 
 
 class Encoder:
@@ -119,7 +130,7 @@ class Encoder:
         if hint is int:
             return str
         if hint is float:
-            return lambda value: _number(value, digits)
+            return _shortest if digits is None else lambda value: _number(value, digits)
         if hint is str or origin is typing.Literal:
             return _string
         if origin in (typing.Union, types.UnionType):
@@ -143,11 +154,8 @@ class Encoder:
         if not pairs and not as_object:
             return "[]"
         digits = self.digits
-        return (
-            "{"
-            + ", ".join([f"{_string(name)}: {_number(value, digits)}" for name, value in pairs])
-            + "}"
-        )
+        number = _shortest if digits is None else lambda value: _number(value, digits)
+        return "{" + ", ".join([f"{_string(name)}: {number(value)}" for name, value in pairs]) + "}"
 
 
 def line_maker(digits: int | None) -> Callable[[records.Record], str]:

@@ -71,13 +71,21 @@ def machine_number(value: float | Fraction, digits: int | None = None) -> tuple[
     return plain_number(value, digits), None
 
 
+def rounded_to(value: float, digits: int) -> float:
+    """A finite float rounded to `digits` significant digits; a value that would round past
+    the largest float64 (1.5e308 to one digit) stays as it is, since a machine format has no
+    number beyond it."""
+    rounded = float(f"{value:.{digits}g}")
+    return rounded if math.isfinite(rounded) else value
+
+
 def plain_number(value: float, digits: int | None = None) -> float | int | None:
     """`value` for JSON and CSV: whole numbers as ints, non-finite as None, and otherwise the
     float itself, which Python writes in the shortest form that reads back as the same float64
     (1.4, not 1.4000000000000001, unless that is the value). `digits` rounds it first."""
     if not math.isfinite(value):
         return None
-    rounded = value if digits is None else float(f"{value:.{digits}g}")
+    rounded = value if digits is None else rounded_to(value, digits)
     if rounded.is_integer() and abs(rounded) < 2**53:
         return int(rounded)
     return rounded

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import io
 import json
+import math
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
 from backtrace.renderers import FORMATS, RenderOptions
+from backtrace.renderers.numbers import plain_number
 from helpers import CONFIGS, article_document
 from strategies import networks
 
@@ -106,3 +109,25 @@ def test_the_direct_writer_matches_on_random_networks(document: dict) -> None:
     encoder = Encoder(None)
     for record in train(build_spec(document)):
         assert encoder.record(record) == reference_line(record, None)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-(2**60), 2**60),
+        st.sampled_from([2.0**53, -(2.0**53), 2.0**53 - 1, 1e16, 1e22, -0.0, 5e-324]),
+    ),
+    st.sampled_from([None, 1, 3, 17]),
+)
+def test_every_number_is_written_as_json_writes_its_plain_value(value, digits) -> None:
+    # The direct writer reads the number off repr's text; the definition is plain_number
+    # (an int in a number field is written as it is, as json_ready leaves it).
+    from backtrace.renderers.jsonl import _number
+
+    expected = value if isinstance(value, int) else plain_number(value, digits)
+    written = _number(value, digits)
+    assert written == json.dumps(expected)
+    # Valid JSON, even where rounding to few digits would pass the largest float (1.5e308 to
+    # one digit): json.loads would read such a number back as inf.
+    assert written == "null" or math.isfinite(json.loads(written))
