@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
@@ -45,11 +46,28 @@ def make_console(out: TextIO, options: RenderOptions) -> Console:
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     console = make_console(out, options)
+    plain = console.no_color and not console.options.ascii_only
     for item in renderables(stream, options, console):
         if isinstance(item, Drawn):
             item.write(console)
+        elif plain and (text := plain_line(item, console.width)) is not None:
+            out.write(text)
         else:
             console.print(item)
+
+
+def plain_line(item: RenderableType, width: int) -> str | None:
+    """Without colour, a heading's rule or a line that fits, as rich would print it, but
+    without rich's rendering machinery (a trace has thousands of them); None for anything
+    else, which rich prints."""
+    if isinstance(item, Rule) and item.align == "left" and isinstance(item.title, Text):
+        title = item.title.plain
+        if "\n" in title or "\t" in title or cell_len(title) + 4 > width:
+            return None
+        return f"{title} {item.characters * (width - cell_len(title) - 1)}\n"
+    if isinstance(item, Text) and "\n" not in item.plain and "\t" not in item.plain:
+        return item.plain + "\n" if cell_len(item.plain) <= width else None
+    return None
 
 
 def renderables(
@@ -60,14 +78,23 @@ def renderables(
     console = console or make_console(io.StringIO(), options)
     fmt = partial(format_number, digits=options.digits(machine=False))
 
+    fitting: dict[int, tuple[layout.Grid, list[int]]] = {}  # widths of grids that fit
+
     def fits(grid: layout.Grid) -> bool:
         room = console.width - overhead(grid)
-        return sum(layout.column_widths(cells(grid), room, matrix=grid.matrix)) <= room
+        widths = layout.column_widths(cells(grid), room, matrix=grid.matrix)
+        if sum(widths) <= room:
+            fitting[id(grid)] = (grid, widths)  # draw() would compute the same again
+            return True
+        return False
 
     for block in layout.blocks(stream, fmt):
         if isinstance(block, layout.Grid):
             for part in layout.fitted(block, fits):
-                yield Drawn(draw(part, console.width), part.notes)
+                known = fitting.get(id(part))
+                widths = known[1] if known is not None and known[0] is part else None
+                yield Drawn(draw(part, console.width, widths), part.notes)
+            fitting.clear()
         elif isinstance(block, layout.Heading) and len(block.text) + 4 > console.width:
             # A rule would cut a long heading short: write it whole, then the rule.
             yield Text(block.text, style="bold cyan" if block.level == 2 else "bold")
@@ -162,14 +189,15 @@ def cells(grid: layout.Grid) -> list[tuple[str, ...]]:
     return [grid.columns, *grid.rows] if grid.header else list(grid.rows)
 
 
-def draw(grid: layout.Grid, width: int) -> list[Styled]:
+def draw(grid: layout.Grid, width: int, widths: list[int] | None = None) -> list[Styled]:
     """A grid as the lines of a table: rounded boxes for arithmetic, a plain matrix (a rule
     under its header, numbers right-aligned) for weights. Columns are as wide as their widest
     line, narrowed widest first to fit `width`, never below their longest word unless a word
     is wider than the page, which is then folded whole over lines."""
-    widths = layout.column_widths(
-        cells(grid), width - overhead(grid), fold=True, matrix=grid.matrix
-    )
+    if widths is None:  # else the caller measured them, for a grid that fits `width`
+        widths = layout.column_widths(
+            cells(grid), width - overhead(grid), fold=True, matrix=grid.matrix
+        )
     total = sum(widths) + overhead(grid)
     lines: list[Styled] = []
     if grid.title:
