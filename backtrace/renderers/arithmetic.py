@@ -6,10 +6,20 @@ print, e.g. `W10·X0 + W11·X1 + W12·X2 = 1·1 + 1·0 + 1·0 = 1`.
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
 
 from backtrace import records
 from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.formulas.activations import Bound
+from backtrace.formulas.numeric import FLOAT64
+from backtrace.renderers.numbers import ALL_DIGITS, HUMAN_DIGITS, format_number
 
 Formatter = Callable[[float], str]
 
@@ -121,12 +131,27 @@ def reference_note(group: Sequence[records.Reference], fmt: Formatter) -> str:
     was computed, and the config's explanation."""
     first = group[0]
     names = ", ".join(reference_target(reference) for reference in group)
+    fmt = telling_apart(first, fmt)
     if first.computed is None:
         computed = "the tool computes no such value"
     else:
         computed = f"computed {fmt(first.computed)}"
     text = f"{first.source} prints {fmt(first.printed)} for {names}; {computed}."
     return f"{text} {first.note}" if first.note else text
+
+
+def telling_apart(reference: records.Reference, fmt: Formatter) -> Formatter:
+    """`fmt`, or one with just enough more digits to show how a disagreeing reference's
+    printed and computed values differ: 0.291027924 against 0.291027774, where six digits
+    would print 0.291028 for both."""
+    printed, computed = reference.printed, reference.computed
+    if computed is None or fmt(printed) != fmt(computed):
+        return fmt
+    for digits in range(HUMAN_DIGITS + 1, ALL_DIGITS + 1):
+        finer = functools.partial(format_number, digits=digits)
+        if finer(printed) != finer(computed):
+            return finer
+    return fmt
 
 
 def disagreements(references: Sequence[records.Reference]) -> list[list[records.Reference]]:
@@ -163,3 +188,157 @@ def update_heading(record: records.Update) -> str:
 
 def weights_heading(record: records.Weights) -> str:
     return "Initial weights" if record.when == "initial" else f"Weights after epoch {record.epoch}"
+
+
+# -- "=" only where the printed numbers give the printed result -------------------------------
+#
+# Rounded to a few digits, the numbers of a line need not give its rounded result: with
+# 21.21797 and 19.35077 shown as 21.218 and 19.3508, "21.218 + 19.3508 + 2.4672 = 43.0359"
+# sums to 43.036 by hand. Such a line is written with "≈" before its result, so that every
+# "=" a reader checks holds: evaluated left to right (· and / before + and -), in float64,
+# or in fractions for an exact run, its numbers give the result as printed. At --precision 17
+# every "=" holds by construction, and no "≈" appears.
+
+_RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?(?:/\d+)?(?= \([^-\d(]|$)")
+_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)")  # [0-9]: "²" is a \d
+_CALL = re.compile(r"(\w+)\((-?\d+(?:\.\d+)?(?:e-?\d+)?)\)")
+_NUMERIC = re.compile(r"[0-9.e+\-·/()²½√ ]+")
+
+
+def approximations_marked(text: str, fmt: Formatter, exact: bool = False) -> str:
+    """`text` with "≈" for the "=" before its result when the numbers printed before it do not
+    give that result (see above). Anything else comes back unchanged."""
+    # A chain's result follows its last "=", which may start a line of its own.
+    last = max(text.rfind(" = "), text.rfind("\n= "))
+    if last < 0:
+        return text
+    result = _RESULT.match(text, last + 3)
+    if result is None:
+        return text
+    before = max(text.rfind(" = ", 0, last), text.rfind("\n= ", 0, last))
+    expression = text[before + 3 if before >= 0 else 0 : last].rpartition(": ")[2]
+    shown = _value_of(expression, exact)
+    if shown is None or shown == _printed_value(result.group(), exact):
+        return text  # most lines: the numbers give the result's printed value exactly
+    if fmt(shown) == result.group():
+        return text
+    return f"{text[:last]}{text[last : last + 3].replace('=', '≈')}{text[last + 3 :]}"
+
+
+def _printed_value(text: str, exact: bool) -> Any:
+    return Fraction(text) if exact else float(text)
+
+
+def _value_of(expression: str, exact: bool) -> Any:
+    """The value of an all-number expression or of f(number) as printed; None for anything
+    else (symbols, words, functions of no single number)."""
+    expression = expression.strip()
+    call = _CALL.fullmatch(expression) if expression[-1:] == ")" else None
+    if call is not None:
+        function = _function(call.group(1))
+        if function is None or exact:
+            return None
+        return float(function.value(np.float64(call.group(2))))
+    if not _NUMERIC.fullmatch(expression):
+        return None
+    compact = expression.replace(" ", "")
+    if "½" in compact:
+        compact = compact.replace("½", "0.5")
+    # Evaluate through code compiled once per shape (the expression with each number written
+    # as n): a trace repeats a few shapes thousands of times.
+    pieces = _NUMBER.split(compact)  # operators, number, operators, number, ..., operators
+    numbers = pieces[1::2]
+    if not numbers:
+        return None
+    evaluate = _compiled("n".join(pieces[0::2]), exact)
+    if evaluate is None:
+        return None
+    try:
+        return evaluate(list(map(Fraction if exact else float, numbers)))
+    except ArithmeticError:
+        return None
+
+
+@functools.cache
+def _function(name: str) -> Bound | None:
+    """The activation a printed f(h) names, with its parameters' defaults (a parameter that
+    matters is written out in the line's own arithmetic); None for a name that is none, or
+    a function of a whole layer."""
+    function = ACTIVATIONS.get(name)
+    return None if function is None or function.output_only else function.bind(FLOAT64)
+
+
+def _square(value: Any) -> Any:
+    return value * value
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(shape: str, exact: bool) -> Callable[[list[Any]], Any] | None:
+    """A function of the numbers' values for one shape, or None if the shape is not an
+    expression (or needs a square root in fractions)."""
+    try:
+        source = _Generation(shape).source()
+    except (IndexError, ValueError):
+        return None
+    if exact and "sqrt(" in source:
+        return None
+    namespace = {"square": _square, "sqrt": math.sqrt}  # math.sqrt is correctly rounded
+    return eval(f"lambda v: {source}", namespace)  # noqa: S307 - built from the shape's tokens only
+
+
+class _Generation:
+    """Recursive descent over + - · / ² ½ √ and parentheses (each operator left to right),
+    writing fully parenthesized Python that takes the numbers from `v` in order."""
+
+    def __init__(self, shape: str) -> None:
+        self.shape, self.position, self.numbers = shape, 0, 0
+
+    def source(self) -> str:
+        result = self.sum()
+        if self.position != len(self.shape):
+            raise ValueError("tokens left over")
+        return result
+
+    def peek(self) -> str | None:
+        return self.shape[self.position] if self.position < len(self.shape) else None
+
+    def take(self) -> str:
+        self.position += 1
+        return self.shape[self.position - 1]
+
+    def sum(self) -> str:
+        return self.left_to_right({"+": "+", "-": "-"}, self.product)
+
+    def product(self) -> str:
+        return self.left_to_right({"·": "*", "/": "/"}, self.square)
+
+    def left_to_right(self, operators: dict[str, str], operand: Callable[[], str]) -> str:
+        """Operands joined by operators of one precedence, grouped from the left."""
+        result = operand()
+        while self.peek() in operators:
+            operator = operators[self.take()]
+            result = f"({result} {operator} {operand()})"
+        return result
+
+    def square(self) -> str:
+        result = self.primary()
+        while self.peek() == "²":
+            self.take()
+            result = f"square({result})"
+        return result
+
+    def primary(self) -> str:
+        token = self.take()
+        if token == "(":
+            result = self.sum()
+            if self.take() != ")":
+                raise ValueError("unclosed parenthesis")
+            return result
+        if token == "-":
+            return f"(-{self.primary()})"
+        if token == "√":
+            return f"sqrt({self.primary()})"
+        if token == "n":
+            self.numbers += 1
+            return f"v[{self.numbers - 1}]"
+        raise ValueError(f"unexpected {token}")

@@ -8,6 +8,7 @@ the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -238,6 +239,7 @@ class _Context:
     settings: dict[str, float] = field(default_factory=dict)
     schedule: str = "constant"
     samples: int = 0
+    exact: bool = False  # fractions, not floats
     # Each weight's per-sample gradients shown since the last update, for the update table.
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
 
@@ -249,7 +251,22 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
         if section.name is None:
             yield from _whole(section.records[0], context, fmt)
         else:
-            yield from _section(section.name, list(section.records), context, fmt)
+            for block in _section(section.name, list(section.records), context, fmt):
+                yield _approximations_marked(block, context, fmt)
+
+
+def _approximations_marked(block: Block, context: _Context, fmt: Formatter) -> Block:
+    """The block with "≈" where the printed numbers do not give the printed result."""
+
+    def marked(text: str) -> str:
+        return arithmetic.approximations_marked(text, fmt, context.exact)
+
+    if isinstance(block, Grid):
+        rows = tuple(tuple(marked(cell) for cell in row) for row in block.rows)
+        return dataclasses.replace(block, rows=rows)
+    if isinstance(block, Line):
+        return dataclasses.replace(block, text=marked(block.text))
+    return block
 
 
 def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterator[Block]:
@@ -257,6 +274,7 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
         context.layers = record.layers
         context.optimizer, context.settings = record.optimizer, dict(record.settings)
         context.schedule, context.samples = record.schedule, record.samples
+        context.exact = record.arithmetic == "exact"
         yield banner(record, fmt)
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
@@ -386,7 +404,8 @@ def reference_cells(
                 else f"✓ {value}"
             )
         else:
-            mark = f"✗ prints {fmt(reference.printed)} [{numbers[id(reference)]}]"
+            shown = arithmetic.telling_apart(reference, fmt)(reference.printed)
+            mark = f"✗ prints {shown} [{numbers[id(reference)]}]"
         key = reference.name
         cells[key] = f"{cells[key]}, {mark}" if key in cells else mark
     return cells, tuple(notes)

@@ -74,3 +74,18 @@ def test_tables_too_wide_for_the_page_go_one_row_per_table() -> None:
     out = backtrace.run(narrow, sample=1, phase="forward").render("table", width=20 + 2)
     assert "one row per table" in out
     assert max(len(line) for line in out.splitlines()) <= 22
+
+
+def test_a_disagreeing_reference_shows_the_digits_where_it_differs() -> None:
+    # Mazur's post prints the second epoch's loss as 0.291027924; the tool computes
+    # 0.291027774. At six digits both read 0.291028, which would make "✗" look like a slip.
+    text = backtrace.run(backtrace.load("mazur"), trace="all").render("text", width=120)
+    notes = re.findall(r"prints\s+(\S+)\s+for\s+the\s+loss;\s+computed\s+(\S+)\.", text)
+    marks = re.findall(r"✗\s+prints\s+(\S+)\s+\[", text)
+    assert notes and marks
+    for printed, computed in notes:
+        assert printed != computed
+        assert (
+            abs(float(printed) - 0.291027924) < 1e-7 and abs(float(computed) - 0.291027774) < 1e-7
+        )
+    assert all(mark in {printed for printed, _ in notes} for mark in marks)

@@ -135,6 +135,39 @@ def check_chain(text: str, number) -> str | None:
     return kind
 
 
+def rounded_chains(blocks, digits: int) -> dict[str, int]:
+    """At a precision below every digit, "=" before a result must mean the printed numbers
+    give it, rounded to `digits` as the trace rounds; "≈" must mean they do not."""
+    counts = {"=": 0, "≈": 0}
+    for block in blocks:
+        texts = []
+        if isinstance(block, layout.Grid):
+            texts = [cell for row in block.rows for cell in row[1:]]
+        elif isinstance(block, layout.Line):
+            texts = [block.text.split(" (the article")[0].split(" (Mazur")[0]]
+        for text in texts:
+            parts = re.split(r"\s([=≈])\s", text.replace("\n", " "))
+            for index in range(2, len(parts), 2):
+                expression = parts[index - 2].split(": ")[-1].strip()
+                result = parts[index].strip()
+                if not re.fullmatch(r"-?[0-9.]+(e-?[0-9]+)?", result):
+                    continue
+                called = re.fullmatch(r"(\w+)\(([-0-9.e]+)\)", expression)
+                if called and called.group(1) in FUNCTIONS:
+                    value = FUNCTIONS[called.group(1)](float(called.group(2)))
+                    if abs(value - float(result)) <= 4 * math.ulp(value):
+                        value = float(result)  # the C library's, a few ulp from the portable
+                elif NUMERIC.match(expression) and any(ch.isdigit() for ch in expression):
+                    value = Evaluator(expression).value()
+                else:
+                    continue
+                sign = parts[index - 1]
+                gives = format_number(value, digits) == result
+                assert gives == (sign == "="), (sign, text)
+                counts[sign] += 1
+    return counts
+
+
 def blocks_of(spec, digits: int = 17, numbers=None):
     stream = train(spec) if numbers is None else train(spec, numbers=numbers)
     return list(layout.blocks(stream, partial(format_number, digits=digits)))
@@ -193,3 +226,27 @@ def test_the_formats_print_the_checked_cells() -> None:
         out = io.StringIO()
         FORMATS[name].render(train(spec), out, RenderOptions(precision=17, width=250))
         assert all(cell in out.getvalue() for cell in cells), name
+
+
+@pytest.mark.parametrize("config", ["xor", "xor-gradient", "xor-sigmoid", "xor-adam", "mazur"])
+@pytest.mark.parametrize("digits", [6, 3])
+def test_rounded_numbers_say_equals_only_where_they_give_the_result(config, digits) -> None:
+    # The newcomer's check: 21.218 + 19.3508 + 2.4672 printed "= 43.0359" sums to 43.036.
+    spec = load_config(str(CONFIGS / f"{config}.yaml"), epochs=2)
+    counts = rounded_chains(blocks_of(spec, digits), digits)
+    assert counts["="] > 30
+    assert config in ("mazur",) or counts["≈"] > 0  # each of the others has such a line
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(batches=True))
+def test_rounded_numbers_of_random_networks(document: dict) -> None:
+    rounded_chains(blocks_of(build_spec(document), 6), 6)
+
+
+def test_full_precision_and_exact_runs_never_say_approximately() -> None:
+    spec = load_config(str(CONFIGS / "xor-sigmoid.yaml"), epochs=2)
+    assert rounded_chains(blocks_of(spec, 17), 17)["≈"] == 0
+    exact = load_config(str(CONFIGS / "xor.yaml"), epochs=2)
+    texts = [str(block) for block in blocks_of(exact, 6, numbers=EXACT)]
+    assert not any("≈" in text for text in texts)
