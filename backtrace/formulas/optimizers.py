@@ -159,6 +159,11 @@ class Optimizer:
         """The update table's columns after J'(W): one per quantity, the new W last."""
         raise NotImplementedError
 
+    @classmethod
+    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any], text: Operand) -> str:
+        """What the update table's title adds about the step as a whole ("" for nothing)."""
+        return ""
+
     def describe(
         self, old: list[Array], new: list[Array], gradients: list[Array]
     ) -> Iterator[WeightUpdate]:
@@ -385,6 +390,17 @@ class Adam(Optimizer):
     @classmethod
     def symbols(cls, hyper: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [("beta1", "β1"), ("beta2", "β2"), ("epsilon", "ε"), *super().symbols(hyper)]
+
+    @classmethod
+    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any], text: Operand) -> str:
+        # The step count t and the powers it gives, which m̂ and v̂ divide by.
+        if "beta1_t" not in state:
+            return ""
+        t = state["t"]
+        return (
+            f"t = {t}: β1^t = {text(hyper['beta1'])}^{t} = {text(state['beta1_t'])}, "
+            f"β2^t = {text(hyper['beta2'])}^{t} = {text(state['beta2_t'])}"
+        )
 
     @classmethod
     def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:

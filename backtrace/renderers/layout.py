@@ -545,4 +545,7 @@ def _update_table(
     title = arithmetic.update_heading(updates[0])
     if context.schedule != "constant":
         title += f", α = {fmt(updates[0].learning_rate)}"
+    step_line = optimizer.step_line(context.settings, dict(updates[0].state), fmt)
+    if step_line:
+        title += f"; {step_line}"
     return title, ("weight", gradient_column, *(c.title for c in columns)), body

@@ -125,3 +125,13 @@ def test_csv_gives_each_state_variable_a_column() -> None:
         "m_before", "m", "v_before", "v", "m_hat", "v_hat", "t", "beta1_t", "beta2_t",
     ]  # fmt: skip
     assert (rows[0]["weight"], rows[0]["t"], rows[0]["m_hat"]) == ("W10", "1", "6.500000000000001")
+
+
+def test_adams_step_count_and_powers_head_each_update_table() -> None:
+    # The issue asks for every state variable in the table, t included: by hand,
+    # 0.9² = 0.81 and 0.999² = 0.998001 at the second step.
+    import backtrace
+
+    text = backtrace.run(backtrace.load("xor-adam"), epochs=2, trace="all").render("text")
+    assert "t = 1: β1^t = 0.9^1 = 0.9, β2^t = 0.999^1 = 0.999" in text
+    assert "t = 2: β1^t = 0.9^2 = 0.81, β2^t = 0.999^2 = 0.998001" in text
