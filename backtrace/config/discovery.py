@@ -80,9 +80,11 @@ def find_config(
     if argument is not None:
         if argument == "-":
             return argument, None
-        if _present(cwd / argument, argument):
-            return argument, argument
         bundled = bundled_path(argument)
+        # A file of that name wins over a bundled example; a folder does not (`run xor -o xor/`
+        # writes one, and `run xor` should still mean the example afterwards).
+        if _present(cwd / argument, argument) and not (bundled and (cwd / argument).is_dir()):
+            return argument, argument
         if bundled is not None:
             return str(bundled), bundled.stem
         names = bundled_names()

@@ -92,6 +92,19 @@ def test_a_bundled_example_runs_from_any_folder(tmp_path: Path) -> None:
     assert json.loads(result.stdout.splitlines()[0])["source"] == "xor"
 
 
+def test_a_folder_written_by_a_csv_run_does_not_hide_the_example(tmp_path: Path) -> None:
+    # `run xor -o xor/` writes a folder named xor; `run xor` must still find the example.
+    assert invoke_in(["run", "xor", "--format", "csv", "-o", "xor/"], cwd=tmp_path).status == 0
+    assert (tmp_path / "xor").is_dir()
+    result = invoke_in(["run", "xor", "--format", "jsonl"], cwd=tmp_path)
+    assert result.status == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["source"] == "xor"
+    # A folder that names no example is still refused, with its name.
+    (tmp_path / "mine").mkdir()
+    refused = invoke_in(["run", "mine"], cwd=tmp_path)
+    assert refused.status == 2 and "mine" in refused.stderr
+
+
 def schema() -> dict:
     result = invoke_in(["schema"])
     assert result.status == 0
