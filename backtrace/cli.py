@@ -344,15 +344,21 @@ class OutputChoice:
 
         streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
         if name == "csv" and self._into_folder(term):
-            from backtrace.csv_files import write_tables
+            from backtrace.csv_files import earlier_tables, write_tables
 
-            write_tables(
+            written = write_tables(
                 lambda out: api.render(stream, name, out, **settings),
                 self.path,  # type: ignore[arg-type]
                 inputs=trace.spec.files,
                 streams=streams,
                 cwd=term.cwd,
             )
+            earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
+            if earlier:
+                term.stderr.write(
+                    f"backtrace: note: {self.path} also holds {', '.join(earlier)}, which this "
+                    "run did not write: they are from an earlier run\n"
+                )
             return
         with output_file(
             self.path,  # type: ignore[arg-type]

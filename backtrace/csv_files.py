@@ -66,3 +66,19 @@ def write_tables(
                 csv.writer(out, lineterminator="\n").writerows(rows)
             written.append(name)
     return written
+
+
+def earlier_tables(
+    folder: str, written: Collection[str], cwd: str | os.PathLike = "."
+) -> list[str]:
+    """Tables in FOLDER that this run did not write (another run's, or another command's):
+    they are left alone, but a reader should know that they do not belong to this trace."""
+    from backtrace.records import KINDS
+
+    tables = {f"{kind.event}.csv" for kind in KINDS if kind.csv_table}
+    names = {os.path.basename(name) for name in written}
+    try:
+        present = os.listdir(os.path.join(cwd, folder))
+    except OSError:
+        return []
+    return sorted(name for name in present if name in tables and name not in names)

@@ -100,3 +100,15 @@ def test_an_existing_folder_takes_tables_only_when_csv_is_named(tmp_path: Path) 
     assert named.status == 0 and (tmp_path / "out" / "forward.csv").is_file()
     other = invoke_in(["run", "xor", "--format", "markdown", "-o", "out/"], cwd=tmp_path)
     assert other.status == 2 and "only --format csv can fill" in other.stderr
+
+
+def test_tables_left_by_an_earlier_run_are_named_not_mixed_in_silently(tmp_path: Path) -> None:
+    first = invoke_in(["run", "xor", "-o", "d/"], cwd=tmp_path)
+    assert first.status == 0 and first.stderr == ""  # an empty folder: nothing to say
+    again = invoke_in(["run", "xor", "-o", "d/"], cwd=tmp_path)
+    assert again.stderr == ""  # the same tables, all rewritten
+    check = invoke_in(["check", "xor-gradient", "--format", "csv", "-o", "d/"], cwd=tmp_path)
+    assert check.status == 0
+    assert "d/ also holds delta.csv, epoch.csv, forward.csv" in check.stderr
+    assert "check.csv" not in check.stderr
+    assert (tmp_path / "d" / "update.csv").is_file()  # left alone: never delete a user's file
