@@ -54,6 +54,10 @@ def write_tables(
     where = os.path.join(cwd, folder)
     try:
         os.makedirs(where, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(
+            f"cannot write tables into {folder}: it is a file, not a folder"
+        ) from None
     except OSError as error:
         raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
     written = []

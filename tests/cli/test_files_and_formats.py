@@ -112,3 +112,11 @@ def test_tables_left_by_an_earlier_run_are_named_not_mixed_in_silently(tmp_path:
     assert "d/ also holds delta.csv, epoch.csv, forward.csv" in check.stderr
     assert "check.csv" not in check.stderr
     assert (tmp_path / "d" / "update.csv").is_file()  # left alone: never delete a user's file
+
+
+def test_a_file_where_the_folder_should_be_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "f.csv").write_text("mine\n")
+    result = invoke_in(["run", "xor", "--format", "csv", "-o", "f.csv/"], cwd=tmp_path)
+    assert result.status == 1
+    assert "cannot write tables into f.csv/: it is a file, not a folder" in result.stderr
+    assert (tmp_path / "f.csv").read_text() == "mine\n"
