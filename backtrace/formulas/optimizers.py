@@ -397,9 +397,11 @@ class Adam(Optimizer):
         if "beta1_t" not in state:
             return ""
         t = state["t"]
+        # β as the config gives it, in full: rounded to two digits, 0.999 would read as 1.
+        b1, b2 = (repr(float(hyper[name])).removesuffix(".0") for name in ("beta1", "beta2"))
         return (
-            f"t = {t}: β1^t = {text(hyper['beta1'])}^{t} = {text(state['beta1_t'])}, "
-            f"β2^t = {text(hyper['beta2'])}^{t} = {text(state['beta2_t'])}"
+            f"t = {t}: β1^t = {b1}^{t} = {text(state['beta1_t'])}, "
+            f"β2^t = {b2}^{t} = {text(state['beta2_t'])}"
         )
 
     @classmethod

@@ -10,7 +10,6 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -147,7 +146,7 @@ def telling_apart(reference: records.Reference, fmt: Formatter) -> Formatter:
     printed, computed = reference.printed, reference.computed
     if computed is None or fmt(printed) != fmt(computed):
         return fmt
-    for digits in range(HUMAN_DIGITS + 1, ALL_DIGITS + 1):
+    for digits in range(_digits(fmt) + 1, ALL_DIGITS + 1):
         finer = functools.partial(format_number, digits=digits)
         if finer(printed) != finer(computed):
             return finer
@@ -195,12 +194,17 @@ def weights_heading(record: records.Weights) -> str:
 # Rounded to a few digits, the numbers of a line need not give its rounded result: with
 # 21.21797 and 19.35077 shown as 21.218 and 19.3508, "21.218 + 19.3508 + 2.4672 = 43.0359"
 # sums to 43.036 by hand. Such a line is written with "≈" before its result, so that every
-# "=" a reader checks holds: evaluated left to right (· and / before + and -), in float64,
-# or in fractions for an exact run, its numbers give the result as printed. At --precision 17
-# every "=" holds by construction, and no "≈" appears.
+# "=" a reader checks holds: its numbers, evaluated in the usual order (· and / before + and
+# -, each left to right), give a value that rounds to the printed result (an exact tie, as
+# 33.53805 to 33.5381, counts as rounding either way). At --precision 17 every "=" holds
+# exactly, by construction, and so does every "=" of an exact run: neither is checked.
 
-_RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?(?:/\d+)?(?= \([^-\d(]|$)")
-_NUMBER = re.compile(r"([0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)")  # [0-9]: "²" is a \d
+_RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?(?= \([^-\d(]|$)")
+# A number, or a negative one in the parentheses an operand gets: "(-4)" reads as one number,
+# so that a sum's shape does not depend on the signs of its terms.
+_NUMBER = re.compile(
+    r"(\(-[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?\)|[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)"
+)
 _CALL = re.compile(r"(\w+)\((-?\d+(?:\.\d+)?(?:e-?\d+)?)\)")
 _NUMERIC = re.compile(r"[0-9.e+\-·/()²½√ ]+")
 
@@ -208,6 +212,9 @@ _NUMERIC = re.compile(r"[0-9.e+\-·/()²½√ ]+")
 def approximations_marked(text: str, fmt: Formatter, exact: bool = False) -> str:
     """`text` with "≈" for the "=" before its result when the numbers printed before it do not
     give that result (see above). Anything else comes back unchanged."""
+    digits = _digits(fmt)
+    if exact or digits >= ALL_DIGITS:
+        return text
     # A chain's result follows its last "=", which may start a line of its own.
     last = max(text.rfind(" = "), text.rfind("\n= "))
     if last < 0:
@@ -217,45 +224,50 @@ def approximations_marked(text: str, fmt: Formatter, exact: bool = False) -> str
         return text
     before = max(text.rfind(" = ", 0, last), text.rfind("\n= ", 0, last))
     expression = text[before + 3 if before >= 0 else 0 : last].rpartition(": ")[2]
-    shown = _value_of(expression, exact)
-    if shown is None or shown == _printed_value(result.group(), exact):
-        return text  # most lines: the numbers give the result's printed value exactly
+    shown, printed = _value_of(expression), float(result.group())
+    if shown is None or not math.isfinite(shown) or shown == printed:
+        return text
     if fmt(shown) == result.group():
+        return text
+    # Within half a unit of the last printed digit, counting a tie (to float64's rounding
+    # error) as a rounding the reader may make: 33.538049999... for 33.53805 gives 33.5381.
+    unit = 10.0 ** (math.floor(math.log10(abs(printed))) - digits + 1) if printed else 0.0
+    if abs(shown - printed) <= unit / 2 * (1 + 1e-9):
         return text
     return f"{text[:last]}{text[last : last + 3].replace('=', '≈')}{text[last + 3 :]}"
 
 
-def _printed_value(text: str, exact: bool) -> Any:
-    return Fraction(text) if exact else float(text)
+def _digits(fmt: Formatter) -> int:
+    """The significant digits a formatter prints (a partial of `format_number`)."""
+    keywords = getattr(fmt, "keywords", None) or {}
+    return keywords.get("digits", HUMAN_DIGITS)
 
 
-def _value_of(expression: str, exact: bool) -> Any:
-    """The value of an all-number expression or of f(number) as printed; None for anything
-    else (symbols, words, functions of no single number)."""
+def _value_of(expression: str) -> float | None:
+    """The float64 value of an all-number expression or of f(number) as printed; None for
+    anything else (symbols, words, functions of no single number, what cannot be computed)."""
     expression = expression.strip()
-    call = _CALL.fullmatch(expression) if expression[-1:] == ")" else None
-    if call is not None:
-        function = _function(call.group(1))
-        if function is None or exact:
-            return None
-        return float(function.value(np.float64(call.group(2))))
-    if not _NUMERIC.fullmatch(expression):
-        return None
-    compact = expression.replace(" ", "")
-    if "½" in compact:
-        compact = compact.replace("½", "0.5")
-    # Evaluate through code compiled once per shape (the expression with each number written
-    # as n): a trace repeats a few shapes thousands of times.
-    pieces = _NUMBER.split(compact)  # operators, number, operators, number, ..., operators
-    numbers = pieces[1::2]
-    if not numbers:
-        return None
-    evaluate = _compiled("n".join(pieces[0::2]), exact)
-    if evaluate is None:
-        return None
     try:
-        return evaluate(list(map(Fraction if exact else float, numbers)))
-    except ArithmeticError:
+        call = _CALL.fullmatch(expression) if expression[-1:] == ")" else None
+        if call is not None:
+            function = _function(call.group(1))
+            return None if function is None else float(function.value(np.float64(call.group(2))))
+        if not _NUMERIC.fullmatch(expression):
+            return None
+        compact = expression.replace(" ", "")
+        if "½" in compact:
+            compact = compact.replace("½", "0.5")
+        # Evaluate through code compiled once per shape (the expression with each number
+        # written as n): a trace repeats a few shapes thousands of times.
+        pieces = _NUMBER.split(compact)  # operators, number, operators, ..., operators
+        numbers = pieces[1::2]
+        if not numbers:
+            return None
+        evaluate = _compiled("n".join(pieces[0::2]))
+        if evaluate is None:
+            return None
+        return evaluate([float(n[1:-1]) if n[0] == "(" else float(n) for n in numbers])
+    except (ArithmeticError, ValueError):  # 1/0, √ of a negative: no value to compare
         return None
 
 
@@ -273,22 +285,21 @@ def _square(value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(shape: str, exact: bool) -> Callable[[list[Any]], Any] | None:
+def _compiled(shape: str) -> Callable[[list[float]], float] | None:
     """A function of the numbers' values for one shape, or None if the shape is not an
-    expression (or needs a square root in fractions)."""
+    expression Python can compile."""
     try:
         source = _Generation(shape).source()
-    except (IndexError, ValueError):
+        # Built only from the shape's own operators, v[i], square() and sqrt().
+        namespace = {"__builtins__": {}, "square": _square, "sqrt": math.sqrt}
+        return eval(f"lambda v: {source}", namespace)  # noqa: S307
+    except (IndexError, ValueError, SyntaxError, RecursionError, MemoryError):
         return None
-    if exact and "sqrt(" in source:
-        return None
-    namespace = {"square": _square, "sqrt": math.sqrt}  # math.sqrt is correctly rounded
-    return eval(f"lambda v: {source}", namespace)  # noqa: S307 - built from the shape's tokens only
 
 
 class _Generation:
-    """Recursive descent over + - · / ² ½ √ and parentheses (each operator left to right),
-    writing fully parenthesized Python that takes the numbers from `v` in order."""
+    """Recursive descent over + - · / ² √ and parentheses (each operator left to right),
+    writing Python that computes the same in the same order, taking the numbers from `v`."""
 
     def __init__(self, shape: str) -> None:
         self.shape, self.position, self.numbers = shape, 0, 0
@@ -313,11 +324,12 @@ class _Generation:
         return self.left_to_right({"·": "*", "/": "/"}, self.square)
 
     def left_to_right(self, operators: dict[str, str], operand: Callable[[], str]) -> str:
-        """Operands joined by operators of one precedence, grouped from the left."""
+        """Operands joined by operators of one precedence; Python groups them from the left,
+        as the trace does, so they need no parentheses (a long sum nests none)."""
         result = operand()
         while self.peek() in operators:
             operator = operators[self.take()]
-            result = f"({result} {operator} {operand()})"
+            result = f"{result} {operator} {operand()}"
         return result
 
     def square(self) -> str:
@@ -333,7 +345,7 @@ class _Generation:
             result = self.sum()
             if self.take() != ")":
                 raise ValueError("unclosed parenthesis")
-            return result
+            return f"({result})"
         if token == "-":
             return f"(-{self.primary()})"
         if token == "√":

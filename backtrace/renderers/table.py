@@ -62,7 +62,7 @@ def plain_line(item: RenderableType, width: int) -> str | None:
     else, which rich prints."""
     if isinstance(item, Rule) and item.align == "left" and isinstance(item.title, Text):
         title = item.title.plain
-        if "\n" in title or "\t" in title or cell_len(title) + 4 > width:
+        if not title or "\n" in title or "\t" in title or cell_len(title) + 4 > width:
             return None
         return f"{title} {item.characters * (width - cell_len(title) - 1)}\n"
     if isinstance(item, Text) and "\n" not in item.plain and "\t" not in item.plain:
