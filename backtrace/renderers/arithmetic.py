@@ -146,7 +146,7 @@ def telling_apart(reference: records.Reference, fmt: Formatter) -> Formatter:
     printed, computed = reference.printed, reference.computed
     if computed is None or fmt(printed) != fmt(computed):
         return fmt
-    for digits in range(_digits(fmt) + 1, ALL_DIGITS + 1):
+    for digits in range(digits_of(fmt) + 1, ALL_DIGITS + 1):
         finer = functools.partial(format_number, digits=digits)
         if finer(printed) != finer(computed):
             return finer
@@ -209,11 +209,16 @@ _CALL = re.compile(r"(\w+)\((-?\d+(?:\.\d+)?(?:e-?\d+)?)\)")
 _NUMERIC = re.compile(r"[0-9.e+\-·/()²½√ ]+")
 
 
-def approximations_marked(text: str, fmt: Formatter, exact: bool = False) -> str:
+def checks_approximations(fmt: Formatter, exact: bool) -> bool:
+    """Whether lines printed with `fmt` need `approximations_marked` at all."""
+    return not exact and digits_of(fmt) < ALL_DIGITS
+
+
+def approximations_marked(text: str, fmt: Formatter) -> str:
     """`text` with "≈" for the "=" before its result when the numbers printed before it do not
-    give that result (see above). Anything else comes back unchanged."""
-    digits = _digits(fmt)
-    if exact or digits >= ALL_DIGITS:
+    give that result (see above). Anything else comes back unchanged. Only for floats printed
+    with fewer than every digit (`checks_approximations`)."""
+    if "= " not in text:
         return text
     # A chain's result follows its last "=", which may start a line of its own.
     last = max(text.rfind(" = "), text.rfind("\n= "))
@@ -231,16 +236,19 @@ def approximations_marked(text: str, fmt: Formatter, exact: bool = False) -> str
         return text
     # Within half a unit of the last printed digit, counting a tie (to float64's rounding
     # error) as a rounding the reader may make: 33.538049999... for 33.53805 gives 33.5381.
-    unit = 10.0 ** (math.floor(math.log10(abs(printed))) - digits + 1) if printed else 0.0
+    unit = 10.0 ** (math.floor(math.log10(abs(printed))) - digits_of(fmt) + 1) if printed else 0.0
     if abs(shown - printed) <= unit / 2 * (1 + 1e-9):
         return text
     return f"{text[:last]}{text[last : last + 3].replace('=', '≈')}{text[last + 3 :]}"
 
 
-def _digits(fmt: Formatter) -> int:
-    """The significant digits a formatter prints (a partial of `format_number`)."""
-    keywords = getattr(fmt, "keywords", None) or {}
-    return keywords.get("digits", HUMAN_DIGITS)
+def digits_of(fmt: Formatter) -> int:
+    """The significant digits a formatter prints: a `numbers.Formatter`, or a partial of
+    `format_number`."""
+    digits = getattr(fmt, "digits", None)
+    if digits is None:
+        digits = (getattr(fmt, "keywords", None) or {}).get("digits", HUMAN_DIGITS)
+    return digits
 
 
 def _value_of(expression: str) -> float | None:

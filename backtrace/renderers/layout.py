@@ -66,7 +66,7 @@ def column_widths(
     without it, the table runs past `room` rather than break a word. A matrix's corner
     heading counts as one word, so that it reads on one line."""
     columns = list(zip(*table))
-    widths = [max(len(line) for cell in column for line in cell.split("\n")) for column in columns]
+    widths = [max(map(_cell_width, column)) for column in columns]
     if sum(widths) <= room:
         return widths  # the usual case: every column as wide as its widest line
     floors = [
@@ -84,6 +84,11 @@ def column_widths(
     while fold and sum(widths) > room and max(widths) > 1:
         widths[widths.index(max(widths))] -= 1
     return widths
+
+
+def _cell_width(cell: str) -> int:
+    """The length of a cell's longest line."""
+    return max(map(len, cell.split("\n"))) if "\n" in cell else len(cell)
 
 
 def cell_lines(cell: str, width: int, *, fold: bool = False) -> list[str]:
@@ -257,9 +262,11 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
 
 def _approximations_marked(block: Block, context: _Context, fmt: Formatter) -> Block:
     """The block with "≈" where the printed numbers do not give the printed result."""
+    if not arithmetic.checks_approximations(fmt, context.exact):
+        return block
 
     def marked(text: str) -> str:
-        return arithmetic.approximations_marked(text, fmt, context.exact)
+        return arithmetic.approximations_marked(text, fmt)
 
     if isinstance(block, Grid):
         rows = tuple(tuple(marked(cell) for cell in row) for row in block.rows)

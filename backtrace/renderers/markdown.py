@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 from typing import TextIO
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import format_number
+from backtrace.renderers.numbers import Formatter
 from backtrace.renderers.options import RenderOptions
 
 
@@ -44,6 +43,6 @@ def footnotes(notes: tuple[str, ...]) -> str:
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    fmt = partial(format_number, digits=options.digits(machine=False))
+    fmt = Formatter(options.digits(machine=False))
     for number, block in enumerate(layout.blocks(stream, fmt)):
         out.write(("\n" if number else "") + markdown(block))

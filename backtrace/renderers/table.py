@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -16,7 +15,7 @@ from rich.text import Text
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import format_number
+from backtrace.renderers.numbers import Formatter
 from backtrace.renderers.options import RenderOptions
 
 UNBOUNDED = 1_000_000  # a width no table reaches
@@ -76,7 +75,7 @@ def renderables(
     """What the table format draws: a rich renderable for each heading, panel and line, and
     each table drawn here as lines of text (or parts of a table too wide for the console)."""
     console = console or make_console(io.StringIO(), options)
-    fmt = partial(format_number, digits=options.digits(machine=False))
+    fmt = Formatter(options.digits(machine=False))
 
     fitting: dict[int, tuple[layout.Grid, list[int]]] = {}  # widths of grids that fit
 

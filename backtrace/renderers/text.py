@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import TextIO
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import format_number
+from backtrace.renderers.numbers import Formatter
 from backtrace.renderers.options import RenderOptions
 
 INDENT = "  "
@@ -23,7 +22,7 @@ GAP = "  "  # between columns
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    fmt = partial(format_number, digits=options.digits(machine=False))
+    fmt = Formatter(options.digits(machine=False))
     width = options.width or 80
     for block in layout.blocks(stream, fmt):
         out.write("\n".join(draw(block, width)) + "\n")
