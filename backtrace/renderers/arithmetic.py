@@ -243,7 +243,7 @@ def approximations_marked(text: str, fmt: Formatter) -> str:
 
 
 def digits_of(fmt: Formatter) -> int:
-    """The significant digits a formatter prints: a `numbers.Formatter`, or a partial of
+    """The significant digits a formatter prints: a `NumberFormatter`, or a partial of
     `format_number`."""
     digits = getattr(fmt, "digits", None)
     if digits is None:

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import Formatter
+from backtrace.renderers.numbers import NumberFormatter
 from backtrace.renderers.options import RenderOptions
 
 
@@ -43,6 +43,6 @@ def footnotes(notes: tuple[str, ...]) -> str:
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    fmt = Formatter(options.digits(machine=False))
+    fmt = NumberFormatter(options.digits(machine=False))
     for number, block in enumerate(layout.blocks(stream, fmt)):
         out.write(("\n" if number else "") + markdown(block))

@@ -27,7 +27,7 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
     return _format_float(value, digits)
 
 
-class Formatter:
+class NumberFormatter:
     """`format_number` at a fixed number of digits, as renderers call it for every number;
     it remembers recent results and tells how many digits it prints."""
 

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import Formatter
+from backtrace.renderers.numbers import NumberFormatter
 from backtrace.renderers.options import RenderOptions
 
 UNBOUNDED = 1_000_000  # a width no table reaches
@@ -75,7 +75,7 @@ def renderables(
     """What the table format draws: a rich renderable for each heading, panel and line, and
     each table drawn here as lines of text (or parts of a table too wide for the console)."""
     console = console or make_console(io.StringIO(), options)
-    fmt = Formatter(options.digits(machine=False))
+    fmt = NumberFormatter(options.digits(machine=False))
 
     fitting: dict[int, tuple[layout.Grid, list[int]]] = {}  # widths of grids that fit
 

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from backtrace import records
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import Formatter
+from backtrace.renderers.numbers import NumberFormatter
 from backtrace.renderers.options import RenderOptions
 
 INDENT = "  "
@@ -22,7 +22,7 @@ GAP = "  "  # between columns
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    fmt = Formatter(options.digits(machine=False))
+    fmt = NumberFormatter(options.digits(machine=False))
     width = options.width or 80
     for block in layout.blocks(stream, fmt):
         out.write("\n".join(draw(block, width)) + "\n")
