@@ -18,7 +18,7 @@ from backtrace import records
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import FLOAT64
-from backtrace.renderers.numbers import ALL_DIGITS, HUMAN_DIGITS, format_number
+from backtrace.renderers.numbers import ALL_DIGITS, HUMAN_DIGITS, NumberFormatter
 
 Formatter = Callable[[float], str]
 
@@ -147,7 +147,7 @@ def telling_apart(reference: records.Reference, fmt: Formatter) -> Formatter:
     if computed is None or fmt(printed) != fmt(computed):
         return fmt
     for digits in range(digits_of(fmt) + 1, ALL_DIGITS + 1):
-        finer = functools.partial(format_number, digits=digits)
+        finer = NumberFormatter(digits)
         if finer(printed) != finer(computed):
             return finer
     return fmt

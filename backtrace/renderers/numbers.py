@@ -28,18 +28,14 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
 
 
 class NumberFormatter:
-    """`format_number` at a fixed number of digits, as renderers call it for every number;
-    it remembers recent results and tells how many digits it prints."""
+    """`format_number` at a fixed number of digits, as renderers call it for every number, and
+    which tells how many digits it prints (recent floats come from `_format_float`'s cache)."""
 
     def __init__(self, digits: int = HUMAN_DIGITS) -> None:
         self.digits = digits
-        self._cached = functools.lru_cache(maxsize=4096, typed=True)(self._format)
-
-    def _format(self, value: float | Fraction) -> str:
-        return format_number(value, self.digits)
 
     def __call__(self, value: float | Fraction) -> str:
-        return self._cached(value)
+        return format_number(value, self.digits)
 
 
 # A step prints the same numbers several times (a weight in the forward pass, in its update,
