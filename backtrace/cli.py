@@ -372,8 +372,8 @@ class OutputChoice:
 def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
     """A run that blew up ends with one line on stderr and its own exit status."""
     if trace.diverged is not None:
+        from backtrace.numbers import format_number
         from backtrace.renderers.layout import diverged_message
-        from backtrace.renderers.numbers import format_number
 
         term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
         sys.exit(ExitStatus.DIVERGED)

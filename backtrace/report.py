@@ -12,9 +12,9 @@ from typing import Any
 
 from backtrace import records
 from backtrace.errors import UsageError
+from backtrace.numbers import HUMAN_DIGITS, format_number
 from backtrace.pictures.curves import Curves, loss_summary
 from backtrace.progress import ProgressBar, Thinning, automatic_every, watched
-from backtrace.renderers.numbers import HUMAN_DIGITS, format_number
 from backtrace.terminal import Terminal
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from backtrace.numbers import HUMAN_DIGITS, format_number
 from backtrace.pictures.diagram import Diagram
-from backtrace.renderers.numbers import HUMAN_DIGITS, format_number
 from backtrace.terminal import Terminal
 
 

@@ -18,7 +18,7 @@ from backtrace import records
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import FLOAT64
-from backtrace.renderers.numbers import ALL_DIGITS, HUMAN_DIGITS, NumberFormatter
+from backtrace.numbers import ALL_DIGITS, HUMAN_DIGITS, NumberFormatter
 
 Formatter = Callable[[float], str]
 

@@ -30,7 +30,7 @@ from typing import IO, TextIO
 from backtrace import records
 from backtrace.errors import OutputError
 from backtrace.formulas.optimizers import OPTIMIZERS
-from backtrace.renderers.numbers import machine_number, plain_number
+from backtrace.numbers import machine_number, plain_number
 from backtrace.renderers.options import RenderOptions
 
 # The kinds that become tables, in the order the tables are written.

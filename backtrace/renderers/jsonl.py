@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any, TextIO
 
 from backtrace import records
-from backtrace.renderers.numbers import machine_number, rounded_to
+from backtrace.numbers import machine_number, rounded_to
 from backtrace.renderers.options import RenderOptions
 
 WRITE_CHUNK = 1 << 16  # characters gathered before each write

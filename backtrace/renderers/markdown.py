@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from backtrace import records
+from backtrace.numbers import NumberFormatter
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import NumberFormatter
 from backtrace.renderers.options import RenderOptions
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backtrace.renderers.numbers import HUMAN_DIGITS
+from backtrace.numbers import HUMAN_DIGITS
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from rich.rule import Rule
 from rich.text import Text
 
 from backtrace import records
+from backtrace.numbers import NumberFormatter
 from backtrace.renderers import layout
-from backtrace.renderers.numbers import NumberFormatter
 from backtrace.renderers.options import RenderOptions
 
 UNBOUNDED = 1_000_000  # a width no table reaches

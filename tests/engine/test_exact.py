@@ -132,7 +132,7 @@ def test_machine_formats_write_the_fraction_beside_the_float() -> None:
 
 
 def test_fractions_past_pythons_printing_limit_print_in_full() -> None:
-    from backtrace.renderers.numbers import format_number
+    from backtrace.numbers import format_number
 
     # Python refuses str() of an int over 4,300 digits unless told; an exact trace may hold one.
     value = Fraction(10**5000 + 1, 3)

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
+from backtrace.numbers import plain_number
 from backtrace.renderers import FORMATS, RenderOptions
-from backtrace.renderers.numbers import plain_number
 from helpers import CONFIGS, article_document
 from strategies import networks
 

@@ -12,7 +12,7 @@ import pytest
 
 import backtrace
 from backtrace import records
-from backtrace.renderers.numbers import format_number
+from backtrace.numbers import format_number
 
 WIDE = {
     "title": "a 4-8-8-3 network",

@@ -23,8 +23,8 @@ from hypothesis import given, settings
 from backtrace.config import build_spec, load_config
 from backtrace.engine import train
 from backtrace.formulas.numeric import EXACT
+from backtrace.numbers import format_number
 from backtrace.renderers import FORMATS, RenderOptions, layout
-from backtrace.renderers.numbers import format_number
 from helpers import CONFIGS
 from strategies import networks
 

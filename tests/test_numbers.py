@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from backtrace.renderers.numbers import format_number, plain_number
+from backtrace.numbers import format_number, plain_number
 
 
 @pytest.mark.parametrize(
