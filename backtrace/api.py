@@ -340,10 +340,16 @@ class Trace:
         width: int | None = 100,
         color: bool = False,
         keys: Keys | None = None,
+        math: bool = False,
+        fragment: bool = False,
     ) -> str | None:
-        """The trace in a format (table, text, jsonl, csv, markdown): written to `file`, or
-        returned as a string. With `keys`, paced formats wait for a key between pieces."""
-        return render(self, format, file, precision=precision, width=width, color=color, keys=keys)
+        """The trace in a format (table, text, jsonl, csv, markdown, latex): written to
+        `file`, or returned as a string. With `keys`, paced formats wait for a key between
+        pieces; `math` writes Markdown's arithmetic as $...$, `fragment` LaTeX's body only."""
+        return render(
+            self, format, file, precision=precision, width=width, color=color, keys=keys,
+            math=math, fragment=fragment,
+        )  # fmt: skip
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter and IPython show the rich tables, in colour, inline."""
@@ -400,15 +406,20 @@ def render(
     color: bool = False,
     events: frozenset[str] | None = None,
     keys: Keys | None = None,
+    math: bool = False,
+    fragment: bool = False,
 ) -> str | None:
     """Records (a trace, a part of one, or any list of records) in a format: written to
-    `file`, or returned as a string."""
+    `file`, or returned as a string. `math`: Markdown's arithmetic as $...$; `fragment`:
+    LaTeX without its preamble."""
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; formats are {', '.join(FORMATS)}")
     entry = FORMATS[format]
     if events is None and isinstance(stream, Trace):
         events = stream.selection.events
-    options = RenderOptions(precision=precision, width=width, color=color, events=events)
+    options = RenderOptions(
+        precision=precision, width=width, color=color, events=events, math=math, fragment=fragment
+    )
     out = io.StringIO() if file is None else file
     if keys is not None and entry.paced:
         stream = paced(stream, keys.read, keys.prompt, flush=out.flush)

@@ -288,13 +288,16 @@ selection_options = option_group(
 
 @dataclasses.dataclass(frozen=True)
 class OutputChoice:
-    """How and where the trace is written: --format, -o, --precision and --width."""
+    """How and where the trace is written: --format, -o, --precision, --width, and the
+    handout formats' --math and --fragment."""
 
     keyword = "output"
     output_format: str | None
     path: str | None
     precision: int | None
     width: int | None
+    math: bool = False
+    fragment: bool = False
 
     def chosen(self, default: str, term: Terminal) -> str:
         """The format to write. -o DIR/ means CSV, one file per table."""
@@ -326,12 +329,20 @@ class OutputChoice:
         from backtrace import api
 
         name = self.chosen(default, term)
+        if self.math and name != "markdown":
+            raise UsageError(f"--math writes Markdown's formulas as $...$; it needs --format "
+                             f"markdown, not {name}")  # fmt: skip
+        if self.fragment and name != "latex":
+            raise UsageError(f"--fragment writes a LaTeX body without its preamble; it needs "
+                             f"--format latex, not {name}")  # fmt: skip
         to_terminal = self.path is None and bool(term.stdout_is_terminal)
         settings: dict[str, Any] = dict(
             precision=self.precision,
             width=term.width(self.width, to_terminal=to_terminal),
             color=self.path is None and term.wants_color(),
             events=trace.selection.events,
+            math=self.math,
+            fragment=self.fragment,
         )
         stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
@@ -414,6 +425,18 @@ def output_options(formats: str) -> Callable[[Any], Any]:
                 type=click.IntRange(min=20, max=limits.Limits.width),
                 default=None,
                 help="Columns for tables and text.",
+            ),
+            click.option(
+                "--math",
+                is_flag=True,
+                help="Markdown: write the arithmetic as $...$ math, which GitHub and Jupyter "
+                "typeset.",
+            ),
+            click.option(
+                "--fragment",
+                is_flag=True,
+                help="LaTeX: write only the body, to paste into a document of your own (its "
+                "first line names the packages it needs).",
             ),
         ],
     )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from backtrace.formulas.numeric import FLOAT64, Array, Numbers
+from backtrace.expressions.nodes import Address, Apply, Node, Number, Symbol, equation, times
+from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
 
 Parameters = Mapping[str, Any]  # an activation's parameters, in the number system in use
 Value = Callable[[Array, Numbers, Parameters], Array]
@@ -29,17 +31,35 @@ class Activation:
     derivative_formula: str  # f'(h) as the trace prints it
     value: Value
     derivative: Derivative | None  # None for a function that couples a layer's units
-    applied: str = "{name}({h})"  # one unit's z = f(h) as the trace writes it, before "= z"
+    coupled: bool = False  # z of one unit depends on the whole layer's h: softmax(h)[D1]
     output_only: str | None = None  # why it is only allowed on the output layer, if it is
     exact: bool = False  # whether rational inputs give rational outputs
     parameters: Mapping[str, float] = field(default_factory=dict)  # name -> default
-    # The arithmetic of f(h) for one unit, from h and the parameters, each an operand text;
-    # None where f(h) is only its value (sigmoid(0.5) = 0.622459).
-    worked: Callable[[Any, Mapping[str, Any], Callable[[Any], str]], str | None] | None = None
+    # The arithmetic of f(h) for one unit, as a tree of the number h and the parameters'
+    # numbers; None where f(h) is only its value (sigmoid(0.5) = 0.622459).
+    worked: Callable[[Number, Mapping[str, Number]], Node | None] | None = None
 
-    def applied_text(self, h: str, unit: str) -> str:
-        """'sigmoid(0.5)', or for a coupled function the unit's share: 'softmax(h)[D1]'."""
-        return self.applied.format(name=self.name, h=h, unit=unit)
+    def applied(self, h: Number, unit: str, parameters: Mapping[str, Any]) -> Apply:
+        """f applied to one unit's h, 'sigmoid(0.5)', and able to compute itself; for a
+        coupled function, the unit's share of the layer's: 'softmax(h)[D1]'."""
+        if self.coupled:
+            return Apply(Symbol(self.name), Symbol("h"), index=unit)
+
+        def evaluate(value: Any) -> Any:
+            numbers = EXACT if isinstance(value, Fraction) else FLOAT64
+            bound = self.bind(numbers, **parameters)
+            return bound.value(numbers.array([value]))[0]
+
+        return Apply(Symbol(self.name), h, evaluate=evaluate)
+
+    def equation(self, h: Number, z: Number, unit: str, parameters: Mapping[str, Any]) -> Node:
+        """z = f(h) with its numbers: sigmoid(0.5) = 0.622459, leaky_relu(-2) = 0.01·(-2) = -0.02."""
+        values = {**self.parameters, **parameters}
+        worked = self.worked and self.worked(
+            h, {name: Number(value, Address(name)) for name, value in values.items()}
+        )
+        applied = self.applied(h, unit, parameters)
+        return equation(applied, worked, z) if worked else equation(applied, z)
 
     def bind(self, numbers: Numbers = FLOAT64, **parameters: Any) -> Bound:
         """This function with its parameters set (the defaults for any not given)."""
@@ -151,9 +171,7 @@ ACTIVATIONS: dict[str, Activation] = {
             _leaky_slope,
             exact=True,
             parameters={"slope": 0.01},
-            worked=lambda h, parameters, operand: (
-                None if h > 0 else f"{operand(parameters['slope'])}·{operand(h)}"
-            ),
+            worked=lambda h, parameters: None if h.value > 0 else times(parameters["slope"], h),
         ),
         Activation(
             "softmax",
@@ -161,7 +179,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "∂z_i/∂h_j = z_i·(1[i=j] - z_j)",
             _softmax,
             None,
-            applied="softmax(h)[{unit}]",
+            coupled=True,
             output_only="softmax couples all units of a layer",
         ),
     )

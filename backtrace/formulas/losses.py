@@ -19,11 +19,35 @@ from typing import Literal
 
 import numpy as np
 
+from backtrace.expressions.nodes import (
+    ONE,
+    Group,
+    Negation,
+    Node,
+    Number,
+    Summation,
+    Symbol,
+    Words,
+    constant,
+    equation,
+    minus,
+    over,
+    plus,
+    squared,
+    times,
+)
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import Array, Numbers
 
-# Operand texts, one (ŷ, y) pair per output unit -> (symbolic form, form with numbers).
-Worked = Callable[[Sequence[tuple[str, str]]], tuple[str, str]]
+# One (ŷ, y) pair of numbers per output unit -> the loss's arithmetic with those numbers.
+Worked = Callable[[Sequence[tuple[Node, Node]]], Node]
+# (ŷ, y, K) -> dL/dŷ for one output unit; given symbols it is the formula, given numbers
+# the arithmetic.
+Gradient = Callable[[Node, Node, Node], Node]
+
+Y_HAT, Y, K = Symbol("y", hat=True), Symbol("y"), Symbol("K")
+ERROR, L = Symbol("error"), Symbol("L")
+HALF = constant(0.5, "½")
 # How the output delta is formed, so renderers can show the right arithmetic:
 #   article: δ = y - ŷ, used as it stands;
 #   direct:  δ = ŷ - y, the simplified dL/dh of a loss paired with its natural output activation;
@@ -34,16 +58,18 @@ DeltaRule = Literal["article", "direct", "chain"]
 @dataclass(frozen=True)
 class Loss:
     name: str
-    formula: str  # L as the trace prints it
-    gradient_formula: str  # dL/dŷ_k, symbolically
-    gradient_template: str  # dL/dŷ_k with {y_hat}, {y} and {outputs} to substitute
+    formula: str  # L as the trace's header prints it
+    gradient_tree: Gradient  # dL/dŷ_k, declared once: the formula and its arithmetic
     rule: DeltaRule
     # (h, z, y, numbers) -> each sample's loss, shape (samples,)
     value: Callable[[Array, Array, Array, Numbers], Array]
     # (z, y, numbers) -> dL/dŷ, shape (samples, outputs)
     gradient: Callable[[Array, Array, Numbers], Array]
     caveat: str | None = None  # shown to the reader as a note at the start of the trace
-    worked: Worked | None = None  # the loss's arithmetic; None: only its formula is shown
+    # The loss as the trace works it: its formula for K outputs (error = ..., L = ...) and
+    # its arithmetic (None: only the formula's value is shown).
+    symbolic: Callable[[int], Node] | None = None  # every loss declares it
+    worked: Worked | None = None
     requires_output: tuple[str, str] | None = None  # (output activation, why it is needed)
     bad_targets: Callable[[Array], str | None] = lambda targets: None  # what is wrong, if any
     exact: bool = False  # whether rational outputs give a rational loss and delta
@@ -92,27 +118,27 @@ def _squared(z: Array, y: Array) -> Array:
     return difference * difference
 
 
-def _article_worked(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
+def _article_worked(pairs: Sequence[tuple[Node, Node]]) -> Node:
     if len(pairs) == 1:
         y_hat, y = pairs[0]
-        return "error = y - ŷ", f"{y} - {y_hat}"
-    return "error = Σ (y - ŷ)", " + ".join(f"({y} - {y_hat})" for y_hat, y in pairs)
+        return minus(y, y_hat)
+    return plus(*(Group(minus(y, y_hat)) for y_hat, y in pairs))
 
 
-def _squares(pairs: Sequence[tuple[str, str]]) -> str:
-    squares = " + ".join(f"({y_hat} - {y})²" for y_hat, y in pairs)
-    return f"({squares})" if len(pairs) > 1 else squares
-
-
-def _squared_error_worked(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    return "L = ½·Σ (ŷ - y)²", f"½·{_squares(pairs)}"
-
-
-def _mean_squared_error_worked(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
+def _squares(pairs: Sequence[tuple[Node, Node]]) -> Node:
     if len(pairs) == 1:
-        return "L = (ŷ - y)²", _squares(pairs)
-    scale = f"(1/{len(pairs)})·"
-    return f"L = {scale}Σ (ŷ - y)²", f"{scale}{_squares(pairs)}"
+        return squared(minus(*pairs[0]))
+    return plus(*(squared(minus(y_hat, y)) for y_hat, y in pairs))
+
+
+def _mean_scale(outputs: int) -> Node:
+    return Group(over(ONE, Number(outputs, glyph=str(outputs))))
+
+
+def _mean_squared_error_symbolic(outputs: int) -> Node:
+    if outputs == 1:
+        return equation(L, squared(minus(Y_HAT, Y)))
+    return equation(L, times(_mean_scale(outputs), Summation(squared(minus(Y_HAT, Y)))))
 
 
 def _probabilities(targets: Array) -> str | None:
@@ -139,12 +165,14 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "article",
             "error = Σ (y - ŷ)",
-            "y - ŷ",
-            "{y} - {y_hat}",
+            lambda y_hat, y, outputs: minus(y, y_hat),
             "article",
             lambda h, z, y, numbers: numbers.row_sums(y - z),
             lambda z, y, numbers: y - z,
             caveat=ARTICLE_CAVEAT,
+            symbolic=lambda outputs: equation(
+                ERROR, minus(Y, Y_HAT) if outputs == 1 else Summation(minus(Y, Y_HAT))
+            ),
             worked=_article_worked,
             exact=True,
             checked_against="squared_error",
@@ -159,37 +187,49 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "squared_error",
             "L = ½·Σ (ŷ - y)²",
-            "ŷ - y",
-            "({y_hat} - {y})",
+            lambda y_hat, y, outputs: minus(y_hat, y),
             "chain",
             lambda h, z, y, numbers: numbers.number(0.5) * numbers.row_sums(_squared(z, y)),
             lambda z, y, numbers: z - y,
-            worked=_squared_error_worked,
+            symbolic=lambda outputs: equation(L, times(HALF, Summation(squared(minus(Y_HAT, Y))))),
+            worked=lambda pairs: times(
+                HALF, _squares(pairs) if len(pairs) == 1 else Group(_squares(pairs))
+            ),
             exact=True,
         ),
         Loss(
             "mean_squared_error",
             "L = (1/K)·Σ (ŷ - y)², K output units",
-            "(2/K)·(ŷ - y)",
-            "(2/{outputs})·({y_hat} - {y})",
+            lambda y_hat, y, outputs: times(Group(over(constant(2), outputs)), minus(y_hat, y)),
             "chain",
             # As printed: (1/K)·Σ (ŷ - y)² and (2/K)·(ŷ - y), the fraction formed first.
             lambda h, z, y, numbers: (
                 (numbers.number(1) / numbers.number(z.shape[-1])) * numbers.row_sums(_squared(z, y))
             ),
             lambda z, y, numbers: (numbers.number(2) / numbers.number(z.shape[-1])) * (z - y),
-            worked=_mean_squared_error_worked,
+            symbolic=_mean_squared_error_symbolic,
+            worked=lambda pairs: (
+                _squares(pairs)
+                if len(pairs) == 1
+                else times(_mean_scale(len(pairs)), Group(_squares(pairs)))
+            ),
             exact=True,
         ),
         Loss(
             "binary_cross_entropy",
             "L = -Σ [y·ln ŷ + (1 - y)·ln(1 - ŷ)]",
-            "(ŷ - y)/(ŷ·(1 - ŷ))",
-            "({y_hat} - {y})/({y_hat}·(1 - {y_hat}))",
+            lambda y_hat, y, outputs: over(minus(y_hat, y), times(y_hat, minus(ONE, y_hat))),
             "direct",
             # From h rather than ŷ: ln σ(h) = -softplus(-h) stays finite when σ(h) rounds to 1.
             lambda h, z, y, numbers: numbers.row_sums(_softplus(h, numbers) - y * h),
             lambda z, y, numbers: (z - y) / (z * (1.0 - z)),
+            symbolic=lambda outputs: equation(
+                L,
+                Words(
+                    "-Σ [y·ln ŷ + (1 - y)·ln(1 - ŷ)]",
+                    r"-\sum \left[y \ln \hat{y} + (1 - y) \ln(1 - \hat{y})\right]",
+                ),
+            ),
             requires_output=(
                 "sigmoid",
                 "it takes logs of outputs that must lie between 0 and 1",
@@ -201,11 +241,11 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "softmax_cross_entropy",
             "L = -Σ y·ln ŷ",
-            "-y/ŷ",
-            "-{y}/{y_hat}",
+            lambda y_hat, y, outputs: over(Negation(y), y_hat),
             "direct",
             lambda h, z, y, numbers: -numbers.row_sums(y * _log_softmax(h, numbers)),
             lambda z, y, numbers: -y / z,
+            symbolic=lambda outputs: equation(L, Words("-Σ y·ln ŷ", r"-\sum y \ln \hat{y}")),
             requires_output=("softmax", "it reads the outputs as class probabilities"),
             bad_targets=_one_hot,
             # Right when the most probable class is the target's class.

@@ -21,6 +21,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from backtrace.expressions.nodes import (
+    ONE,
+    Address,
+    Apply,
+    Chain,
+    Node,
+    Number,
+    Phrase,
+    Power,
+    Root,
+    Symbol,
+    equation,
+    minus,
+    over,
+    plus,
+    squared,
+    substituted,
+    times,
+)
 from backtrace.formulas.numeric import Array, Numbers
 
 Operand = Callable[[Any], str]  # a number as it is written inside an expression
@@ -41,12 +60,44 @@ class WeightUpdate:
     state: tuple[tuple[str, Any], ...] = ()  # the optimizer's own variables, by name
 
 
+# The symbols the update rules are written in.
+W, ALPHA, G, LAMBDA, MU = Symbol("W"), Symbol("α"), Symbol("g"), Symbol("λ"), Symbol("μ")
+GRADIENT = Apply(Symbol("J", prime=True), W)
+VELOCITY, STEP, M, V = Symbol("v"), Symbol("s"), Symbol("m"), Symbol("v")
+M_HAT, V_HAT, T = Symbol("m", hat=True), Symbol("v", hat=True), Symbol("t")
+BETA1, BETA2, EPSILON = Symbol("β1"), Symbol("β2"), Symbol("ε")
+Where = Callable[[str], Address]  # what a value of the update is, from its key
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of the update table: a quantity's formula and how to write it out."""
+    """One column of the update table, declared once as a formula over symbols. Its heading is
+    the formula (`m := β1·m + (1 - β1)·g`); a cell is the same formula with each symbol
+    replaced by the number it stands for, then the result: `0.9·0 + (1 - 0.9)·6.5 = 0.65`.
 
-    title: str  # the formula, as the column heading: "v := μ·v + g"
-    worked: Callable[[Mapping[str, Any], Operand, Operand], str]  # values, operand, result
+    `symbols` says what each symbol of `formula` stands for: the key of a value of the
+    weight's update ('W', 'J', 'm_before' ...) or a setting's number."""
+
+    target: Node | None  # what the column computes; None for a bare expression: W·(1 - α·λ)
+    formula: Node
+    result: str  # the key of the computed value
+    symbols: Mapping[Node, Any]
+    assigns: bool = True  # ':=' for a variable that changes; '=' for a value computed once
+
+    @property
+    def title(self) -> Node:
+        if self.target is None:
+            return self.formula
+        return equation(self.target, self.formula, relation=":=" if self.assigns else "=")
+
+    def worked(self, values: Mapping[str, Any], where: Where) -> Chain:
+        bindings = {
+            symbol: Number(values[key], where(key)) if isinstance(key, str) else Number(key)
+            for symbol, key in self.symbols.items()
+        }
+        return equation(
+            substituted(self.formula, bindings), Number(values[self.result], where(self.result))
+        )
 
 
 class Schedule:
@@ -160,9 +211,9 @@ class Optimizer:
         raise NotImplementedError
 
     @classmethod
-    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any], text: Operand) -> str:
-        """What the update table's title adds about the step as a whole ("" for nothing)."""
-        return ""
+    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any]) -> Phrase:
+        """What the update table's title adds about the step as a whole (() for nothing)."""
+        return ()
 
     def describe(
         self, old: list[Array], new: list[Array], gradients: list[Array]
@@ -216,10 +267,10 @@ class Optimizer:
             return []
         return [
             Column(
-                "g = J'(W) + λ·W",
-                lambda v, op, out: f"{op(v['J'])} + {op(decay)}·{op(v['W'])} = {out(v['g'])}",
+                G, plus(GRADIENT, times(LAMBDA, W)), "g", {GRADIENT: "J", LAMBDA: decay, W: "W"},
+                assigns=False,
             )
-        ]
+        ]  # fmt: skip
 
     @staticmethod
     def _decay_shown(hyper: Mapping[str, Any]) -> tuple[str, ...]:
@@ -244,12 +295,11 @@ class GradientDescent(Optimizer):
 
     @classmethod
     def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
-        g = "g" if hyper.get("weight_decay") else "J"
-        title = "W := W - α·g" if g == "g" else "W := W - α·J'(W)"
+        gradient = G if hyper.get("weight_decay") else GRADIENT
+        key = "g" if gradient is G else "J"
         return cls._decay_columns(hyper) + [
             Column(
-                title,
-                lambda v, op, out: f"{out(v['W'])} - {op(v['α'])}·{op(v[g])} = {out(v['new'])}",
+                W, minus(W, times(ALPHA, gradient)), "new", {W: "W", ALPHA: "α", gradient: key}
             )
         ]
 
@@ -294,26 +344,29 @@ class Momentum(Optimizer):
         mu = hyper["momentum"]
         columns = cls._decay_columns(hyper) + [
             Column(
-                "v := μ·v + g",
-                lambda v, op, out: (
-                    f"{op(mu)}·{op(v['velocity_before'])} + {op(v[g])} = {out(v['velocity'])}"
-                ),
+                VELOCITY,
+                plus(times(MU, VELOCITY), G),
+                "velocity",
+                {MU: mu, VELOCITY: "velocity_before", G: g},
             )
         ]
         if cls.nesterov:
             columns.append(
                 Column(
-                    "s = g + μ·v",
-                    lambda v, op, out: (
-                        f"{op(v[g])} + {op(mu)}·{op(v['velocity'])} = {out(v['step'])}"
-                    ),
+                    STEP,
+                    plus(G, times(MU, VELOCITY)),
+                    "step",
+                    {G: g, MU: mu, VELOCITY: "velocity"},
+                    assigns=False,
                 )
             )
-        taken = "step" if cls.nesterov else "velocity"
+        taken = STEP if cls.nesterov else VELOCITY
         columns.append(
             Column(
-                "W := W - α·s" if cls.nesterov else "W := W - α·v",
-                lambda v, op, out: f"{out(v['W'])} - {op(v['α'])}·{op(v[taken])} = {out(v['new'])}",
+                W,
+                minus(W, times(ALPHA, taken)),
+                "new",
+                {W: "W", ALPHA: "α", taken: "step" if cls.nesterov else "velocity"},
             )
         )
         return columns
@@ -392,52 +445,57 @@ class Adam(Optimizer):
         return [("beta1", "β1"), ("beta2", "β2"), ("epsilon", "ε"), *super().symbols(hyper)]
 
     @classmethod
-    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any], text: Operand) -> str:
+    def step_line(cls, hyper: Mapping[str, Any], state: Mapping[str, Any]) -> Phrase:
         # The step count t and the powers it gives, which m̂ and v̂ divide by.
         if "beta1_t" not in state:
-            return ""
-        t = state["t"]
-        # β as the config gives it, in full: rounded to two digits, 0.999 would read as 1.
-        b1, b2 = (repr(float(hyper[name])).removesuffix(".0") for name in ("beta1", "beta2"))
+            return ()
+        t = Number(state["t"], Address("t"))
+
+        def power(symbol: Symbol, name: str) -> Chain:
+            # β as the config gives it, in full: rounded to two digits, 0.999 would read as 1.
+            beta = Number(hyper[name], Address(name), repr(float(hyper[name])).removesuffix(".0"))
+            return equation(
+                Power(symbol, T), Power(beta, t), Number(state[f"{name}_t"], Address(f"{name}_t"))
+            )
+
         return (
-            f"t = {t}: β1^t = {b1}^{t} = {text(state['beta1_t'])}, "
-            f"β2^t = {b2}^{t} = {text(state['beta2_t'])}"
-        )
+            equation(T, t), ": ", power(BETA1, "beta1"), ", ", power(BETA2, "beta2"),
+        )  # fmt: skip
 
     @classmethod
     def columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
         b1, b2, eps = hyper["beta1"], hyper["beta2"], hyper["epsilon"]
         g = "g" if hyper.get("weight_decay") and not cls.decoupled else "J"
         start = "start" if cls.decoupled else "W"
+        beta1_t, beta2_t = Power(BETA1, T), Power(BETA2, T)
         return cls._adam_decay_columns(hyper) + [
             Column(
-                "m := β1·m + (1 - β1)·g",
-                lambda v, op, out: (
-                    f"{op(b1)}·{op(v['m_before'])} + (1 - {op(b1)})·{op(v[g])} = {out(v['m'])}"
-                ),
+                M,
+                plus(times(BETA1, M), times(minus(ONE, BETA1), G)),
+                "m",
+                {BETA1: b1, M: "m_before", G: g},
             ),
             Column(
-                "v := β2·v + (1 - β2)·g²",
-                lambda v, op, out: (
-                    f"{op(b2)}·{op(v['v_before'])} + (1 - {op(b2)})·{op(v[g])}² = {out(v['v'])}"
-                ),
+                V,
+                plus(times(BETA2, V), times(minus(ONE, BETA2), squared(G))),
+                "v",
+                {BETA2: b2, V: "v_before", G: g},
             ),
             Column(
-                "m̂ = m/(1 - β1^t)",
-                lambda v, op, out: f"{op(v['m'])}/(1 - {op(v['beta1_t'])}) = {out(v['m_hat'])}",
+                M_HAT, over(M, minus(ONE, beta1_t)), "m_hat", {M: "m", beta1_t: "beta1_t"},
+                assigns=False,
             ),
             Column(
-                "v̂ = v/(1 - β2^t)",
-                lambda v, op, out: f"{op(v['v'])}/(1 - {op(v['beta2_t'])}) = {out(v['v_hat'])}",
+                V_HAT, over(V, minus(ONE, beta2_t)), "v_hat", {V: "v", beta2_t: "beta2_t"},
+                assigns=False,
             ),
             Column(
-                "W := W - α·m̂/(√v̂ + ε)",
-                lambda v, op, out: (
-                    f"{out(v[start])} - {op(v['α'])}·{op(v['m_hat'])}/"
-                    f"(√{op(v['v_hat'])} + {op(eps)}) = {out(v['new'])}"
-                ),
+                W,
+                minus(W, over(times(ALPHA, M_HAT), plus(Root(V_HAT), EPSILON))),
+                "new",
+                {W: start, ALPHA: "α", M_HAT: "m_hat", V_HAT: "v_hat", EPSILON: eps},
             ),
-        ]
+        ]  # fmt: skip
 
     @classmethod
     def _adam_decay_columns(cls, hyper: Mapping[str, Any]) -> list[Column]:
@@ -466,10 +524,10 @@ class AdamW(Adam):
         decay = hyper["weight_decay"]
         return [
             Column(
-                "W·(1 - α·λ)",
-                lambda v, op, out: (
-                    f"{op(v['W'])}·(1 - {op(v['α'])}·{op(decay)}) = {out(v['start'])}"
-                ),
+                None,
+                times(W, minus(ONE, times(ALPHA, LAMBDA))),
+                "start",
+                {W: "W", ALPHA: "α", LAMBDA: decay},
             )
         ]
 

@@ -48,6 +48,7 @@ FORMATS: dict[str, Format] = {
         Format(
             "markdown", "markdown", (".md", ".markdown"), True, "tables and formulas for handouts"
         ),
+        Format("latex", "latex", (".tex",), True, "a LaTeX handout, ready for pdflatex"),
     )
 }
 

@@ -1,9 +1,12 @@
 """Lay the trace out as blocks (headings, tables, lines, notes) that any page-like format can draw.
 
-The rich-table and Markdown renderers share this: it decides what goes in which table and how
-the arithmetic reads; they only decide how a block looks. Records are grouped into sections (a
-sample's forward pass, its deltas, a step's updates ...); a section becomes a block as soon as
-the next one begins or a `Pause` arrives, so memory stays bounded by one sample.
+The table, text, Markdown and LaTeX renderers share this: it decides what goes in which table
+and which arithmetic each cell holds; they only decide how a block looks. A cell is text or a
+phrase holding expression trees (`backtrace.expressions`): `worked_blocks` yields them as
+trees, for a format with its own notation, and `blocks` as the Unicode text of the tables.
+Records are grouped into sections (a sample's forward pass, its deltas, a step's updates ...);
+a section becomes a block as soon as the next one begins or a `Pause` arrives, so memory stays
+bounded by one sample.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import dataclasses
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from backtrace import records
+from backtrace.expressions import worked
+from backtrace.expressions.evaluation import approximations_marked
+from backtrace.expressions.nodes import Address, Cell, Chain, Phrase, Symbol, equation, substituted
+from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.records import sending_names
-from backtrace.renderers import arithmetic
+from backtrace.renderers import wording
 
 Formatter = Callable[[float], str]
 
@@ -45,15 +52,18 @@ class Heading:
 
 @dataclass(frozen=True)
 class Grid:
-    """A table: column titles, rows of cell text, and numbered footnotes."""
+    """A table: column titles, rows of cells, and numbered footnotes. A grid of `blocks` has
+    text cells and keeps the grid of trees it was printed from (`source`), so that a grid too
+    wide for the page can be written another way."""
 
-    title: str | None
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    title: Cell | None
+    columns: tuple[Cell, ...]
+    rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...] = ()
     matrix: bool = False  # a weight matrix: numbers right-aligned, first column a label
     caption: str | None = None  # how the grid was split to fit the page, when it was
     header: bool = True  # whether the column titles are shown
+    source: Any = field(default=None, compare=False, repr=False)  # (grid of trees, printer)
 
 
 def column_widths(
@@ -105,17 +115,30 @@ def cell_lines(cell: str, width: int, *, fold: bool = False) -> list[str]:
     return lines
 
 
+def readable_header(grid: Grid, widths: Sequence[int]) -> bool:
+    """Whether every column title fits its width in at most two lines: a heading broken into
+    one word per line does not read as a formula."""
+    if not grid.header or grid.matrix:
+        return True
+    return all(
+        len(cell_lines(title, width)) <= 2
+        for title, width in zip(grid.columns, widths)
+        if isinstance(title, str)
+    )
+
+
 def fitted(grid: Grid, fits: Callable[[Grid], bool]) -> list[Grid]:
     """The grid as drawn within a page that `fits` tells the size of, never cutting a number.
 
     A grid that fits is drawn whole. A weight matrix too wide is split into blocks of
-    columns, each repeating the row labels. Any other table too wide shows one row per
-    small table, each cell beside its column's title. Each part says how it was split."""
+    columns, each repeating the row labels. Any other table too wide is written as a listing:
+    a small block per row (a weight, a unit), one line per column, the column's formula
+    joined to the row's arithmetic: `m := 0.9·0 + (1 - 0.9)·6.5 = 0.65`."""
     if fits(grid):
         return [grid]
     if grid.matrix:
         return _column_blocks(grid, fits)
-    return _row_blocks(grid)
+    return _listing(grid)
 
 
 def _column_blocks(grid: Grid, fits: Callable[[Grid], bool]) -> list[Grid]:
@@ -158,23 +181,68 @@ def _columns(grid: Grid, first: int, last: int, caption: str, notes: tuple[str, 
     )
 
 
-def _row_blocks(grid: Grid) -> list[Grid]:
+def _listing(grid: Grid) -> list[Grid]:
+    """One headerless block per row, its first cell as the heading and a line per column."""
+    if grid.source is None:
+        source, printer = grid, TextPrinter(str)
+    else:
+        source, printer = grid.source
     blocks = []
-    for number, row in enumerate(grid.rows):
-        cells = tuple((title, cell) for title, cell in zip(grid.columns[1:], row[1:]) if cell)
+    for number, row in enumerate(source.rows):
+        label = printer.cell(row[0])
+        lines = tuple(
+            (printer.cell(listed(title, cell, label)),)
+            for title, cell in zip(source.columns[1:], row[1:])
+            if cell
+        )
         blocks.append(
             Grid(
-                f"{grid.title} · {row[0]}" if grid.title else row[0],
-                ("", ""),
-                cells,
-                grid.notes if number == len(grid.rows) - 1 else (),
-                caption="one row per table: the table is wider than the page"
-                if number == 0
+                f"{printer.cell(source.title)}\n{label}" if source.title and not number else label,
+                ("",),
+                lines,
+                grid.notes if number == len(source.rows) - 1 else (),
+                caption="one block per row: the table is wider than the page"
+                if number == len(source.rows) - 1 and len(source.rows) > 1
                 else None,
                 header=False,
             )
         )
     return blocks
+
+
+def listed(title: Cell, cell: Cell, subject: str | None = None) -> Cell:
+    """A column's title and a row's cell as one line. A title that is a formula lends the
+    line its left-hand side (`m :=` before `0.9·0 + ... = 0.65`), named for the row's
+    `subject` where it stands for it (`W10 :=`, `J'(W10) =`, `h_Z1 =`); any other title is
+    put before the cell as a label."""
+    title_chain = _only_chain(title)
+    cell_chain = _only_chain(cell)
+    if title_chain is not None and cell_chain is not None:
+        left = title_chain.parts[0]
+        if subject:
+            left = substituted(
+                left,
+                {
+                    Symbol("W"): Symbol(subject),
+                    Symbol("h"): Symbol("h", subject),
+                    Symbol("z"): Symbol("z", subject),
+                },
+            )
+        relation = title_chain.relations[0] if title_chain.relations else "="
+        return (equation(left, cell_chain, relation=relation),)
+    if title_chain is None and isinstance(title, str) and title in ("", "δ", "J'(W)"):
+        return cell
+    prefix: Phrase = (title,) if isinstance(title, str) else title
+    rest: Phrase = (cell,) if isinstance(cell, str) else cell
+    return (*prefix, ": ", *rest)
+
+
+def _only_chain(cell: Cell) -> Chain | None:
+    """The chain a cell consists of, if it is one formula alone (a bare number is a chain
+    of one part)."""
+    if isinstance(cell, tuple) and len(cell) == 1 and not isinstance(cell[0], str):
+        return cell[0] if isinstance(cell[0], Chain) else Chain((cell[0],), ())
+    return None
 
 
 @dataclass(frozen=True)
@@ -249,8 +317,20 @@ class _Context:
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
 
 
-def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
-    """The blocks for a record stream, in order."""
+def blocks(
+    stream: Iterable[records.Record], fmt: Formatter, printer: TextPrinter | None = None
+) -> Iterator[Block]:
+    """The blocks for a record stream, in order, every cell printed as text by `printer`
+    (the Unicode arithmetic of the tables, by default)."""
+    printer = printer or TextPrinter(fmt)
+    for block in worked_blocks(stream, fmt):
+        yield printed(block, printer)
+
+
+def worked_blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
+    """The blocks for a record stream, in order, their arithmetic as trees. Words and the
+    numbers inside them are formatted with `fmt`; each chain's last "=" is "≈" where the
+    numbers `fmt` prints do not give the result it prints."""
     context = _Context()
     for section in sections(stream):
         if section.name is None:
@@ -260,13 +340,37 @@ def blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
                 yield _approximations_marked(block, context, fmt)
 
 
+def printed(block: Block, printer: TextPrinter) -> Block:
+    """The block with every cell as text."""
+    if isinstance(block, Grid):
+        return Grid(
+            None if block.title is None else printer.cell(block.title),
+            tuple(printer.cell(column) for column in block.columns),
+            tuple(tuple(printer.cell(cell) for cell in row) for row in block.rows),
+            block.notes,
+            block.matrix,
+            block.caption,
+            block.header,
+            source=(block, printer),
+        )
+    if isinstance(block, Line) and not isinstance(block.text, str):
+        return dataclasses.replace(block, text=printer.cell(block.text))
+    return block
+
+
 def _approximations_marked(block: Block, context: _Context, fmt: Formatter) -> Block:
     """The block with "≈" where the printed numbers do not give the printed result."""
-    if not arithmetic.checks_approximations(fmt, context.exact):
+    if not wording.checks_approximations(fmt, context.exact):
         return block
+    digits = wording.digits_of(fmt)
 
-    def marked(text: str) -> str:
-        return arithmetic.approximations_marked(text, fmt)
+    def marked(cell: Cell) -> Cell:
+        if isinstance(cell, str):
+            return cell
+        return tuple(
+            approximations_marked(piece, fmt, digits) if isinstance(piece, Chain) else piece
+            for piece in cell
+        )
 
     if isinstance(block, Grid):
         rows = tuple(tuple(marked(cell) for cell in row) for row in block.rows)
@@ -286,7 +390,7 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
     elif isinstance(record, records.Weights):
-        yield Heading(arithmetic.weights_heading(record))
+        yield Heading(wording.weights_heading(record))
         yield from weight_grids(context.layers, dict(record.values), fmt)
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
@@ -397,8 +501,8 @@ def reference_cells(
     in the same way share one note, so six weights with the same slip get one footnote."""
     notes: list[str] = []
     numbers: dict[int, int] = {}
-    for group in arithmetic.disagreements(references):
-        notes.append(arithmetic.reference_note(group, fmt))
+    for group in wording.disagreements(references):
+        notes.append(wording.reference_note(group, fmt))
         for reference in group:
             numbers[id(reference)] = len(notes)
     cells: dict[str | None, str] = {}
@@ -411,7 +515,7 @@ def reference_cells(
                 else f"✓ {value}"
             )
         else:
-            shown = arithmetic.telling_apart(reference, fmt)(reference.printed)
+            shown = wording.telling_apart(reference, fmt)(reference.printed)
             mark = f"✗ prints {shown} [{numbers[id(reference)]}]"
         key = reference.name
         cells[key] = f"{cells[key]}, {mark}" if key in cells else mark
@@ -426,22 +530,23 @@ def _section(
     cells, notes = reference_cells(references, fmt)
     extra = (references[0].source,) if references else ()
 
-    def grid(title: str, columns: tuple[str, ...], body: list[tuple[str, ...]]) -> Grid:
+    def grid(title: Cell, columns: tuple[Cell, ...], body: list[tuple[Cell, ...]]) -> Grid:
         return Grid(title, columns + extra, tuple(body), notes)
 
-    def with_reference(name: str | None, *cells_before: str) -> tuple[str, ...]:
+    def with_reference(name: str | None, *cells_before: Cell) -> tuple[Cell, ...]:
         return (*cells_before, cells.pop(name, "")) if references else cells_before
 
     if section == "forward":
         body = []
         for record in rows:
-            symbols, numbers = arithmetic.weighted_sum(record.terms, fmt)
-            h = f"{symbols}\n= {numbers} = {fmt(record.h)}"
             layer = context.layers[record.layer] if record.layer < len(context.layers) else None
             parameters = dict(layer.parameters) if layer else {}
             body.append(
                 with_reference(
-                    record.unit, record.unit, h, arithmetic.forward_z(record, fmt, parameters)
+                    record.unit,
+                    record.unit,
+                    (worked.forward_h(record),),
+                    (worked.forward_z(record, parameters),),
                 )
             )
         # References to units with no weighted sum (bias and input units) still deserve a row.
@@ -449,13 +554,11 @@ def _section(
             (name or "", "not computed: no weights feed this unit", "", cell)
             for name, cell in cells.items()
         ]
-        yield grid("Forward pass", ("unit", "h = Σ w·z", "z = f(h)"), body)
+        yield grid("Forward pass", ("unit", (worked.WEIGHTED_SUM,), (worked.ACTIVATION,)), body)
     elif section == "loss":
         comparison = f" ({references[0].source}: {cells[None]})" if None in cells else ""
         for record in rows:
-            yield Line(
-                f"Loss ({record.name}): {arithmetic.loss_line(record, fmt)}{comparison}", notes
-            )
+            yield Line((f"Loss ({record.name}): ", worked.loss_line(record), comparison), notes)
         if not rows:
             yield Line(f"Loss:{comparison}", notes)
     elif section == "check":
@@ -486,7 +589,7 @@ def _section(
     elif section == "backward":
         outputs = len(context.layers[-1].units) if context.layers else 1
         body = [
-            with_reference(r.unit, r.unit, arithmetic.delta_line(r, fmt, outputs)) for r in rows
+            with_reference(r.unit, r.unit, (worked.delta_line(r, outputs),)) for r in rows
         ]
         body += [
             (name or "", "no delta: no weights feed this unit", cell)
@@ -506,7 +609,7 @@ def _section(
             context.step_gradients = {}
         else:
             body = [
-                with_reference(r.weight, r.weight, arithmetic.gradient_line(r, fmt))
+                with_reference(r.weight, r.weight, (worked.gradient_line(r),))
                 for r in gradients
             ]
             body += [(name or "", "", cell) for name, cell in cells.items()]
@@ -517,8 +620,8 @@ def _update_table(
     updates: list[records.Update],
     context: _Context,
     fmt: Formatter,
-    with_reference: Callable[..., tuple[str, ...]],
-) -> tuple[str, tuple[str, ...], list[tuple[str, ...]]]:
+    with_reference: Callable[..., tuple[Cell, ...]],
+) -> tuple[Cell, tuple[Cell, ...], list[tuple[Cell, ...]]]:
     """Title, columns and rows of a step's update table: each weight's gradient, then one
     column per quantity the optimizer computes, the new weight last. A one-sample step
     writes the gradient out as Z·δ; a batch's is the mean of its samples' gradients."""
@@ -526,16 +629,14 @@ def _update_table(
     optimizer = OPTIMIZERS[context.optimizer]
     columns = optimizer.columns(context.settings)
 
-    def operand(value: float) -> str:
-        return arithmetic.factor(value, fmt)
-
     body = []
     for record in updates:
         shown = context.step_gradients.get(record.weight, [])
         if one_sample and shown:
-            gradient = arithmetic.gradient_cell(shown[-1], fmt)
+            gradient: Cell = (worked.gradient_cell(shown[-1]),)
         else:
-            gradient = arithmetic.batch_mean_cell(record, [g.grad for g in shown], fmt)
+            gradient = (worked.batch_mean_cell(record, shown),)
+        cells: list[Cell]
         if record.frozen:
             cells = [""] * (len(columns) - 1) + [f"frozen: stays {fmt(record.old)}"]
         else:
@@ -546,13 +647,19 @@ def _update_table(
                 "α": record.learning_rate,
                 **dict(record.state),
             }
-            cells = [column.worked(values, operand, fmt) for column in columns]
+
+            def where(key: str, record: records.Update = record) -> Address:
+                return Address(key, record.weight, epoch=record.epoch, step=record.step)
+
+            cells = [(column.worked(values, where),) for column in columns]
         body.append(with_reference(record.weight, record.weight, gradient, *cells))
-    gradient_column = "J'(W) = Z·δ" if one_sample else "J'(W) = mean over the batch"
-    title = arithmetic.update_heading(updates[0])
+    gradient_column = (
+        worked.one_sample_gradient_title() if one_sample else worked.batch_gradient_title()
+    )
+    title = wording.update_heading(updates[0])
     if context.schedule != "constant":
         title += f", α = {fmt(updates[0].learning_rate)}"
-    step_line = optimizer.step_line(context.settings, dict(updates[0].state), fmt)
-    if step_line:
-        title += f"; {step_line}"
-    return title, ("weight", gradient_column, *(c.title for c in columns)), body
+    step_line = optimizer.step_line(context.settings, dict(updates[0].state))
+    full_title: Cell = (title, "; ", *step_line) if step_line else title
+    columns_cells: tuple[Cell, ...] = tuple((c.title,) for c in columns)
+    return full_title, ("weight", (gradient_column,), *columns_cells), body

@@ -13,6 +13,8 @@ class RenderOptions:
     width: int | None = None  # columns for tables; None: the terminal's, COLUMNS, or 80
     color: bool = False  # whether ANSI colour and styles may be written
     events: frozenset[str] | None = None  # the event kinds --phase selected; None: all
+    math: bool = False  # Markdown: the arithmetic as $...$ math
+    fragment: bool = False  # LaTeX: the body only, without preamble and \begin{document}
 
     def digits(self, machine: bool) -> int | None:
         """Significant digits to print; None (machine formats, by default) means exact."""

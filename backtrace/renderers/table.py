@@ -82,7 +82,7 @@ def renderables(
     def fits(grid: layout.Grid) -> bool:
         room = console.width - overhead(grid)
         widths = layout.column_widths(cells(grid), room, matrix=grid.matrix)
-        if sum(widths) <= room:
+        if sum(widths) <= room and layout.readable_header(grid, widths):
             fitting[id(grid)] = (grid, widths)  # draw() would compute the same again
             return True
         return False

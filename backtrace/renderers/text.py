@@ -44,7 +44,9 @@ def draw(block: layout.Block, width: int) -> list[str]:
     room = width - len(INDENT)
     lines: list[str] = []
     for part in layout.fitted(block, lambda grid: fits(grid, room)):
-        lines += [""] if part.title is None else ["", *wrapped(part.title, width)]
+        lines += [""]
+        if part.title is not None:  # a listing's first block: the table's title, then the row's
+            lines += [line for title in part.title.split("\n") for line in wrapped(title, width)]
         lines += [INDENT + line for line in plain_table(part, room)]
         if part.caption:
             lines += wrapped(f"({part.caption})", width, INDENT)
@@ -54,7 +56,8 @@ def draw(block: layout.Block, width: int) -> list[str]:
 
 def fits(grid: layout.Grid, width: int) -> bool:
     room = width - len(GAP) * (len(grid.columns) - 1)
-    return sum(layout.column_widths(table_cells(grid), room, matrix=grid.matrix)) <= room
+    widths = layout.column_widths(table_cells(grid), room, matrix=grid.matrix)
+    return sum(widths) <= room and layout.readable_header(grid, widths)
 
 
 def table_cells(grid: layout.Grid) -> list[tuple[str, ...]]:

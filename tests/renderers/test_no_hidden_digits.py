@@ -68,11 +68,11 @@ def test_wide_matrices_say_how_they_were_split() -> None:
     assert "W2_ into ↓ from →" in out  # the corner heading stays on one line
 
 
-def test_tables_too_wide_for_the_page_go_one_row_per_table() -> None:
+def test_tables_too_wide_for_the_page_go_one_block_per_row() -> None:
     narrow = dict(WIDE, layers=[dict(layer, units=2) for layer in WIDE["layers"][:2]])
     narrow["layers"].append(WIDE["layers"][2])
     out = backtrace.run(narrow, sample=1, phase="forward").render("table", width=20 + 2)
-    assert "one row per table" in out
+    assert "one block per row" in out
     assert max(len(line) for line in out.splitlines()) <= 22
 
 

@@ -1,0 +1,259 @@
+"""The worked arithmetic as a tree: what every printed line of arithmetic is made of.
+
+A line such as `W10·X0 + W11·X1 = 1·1 + 1·0 = 1` is a `Chain` of three parts: a sum of
+products of symbols, the same sum of products of numbers, and a number. Each `Number`
+carries its `Address` (what quantity it is, of which unit or weight, at which sample or
+step), so that a renderer can typeset it, a quiz can blank it and a diff can point at it.
+Printers (`text`, `latex`) turn a tree into a string; `evaluation` computes it.
+
+Trees are immutable and compare by value. Nothing here formats a number: printers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Address:
+    """What a number is: the quantity (h, z, delta, grad, new, weight, loss, a state variable
+    such as m ...), the unit or weight it belongs to, and when it was computed."""
+
+    quantity: str
+    subject: str | None = None
+    epoch: int | None = None
+    sample: int | None = None
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A value as computed (float or Fraction). `glyph` prints in its place where a textbook
+    writes a constant its own way (½), or a setting in full (β1 = 0.999, never rounded)."""
+
+    value: Any
+    address: Address | None = field(default=None, compare=False)
+    glyph: str | None = None
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name: a unit's or weight's own (`W10`, `Z1`), or a quantity's letter with the unit it
+    belongs to as a subscript (δ of Z1), a hat (ŷ, m̂) or a prime (f')."""
+
+    name: str
+    subscript: str | None = None
+    hat: bool = False
+    prime: bool = False
+
+
+@dataclass(frozen=True)
+class Words:
+    """Prose inside a formula ('mean over the batch'), printed as it is, or a formula kept
+    whole as it is written (`latex` then says how to typeset it)."""
+
+    text: str
+    latex: str | None = None
+
+
+@dataclass(frozen=True)
+class Sum:
+    terms: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Difference:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Product:
+    factors: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Quotient:
+    numerator: Node
+    denominator: Node
+
+
+@dataclass(frozen=True)
+class Power:
+    base: Node
+    exponent: Node
+
+
+@dataclass(frozen=True)
+class Root:
+    """The square root."""
+
+    radicand: Node
+
+
+@dataclass(frozen=True)
+class Negation:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Group:
+    """Parentheses a textbook writes though the order of operations needs none: (1/K)·Σ."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
+class Summation:
+    """Σ over the output units, in a formula: Σ (ŷ - y)²."""
+
+    body: Node
+
+
+@dataclass(frozen=True)
+class Apply:
+    """A function applied: sigmoid(0.5), f'(h_Z1), softmax(h)[D1]. `evaluate`, when given,
+    computes it for one number (float or Fraction); without it the line is not checked."""
+
+    function: Symbol
+    argument: Node
+    index: str | None = None
+    evaluate: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """a = b = c: parts joined by relations ('=', ':=', '≈'). `breaks` holds the positions of
+    relations a printer may start a new line with (`W10·X0 + ...` / `= 1·1 + ...`)."""
+
+    parts: tuple[Node, ...]
+    relations: tuple[str, ...]
+    breaks: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        assert len(self.relations) == len(self.parts) - 1, "a relation between each two parts"
+
+
+Node = Union[
+    Number, Symbol, Words, Sum, Difference, Product, Quotient, Power, Root, Negation, Group,
+    Summation, Apply, Chain,
+]  # fmt: skip
+
+# A table cell or a line of text: plain text with trees in it, e.g. ("Loss: ", chain).
+Phrase = tuple[Union[str, Node], ...]
+Cell = Union[str, Phrase]
+
+
+def equation(*parts: Node, relation: str = "=", breaks: frozenset[int] = frozenset()) -> Chain:
+    """parts joined by one relation; a part that is itself a chain is spliced in."""
+    flat: list[Node] = []
+    relations: list[str] = []
+    shifted: set[int] = set()
+    for part in parts:
+        if flat:
+            if len(flat) - 1 in breaks:
+                shifted.add(len(relations))
+            relations.append(relation)
+        if isinstance(part, Chain):
+            base = len(relations)
+            flat += part.parts
+            relations += part.relations
+            shifted |= {base + index for index in part.breaks}
+        else:
+            flat.append(part)
+    return Chain(tuple(flat), tuple(relations), frozenset(shifted))
+
+
+def numbers(node: Node) -> Iterator[Number]:
+    """Every number in a tree, in printed order."""
+    if isinstance(node, Number):
+        yield node
+        return
+    for child in children(node):
+        yield from numbers(child)
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Sum,)):
+        return node.terms
+    if isinstance(node, Product):
+        return node.factors
+    if isinstance(node, Chain):
+        return node.parts
+    if isinstance(node, (Number, Symbol, Words)):
+        return ()
+    return tuple(
+        getattr(node, item.name)
+        for item in fields(node)
+        if isinstance(getattr(node, item.name), NODE_TYPES)
+    )
+
+
+def substituted(node: Node, bindings: dict[Node, Node]) -> Node:
+    """The tree with each node found in `bindings` replaced: a formula's symbols by numbers."""
+    if node in bindings:
+        return bindings[node]
+    if isinstance(node, (Number, Symbol, Words)):
+        return node
+    if isinstance(node, Sum):
+        return Sum(tuple(substituted(term, bindings) for term in node.terms))
+    if isinstance(node, Product):
+        return Product(tuple(substituted(factor, bindings) for factor in node.factors))
+    if isinstance(node, Chain):
+        return Chain(
+            tuple(substituted(part, bindings) for part in node.parts), node.relations, node.breaks
+        )
+    changes = {
+        item.name: substituted(getattr(node, item.name), bindings)
+        for item in fields(node)
+        if isinstance(getattr(node, item.name), NODE_TYPES)
+    }
+    return type(node)(**{**{item.name: getattr(node, item.name) for item in fields(node)},
+                         **changes})  # fmt: skip
+
+
+NODE_TYPES = (
+    Number, Symbol, Words, Sum, Difference, Product, Quotient, Power, Root, Negation, Group,
+    Summation, Apply, Chain,
+)  # fmt: skip
+
+
+def phrase_nodes(cell: Cell) -> Iterator[Node]:
+    """The trees in a cell."""
+    if isinstance(cell, str):
+        return
+    for piece in cell:
+        if not isinstance(piece, str):
+            yield piece
+
+
+# Shorthands for declaring formulas, so that a declaration reads like the formula it is.
+def plus(*terms: Node) -> Sum:
+    return Sum(terms)
+
+
+def minus(left: Node, right: Node) -> Difference:
+    return Difference(left, right)
+
+
+def times(*factors: Node) -> Product:
+    return Product(factors)
+
+
+def over(numerator: Node, denominator: Node) -> Quotient:
+    return Quotient(numerator, denominator)
+
+
+def squared(base: Node) -> Power:
+    """base², written with the superscript (a power of 2 that is a step count prints as ^2)."""
+    return Power(base, Number(2, glyph="²"))
+
+
+def constant(value: Any, glyph: str | None = None) -> Number:
+    return Number(value, None, glyph)
+
+
+ONE = Number(1)
+HALF_GLYPH = "½"

@@ -1,0 +1,198 @@
+"""Printing a tree as text: the Unicode arithmetic of the tables, text and Markdown formats.
+
+`TextPrinter` decides everything about layout that every notation shares: which operand
+needs parentheses (by precedence, each operator grouping from the left, as the tree
+evaluates), and where a negative number needs them so that its minus never reads as an
+operator: `1·(-4)` and `0.5 - (-4)`, but `-4` alone or first in a sum. Subclasses only say
+how each piece looks (`latex.LatexPrinter`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from backtrace.expressions.nodes import (
+    Apply,
+    Cell,
+    Chain,
+    Difference,
+    Group,
+    Negation,
+    Node,
+    Number,
+    Power,
+    Product,
+    Quotient,
+    Root,
+    Sum,
+    Summation,
+    Symbol,
+    Words,
+)
+
+Formatter = Callable[[Any], str]
+
+# How tightly each kind of node binds; a child that binds less tightly than its place
+# needs is put in parentheses.
+CHAIN, SUM, PRODUCT, NEGATION, POWER, ATOM = range(6)
+PRECEDENCE: dict[type, int] = {
+    Chain: CHAIN,
+    Sum: SUM,
+    Difference: SUM,
+    Product: PRODUCT,
+    Quotient: PRODUCT,
+    Negation: NEGATION,
+    Power: POWER,
+    Root: POWER,
+}
+
+
+def precedence(node: Node) -> int:
+    return PRECEDENCE.get(type(node), ATOM)
+
+
+class TextPrinter:
+    """Trees as the Unicode text the tables print: `W10·X0 + W11·X1 = 1·1 + 1·0 = 1`."""
+
+    times = "·"
+    plus = " + "
+    minus = " - "
+    divide = "/"
+    negative = "-"
+    line_break = "\n"
+
+    def __init__(self, fmt: Formatter) -> None:
+        self.fmt = fmt
+
+    # -- cells: text with trees in it -------------------------------------------------------
+
+    def cell(self, cell: Cell) -> str:
+        if isinstance(cell, str):
+            return self.words(cell)
+        return "".join(
+            self.words(piece) if isinstance(piece, str) else self.formula(piece) for piece in cell
+        )
+
+    def words(self, text: str) -> str:
+        """Plain text of a cell."""
+        return text
+
+    def formula(self, node: Node) -> str:
+        """A tree inside a cell."""
+        return self.node(node)
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def node(self, node: Node, operand: bool = False) -> str:
+        """A tree's text. `operand`: the node stands where a negative number needs
+        parentheses (after an operator, as a factor, as a base)."""
+        if isinstance(node, Number):
+            return self.number(node, operand)
+        if isinstance(node, Symbol):
+            return self.symbol(node)
+        if isinstance(node, Words):
+            return self.prose(node.text)
+        if isinstance(node, Chain):
+            return self.chain(node)
+        if isinstance(node, Sum):
+            return self.sum(node)
+        if isinstance(node, Difference):
+            return (
+                self.child(node.left, SUM, operand=False)
+                + self.minus
+                + self.child(node.right, SUM + 1, operand=True)
+            )
+        if isinstance(node, Product):
+            return self.product(node)
+        if isinstance(node, Quotient):
+            return self.quotient(node)
+        if isinstance(node, Power):
+            return self.power(node)
+        if isinstance(node, Root):
+            return self.root(node)
+        if isinstance(node, Negation):
+            return self.negative + self.child(node.operand, NEGATION + 1, operand=True)
+        if isinstance(node, Group):
+            return self.parenthesized(self.node(node.inner))
+        if isinstance(node, Summation):
+            return self.summation(node)
+        if isinstance(node, Apply):
+            return self.apply(node)
+        raise TypeError(f"not a node: {node!r}")
+
+    def child(self, node: Node, needed: int, operand: bool) -> str:
+        """A child in a place that needs precedence `needed`, in parentheses if it binds less."""
+        if precedence(node) < needed:
+            return self.parenthesized(self.node(node))
+        return self.node(node, operand)
+
+    def parenthesized(self, text: str) -> str:
+        return f"({text})"
+
+    def number(self, number: Number, operand: bool) -> str:
+        text = self.numeral(number)
+        return self.parenthesized(text) if operand and text.startswith("-") else text
+
+    def numeral(self, number: Number) -> str:
+        if number.glyph is not None:
+            return number.glyph
+        if isinstance(number.value, int):
+            return str(number.value)
+        return self.fmt(number.value)
+
+    def symbol(self, symbol: Symbol) -> str:
+        text = unicodedata.normalize("NFC", symbol.name + "\u0302") if symbol.hat else symbol.name
+        if symbol.prime:
+            text += "'"
+        return f"{text}_{symbol.subscript}" if symbol.subscript else text
+
+    def prose(self, text: str) -> str:
+        return text
+
+    def chain(self, chain: Chain) -> str:
+        text = self.node(chain.parts[0])
+        for index, (relation, part) in enumerate(zip(chain.relations, chain.parts[1:])):
+            before = self.line_break if index in chain.breaks else " "
+            text += f"{before}{self.relation(relation)} {self.node(part)}"
+        return text
+
+    def relation(self, relation: str) -> str:
+        return relation
+
+    def sum(self, node: Sum) -> str:
+        first, *rest = node.terms
+        return self.child(first, SUM, operand=False) + "".join(
+            self.plus + self.child(term, SUM + 1, operand=True) for term in rest
+        )
+
+    def product(self, node: Product) -> str:
+        first, *rest = node.factors
+        return self.child(first, PRODUCT, operand=True) + "".join(
+            self.times + self.child(factor, PRODUCT + 1, operand=True) for factor in rest
+        )
+
+    def quotient(self, node: Quotient) -> str:
+        return (
+            self.child(node.numerator, PRODUCT, operand=True)
+            + self.divide
+            + self.child(node.denominator, PRODUCT + 1, operand=True)
+        )
+
+    def power(self, node: Power) -> str:
+        base = self.child(node.base, ATOM, operand=True)
+        exponent = node.exponent
+        if isinstance(exponent, Number) and exponent.glyph == "²":
+            return base + "²"
+        return f"{base}^{self.child(exponent, ATOM, operand=True)}"
+
+    def root(self, node: Root) -> str:
+        return "√" + self.child(node.radicand, ATOM, operand=True)
+
+    def summation(self, node: Summation) -> str:
+        return "Σ " + self.child(node.body, PRODUCT, operand=True)
+
+    def apply(self, node: Apply) -> str:
+        text = f"{self.symbol(node.function)}({self.node(node.argument)})"
+        return f"{text}[{node.index}]" if node.index else text
