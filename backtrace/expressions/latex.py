@@ -126,7 +126,7 @@ class LatexPrinter(TextPrinter):
         elif fraction:
             sign, numerator, denominator = fraction.groups()
             text = rf"{sign}\frac{{{numerator}}}{{{denominator}}}"
-        return self.parenthesized(text) if operand and negative else text
+        return f"({text})" if operand and negative else text
 
     def symbol(self, symbol: Symbol) -> str:
         text = name(symbol.name)
@@ -176,3 +176,23 @@ class LatexPrinter(TextPrinter):
             head = rf"\operatorname{{{math_escaped(function.name)}}}"
         text = f"{head}({self.node(node.argument)})"
         return f"{text}_{{{math_escaped(node.index)}}}" if node.index else text
+
+
+class MarkdownMathPrinter(LatexPrinter):
+    """Cells for Markdown with math, as GitHub and Jupyter render it: text as it is, each
+    formula as $...$ (a chain that may break over lines, as one $...$ per line)."""
+
+    def words(self, text: str) -> str:
+        return text
+
+    def formula(self, node) -> str:  # type: ignore[no-untyped-def]
+        if not isinstance(node, Chain) or not node.breaks:
+            return f"${self.node(node)}$"
+        lines = [self.node(node.parts[0])]
+        for index, (relation, part) in enumerate(zip(node.relations, node.parts[1:])):
+            piece = f"{self.relation(relation)} {self.node(part)}"
+            if index in node.breaks:
+                lines.append(piece)
+            else:
+                lines[-1] += f" {piece}"
+        return "\n".join(f"${line}$" for line in lines)

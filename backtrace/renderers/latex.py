@@ -39,6 +39,7 @@ PREAMBLE = (
 # Characters of a line of math before it is broken: a4 at 10pt with 2 cm margins holds
 # about 90 characters of text; math is wider, and the tag at the right needs room.
 LINE_BUDGET = 62
+PAGE_CHARACTERS = 90  # of a table's plain text
 _NUMBER = re.compile(r"-?[0-9][0-9.]*(?:e[+-]?[0-9]+)?(?:/[0-9]+)?")
 
 
@@ -54,6 +55,14 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
         out.write(handout.block(block, starts[-1] if starts else None))
     if not options.fragment:
         out.write("\\end{document}\n")
+
+
+def _fits_page(grid: layout.Grid) -> bool:
+    """Whether a table of plain text cells fits the page: its columns' widths in characters,
+    with the space between them, within what a line of the page holds."""
+    cells = [grid.columns, *grid.rows]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(*cells)]
+    return sum(widths) + 2 * len(widths) <= PAGE_CHARACTERS
 
 
 def _noting_starts(
@@ -108,7 +117,15 @@ class Handout:
         )
 
     def tabular(self, grid: layout.Grid) -> str:
-        """A weight matrix, or a table of plain values (the gradient check), as a tabular."""
+        """A weight matrix (in blocks of columns where it is wider than the page), or a table
+        of plain values (the gradient check), as a tabular."""
+        if grid.matrix:
+            parts = layout.fitted(grid, _fits_page)
+            if len(parts) > 1:
+                return "".join(self._tabular(part) for part in parts)
+        return self._tabular(grid)
+
+    def _tabular(self, grid: layout.Grid) -> str:
         spec = "l" + ("r" if grid.matrix else "l") * (len(grid.columns) - 1)
         lines = [f"\\begin{{tabular}}{{{spec}}}"]
         if grid.header:
@@ -117,6 +134,8 @@ class Handout:
         for row in grid.rows:
             lines.append(" & ".join(self.value(cell) for cell in row) + r" \\")
         lines.append(r"\end{tabular}")
+        if grid.caption:
+            lines.append(f"\\\\[2pt]{{\\footnotesize ({text_escaped(grid.caption)})}}")
         title = f"\\paragraph{{{self.printer.cell(grid.title)}}}\n" if grid.title else ""
         size = "" if grid.matrix else "\\footnotesize\n"
         return f"{title}{{{size}{chr(10).join(lines)}}}\n{self.notes(grid.notes)}\n"

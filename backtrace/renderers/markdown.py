@@ -1,4 +1,5 @@
-"""Markdown: the same tables as the terminal view, as text a teacher can paste into a handout."""
+"""Markdown: the same tables as the terminal view, as text a teacher can paste into a handout.
+With `math`, the arithmetic is written as $...$ math, which GitHub and Jupyter typeset."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from backtrace import records
+from backtrace.expressions.latex import MarkdownMathPrinter
 from backtrace.numbers import NumberFormatter
 from backtrace.renderers import layout
 from backtrace.renderers.options import RenderOptions
@@ -44,5 +46,6 @@ def footnotes(notes: tuple[str, ...]) -> str:
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     fmt = NumberFormatter(options.digits(machine=False))
-    for number, block in enumerate(layout.blocks(stream, fmt)):
+    printer = MarkdownMathPrinter(fmt) if options.math else None
+    for number, block in enumerate(layout.blocks(stream, fmt, printer)):
         out.write(("\n" if number else "") + markdown(block))
