@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -320,12 +320,18 @@ class OutputChoice:
         default: str,
         paced: bool,
         through: Callable[[Any, str, bool], Any] | None = None,
+        beside: Sequence[Any] = (),
     ) -> None:
         """Render the trace to stdout or the -o file (or folder); pace it when a person is
-        stepping. `through(records, format, on_screen)` may wrap the records on their way."""
+        stepping. `through(records, format, on_screen)` may wrap the records on their way.
+        `beside` are the run's other planned outputs (--plot), which must not be the same file."""
         from backtrace import api
 
         name = self.chosen(default, term)
+        planned = self.plan(name, trace, term)  # every refusal before training starts
+        from backtrace.output import distinct
+
+        distinct([*_targets(planned), *beside])
         to_terminal = self.path is None and bool(term.stdout_is_terminal)
         settings: dict[str, Any] = dict(
             precision=self.precision,
@@ -336,37 +342,52 @@ class OutputChoice:
         stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
             settings["keys"] = api.Keys(term.read_key, term.stderr)
-        if self.path is None:
+        if planned is None:
             api.render(stream, name, term.stdout, **settings)
             term.stdout.flush()
             return
-        from backtrace.output import output_file
+        from backtrace.csv_files import TablePlan
 
-        streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
-        if name == "csv" and self._into_folder(term):
+        if isinstance(planned, TablePlan):
             from backtrace.csv_files import earlier_tables, write_tables
 
-            written = write_tables(
-                lambda out: api.render(stream, name, out, **settings),
-                self.path,  # type: ignore[arg-type]
+            written = write_tables(lambda out: api.render(stream, name, out, **settings), planned)
+            earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
+            if earlier:
+                term.stderr.write(
+                    f"backtrace: note: {printable(self.path or '')} also holds "
+                    f"{', '.join(earlier)}, which this run did not write: they are from an "
+                    "earlier run\n"
+                )
+            return
+        with planned.open() as handle:
+            api.render(stream, name, handle, **settings)
+
+    def plan(self, name: str, trace: api.Trace, term: Terminal) -> Any:
+        """The -o file or folder, checked (see output.plan); None for stdout."""
+        if self.path is None:
+            return None
+        streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
+        if name == "csv" and self._into_folder(term):
+            from backtrace.csv_files import plan_tables
+
+            return plan_tables(
+                self.path,
+                trace.selection.events,
                 inputs=trace.spec.files,
                 streams=streams,
                 cwd=term.cwd,
             )
-            earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
-            if earlier:
-                term.stderr.write(
-                    f"backtrace: note: {self.path} also holds {', '.join(earlier)}, which this "
-                    "run did not write: they are from an earlier run\n"
-                )
-            return
-        with output_file(
-            self.path,  # type: ignore[arg-type]
-            inputs=trace.spec.files,
-            streams=streams,
-            cwd=term.cwd,
-        ) as handle:
-            api.render(stream, name, handle, **settings)
+        from backtrace.output import plan
+
+        return plan(self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd)
+
+
+def _targets(planned: Any) -> list[Any]:
+    """The files a plan writes: none for stdout, one, or a folder's tables."""
+    if planned is None:
+        return []
+    return list(planned.all) if hasattr(planned, "all") else [planned]
 
 
 def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
@@ -571,6 +592,7 @@ def run(
         report.check()
         spec = network.load(term)
         report.check_weights(spec)
+        picture = report.plan(spec)
         result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
 
         def through(records: Any, name: str, on_screen: bool) -> Any:
@@ -578,8 +600,8 @@ def run(
                 records, epochs=spec.config.epochs, output_format=name, on_screen=on_screen
             )
 
-        output.write(result, term, default="table", paced=False, through=through)
-        report.finish(spec, exact)
+        output.write(result, term, default="table", paced=False, through=through, beside=[picture])
+        report.finish(spec, exact, picture)
         stop_if_diverged(result, term)
 
 
@@ -771,8 +793,15 @@ def graph(
 
             require_matplotlib(f"--format {name}")
         spec = network.load(term)
+        target = None
+        if path is not None:  # checked before the training that a diagram's numbers need
+            from backtrace.output import plan
+
+            streams = {1: term.stdout, 2: term.stderr}
+            target = plan(path, inputs=spec.files, streams=streams, cwd=term.cwd,
+                          binary=name in ("svg", "png"))  # fmt: skip
         drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact)
-        write_diagram(drawn, name, path, term, precision=precision, width=width, inputs=spec.files)
+        write_diagram(drawn, name, path, term, precision=precision, width=width, target=target)
 
 
 def graph_format(requested: str | None, path: str | None) -> str:
@@ -843,7 +872,8 @@ def init(example: str | None, path: str | None, force: bool) -> None:
     default=None,
     help="Write the schema to FILE instead of stdout.",
 )
-def schema(path: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def schema(path: str | None, force: bool) -> None:
     """Print the config's JSON Schema, for editors.
 
     It comes from the same models that validate configs when they are loaded. The bundled
@@ -857,9 +887,9 @@ def schema(path: str | None) -> None:
         if path is None:
             term.stdout.write(text)
             return
-        from backtrace.output import output_file
+        from backtrace.output import plan
 
-        with output_file(path, cwd=term.cwd) as out:
+        with plan(path, cwd=term.cwd, replace=force).open() as out:
             out.write(text)
 
 
