@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from backtrace import limits
-from backtrace.errors import BacktraceError, ExitStatus, Interrupted, UsageError, printable
+from backtrace.errors import (
+    BacktraceError,
+    ExitStatus,
+    Interrupted,
+    UsageError,
+    bounded,
+    printable,
+)
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, chosen_format
 from backtrace.terminal import Terminal
@@ -29,15 +36,22 @@ if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start 
     from backtrace import api
     from backtrace.config import Spec
 
-MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
-
-
 def error_line(message: str) -> str:
     """One line for stderr: control characters escaped, and no longer than a screenful."""
-    text = printable(message)
-    if len(text) > MESSAGE_CHARS:
-        text = f"{text[:MESSAGE_CHARS]} ... ({len(text) - MESSAGE_CHARS:,} more characters)"
-    return f"backtrace: error: {text}"
+    return f"backtrace: error: {bounded(printable(message))}"
+
+
+# The command line's name for each of the API's parameters that a UsageError may name.
+OPTIONS = {"plot_weight": "--plot-weight", "tolerance": "--tolerance", "format": "--format"}
+
+
+def cli_message(error: BacktraceError, options: dict[str, str] | None = None) -> str:
+    """The error as the command line says it: an API parameter (`sample=9`) becomes the
+    option that set it (`--sample`)."""
+    if isinstance(error, UsageError) and error.parameter is not None:
+        named = {**OPTIONS, **(options or {})}
+        return error.for_option(named.get(error.parameter, f"--{error.parameter}"))
+    return str(error)
 
 
 def terminal() -> Terminal:
@@ -48,14 +62,17 @@ def terminal() -> Terminal:
 
 
 @contextlib.contextmanager
-def reported_errors(debug: bool, term: Terminal) -> Iterator[None]:
-    """Turn failures into one line on stderr and a documented exit status."""
+def reported_errors(
+    debug: bool, term: Terminal, options: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Turn failures into one line on stderr and a documented exit status; `options` maps
+    the API's parameters to this command's options where they differ from the usual."""
     try:
         yield
     except BacktraceError as error:
         if debug:
             raise
-        term.stderr.write(error_line(str(error)) + "\n")
+        term.stderr.write(error_line(cli_message(error, options)) + "\n")
         sys.exit(error.exit_status)
     except BrokenPipeError:
         # The reader (head, less ...) has gone: not an error. Point stdout at /dev/null so the
@@ -172,7 +189,7 @@ class NetworkChoice:
             raise UsageError(f"--epochs {self.epochs} {refusal}")
         path, shown_as = find_config(self.config, cwd=term.cwd, env=term.env)
         if path != "-":
-            path = str(term.cwd / path)  # where the terminal is, whatever this process's folder
+            path = term.cwd / path  # type: ignore[assignment] - a Path is never read as text
         chosen = {} if self.epochs is None else {"epochs": self.epochs}
         spec = api.load(
             path, self.overrides, stdin=term.stdin, name=shown_as, cwd=term.cwd, **chosen
@@ -472,7 +489,8 @@ class Commands(click.Group):
         given = extra.get("obj")
         stderr = given.stderr if isinstance(given, Terminal) else None
         try:
-            result = super().main(args, prog_name, standalone_mode=False, **extra)
+            with limits.speaking_to_command_line():
+                result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx else "backtrace"
             message = error_line(f"{error.format_message()} (see '{command} --help')")
@@ -640,7 +658,7 @@ def step(
     from backtrace import api
 
     term = terminal()
-    with reported_errors(debug, term), term.holding_keys():
+    with reported_errors(debug, term, {"trace": "--epoch"}), term.holding_keys():
         result = api.run(
             network.load(term),
             trace=trace,

@@ -44,7 +44,7 @@ class RunReport:
             from backtrace.selection import resolve_names
 
             names = spec.names.all_weights
-            resolve_names(self.plot_weights, names, option="--plot-weight", what="weight")
+            resolve_names(self.plot_weights, names, parameter="plot_weight", what="weight")
 
     def plan(self, spec: Any) -> Any:
         """The --plot file, checked before any training (see output.plan); None without one."""

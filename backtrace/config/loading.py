@@ -25,7 +25,7 @@ from backtrace.config.documents import SyntaxProblem, format_path, parse_json, p
 from backtrace.config.files import FileId
 from backtrace.config.names import Names, build_names
 from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
-from backtrace.errors import ConfigError
+from backtrace.errors import ConfigError, printable
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
@@ -302,7 +302,10 @@ def build_spec(
     except ConfigError as error:
         raise locate(error) from None
     read = (data_file,) if data_file else ()
-    return Spec(config, source, names, inputs, targets, frozen, files=read, classes=classes)
+    # The one place outside text that no schema checks (a file's name, a CSV file's class
+    # labels) enters the trace: escaped here, so that no renderer sends it to a terminal raw.
+    shown = tuple(printable(label) for label in classes)
+    return Spec(config, printable(source), names, inputs, targets, frozen, files=read, classes=shown)
 
 
 def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from backtrace import records
+from backtrace.numbers import as_float
 
 LOG_SPAN = 1_000  # largest / smallest magnitude past which a curve is drawn on a log scale
 BARS = "▁▂▃▄▅▆▇█"
@@ -38,9 +39,9 @@ class Curves:
 
     def note(self, record: records.Record) -> None:
         if isinstance(record, records.EpochEnd):
-            self.losses.append(float(record.loss))
+            self.losses.append(as_float(record.loss))
             if record.accuracy is not None:
-                self.accuracies.append(float(record.accuracy))
+                self.accuracies.append(as_float(record.accuracy))
         elif isinstance(record, records.Diverged):
             self.diverged = record
 
