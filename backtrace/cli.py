@@ -717,7 +717,10 @@ def check(
     with reported_errors(debug, term):
         chosen = {} if tolerance is None else {"tolerance": tolerance}
         result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
-        output.write(result, term, default="table", paced=False)
+        from backtrace.terminal import while_read
+
+        watched = lambda records, name, on_screen: while_read(records, term.stdout)  # noqa: E731
+        output.write(result, term, default="table", paced=False, through=watched)
         stop_if_diverged(result, term)
         if result.failed_checks:
             term.stderr.write(

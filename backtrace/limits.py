@@ -53,8 +53,8 @@ class Limits:
     # How long a named pipe (FIFO) given as a file may go without a writer.
     fifo_wait_seconds: float = 0.5
     # Weights one gradient check compares: each costs two losses over the batch, so a check
-    # grows with the square of the network; this many take a few seconds.
-    checked_weights: int = 5_000
+    # grows with the square of the network; this many take about a second.
+    checked_weights: int = 1_000
     # A diagram (graph, and its pictures) of more layers or units than this is unreadable,
     # and drawing one took minutes and gigabytes.
     diagram_layers: int = 64

@@ -43,8 +43,17 @@ class RunReport:
         if self.plot_weights:
             from backtrace.selection import resolve_names
 
+            from backtrace import limits
+
             names = spec.names.all_weights
-            resolve_names(self.plot_weights, names, parameter="plot_weight", what="weight")
+            chosen = resolve_names(self.plot_weights, names, parameter="plot_weight", what="weight")
+            most = limits.active().plotted_weights
+            if chosen is not None and len(chosen) > most:
+                raise UsageError(
+                    f"names {len(chosen):,} weights; a picture draws at most {most} curves, so "
+                    "name fewer (a pattern such as 'W1*' picks one unit's weights)",
+                    parameter="plot_weight",
+                )
 
     def plan(self, spec: Any) -> Any:
         """The --plot file, checked before any training (see output.plan); None without one."""
