@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,14 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
             f"the field path has {len(path)} parts; a config is at most {deepest} levels deep",
             source="--set",
         )
+    for character in value:
+        # YAML would fold a typed line break into a space; a file's title may hold none.
+        if character != "\t" and unicodedata.category(character) == "Cc":
+            raise ConfigError(
+                f"contains the control character {printable(character)}; write plain text",
+                source="--set",
+                field=format_path(path),
+            )
     try:
         parsed = load_yaml(value) if value.strip() else ""
     except SyntaxProblem as error:
