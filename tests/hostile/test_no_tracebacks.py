@@ -79,3 +79,20 @@ def test_the_installed_command_starts_from_the_guarded_entry_point() -> None:
 
     (script,) = [entry for entry in entry_points(group="console_scripts") if entry.name == "backtrace"]
     assert script.value == "backtrace.__main__:main"
+
+
+def test_ctrl_d_at_the_prompt_is_end_of_input() -> None:
+    # Without line editing (step's key mode), Ctrl-D arrives as the byte 4, not as an end.
+    import os
+
+    import pytest
+
+    from backtrace.terminal import read_key
+
+    reading, writing = os.pipe()
+    with os.fdopen(reading, "rb") as stream, os.fdopen(writing, "wb") as keys:
+        keys.write(b"q\x04")
+        keys.flush()
+        assert read_key(stream) == "q"
+        with pytest.raises(EOFError):
+            read_key(stream)
