@@ -13,6 +13,7 @@ The command line is a thin layer over these functions; docs/api.md walks through
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from backtrace import records
+from backtrace import limits, records
 from backtrace.config import Spec
 from backtrace.config.discovery import find_config
 from backtrace.config.loading import load_config, load_document, load_text, parse_field
@@ -29,6 +30,7 @@ from backtrace.engine import train
 from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
 from backtrace.engine.trainer import batches, number_system, resolved_batch_size
 from backtrace.errors import BacktraceError, ConfigError, UsageError
+from backtrace.numbers import as_float
 from backtrace.renderers import FORMATS
 from backtrace.renderers.options import RenderOptions
 from backtrace.selection import RecordFilter, parse_epochs, record_filter, resolve_names
@@ -63,37 +65,98 @@ def load(
     """
     here = Path(cwd) if cwd is not None else Path.cwd()
     if isinstance(overrides, Mapping):
-        changes: list[Any] = [(parse_field(path), value) for path, value in overrides.items()]
+        changes: list[Any] = [(parse_field(str(path)), value) for path, value in overrides.items()]
         named = "overrides"
+    elif overrides is None or (
+        isinstance(overrides, Sequence)
+        and not isinstance(overrides, (str, bytes))
+        and all(isinstance(item, str) for item in overrides)
+    ):
+        # --set's strings: the command line names its option, Python its parameter.
+        changes = list(overrides or ())
+        named = "--set" if limits.command_line() else "overrides"
     else:
-        changes, named = list(overrides or ()), "--set"
+        raise ConfigError(
+            "overrides should map field paths to values, or be a list of 'PATH=VALUE' "
+            f"strings, not {_kind(overrides)}",
+            source="overrides",
+        )
     changes += [((field,), value) for field, value in fields.items()]
     if isinstance(source, Spec):
         if changes:
-            raise TypeError("a loaded Spec takes no overrides; pass its source to load instead")
+            raise ConfigError(
+                "a loaded Spec takes no overrides; pass its source to load instead",
+                source="overrides",
+            )
         return source
     if isinstance(source, Mapping):
         return load_document(
             dict(source),
-            name or "<dict>",
+            _name(name, "<dict>"),
             overrides=changes,
             overrides_named=named,
             overrides_base=here,
         )
-    text = os.fspath(source)
-    if "\n" in text or text.lstrip().startswith("{"):
-        return load_text(
-            text, name or "<text>", overrides=changes, overrides_named=named, overrides_base=here
+    if isinstance(source, (bytes, bytearray)):
+        raise ConfigError(
+            "source is bytes; pass text (source.decode('utf-8')) or a path", source="<bytes>"
         )
-    path, shown_as = find_config(text, cwd=here, env={})
+    if isinstance(source, os.PathLike):  # always a file: a path is never read as YAML text
+        path = os.fsdecode(os.fspath(source))
+    elif isinstance(source, str):
+        if "\n" in source or source.lstrip().startswith("{"):
+            shown = _name(name, "<text>")
+            _check_text_size(source, shown)
+            return load_text(
+                source, shown, overrides=changes, overrides_named=named, overrides_base=here
+            )
+        path = source
+    else:
+        raise ConfigError(
+            "source should be a path, a bundled example's name, YAML or JSON text, a dict or "
+            f"a Spec, not {_kind(source)}",
+            source="<source>",
+        )
+    found, shown_as = find_config(path, cwd=here, env={})
     return load_config(
-        str(here / path) if path != "-" else path,
+        str(here / found) if found != "-" else found,
         overrides=changes,
         stdin=stdin,
-        name=name or shown_as,
+        name=_name(name, shown_as),
         overrides_named=named,
         overrides_base=here,
     )
+
+
+def _kind(value: Any) -> str:
+    """A value's type as a message names it: 'None', 'an int'."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
+def _name(name: Any, default: str) -> str:
+    if name is None:
+        return default
+    if not isinstance(name, str):
+        raise ConfigError(f"name should be text, not {_kind(name)}", source="<name>")
+    return name
+
+
+def _check_text_size(text: str, shown: str) -> None:
+    """Config text is held to the size a config file may have (see limits.config_bytes)."""
+    from backtrace import limits
+    from backtrace.config.files import size
+
+    most = limits.active().config_bytes
+    # Four bytes a character at most: only text that might be too long is encoded to tell.
+    if len(text) > most // 4 and len(text.encode("utf-8", "surrogatepass")) > most:
+        raise ConfigError(
+            f"is {len(text.encode('utf-8', 'surrogatepass')):,} bytes of text; a config may "
+            f"be at most {size(most)} (put large data in a CSV file)",
+            source=shown,
+        )
 
 
 def run(
@@ -119,24 +182,32 @@ def run(
     """
     spec = load(config)
     if epochs is not None:
+        _whole("epochs", epochs)
         spec = spec.with_epochs(epochs)
-    option = "--epoch" if through_traced else "--trace"
+    if not isinstance(trace, (str, int)) or isinstance(trace, bool):
+        raise UsageError(
+            f"should be an epoch number or text such as 'all' or '3-5', not {_kind(trace)}",
+            parameter="trace",
+            value=trace,
+        )
     traced = parse_epochs(
-        str(trace), spec.config.epochs, option=option, allow_beyond=through_traced
+        str(trace), spec.config.epochs, parameter="trace", allow_beyond=through_traced
     )
     if through_traced:
         if not traced:
-            raise UsageError(f"{option} selects no epoch to step through")
+            raise UsageError("selects no epoch to step through", parameter="trace", value=trace)
         try:
             spec = spec.with_epochs(traced.largest())
         except ConfigError as error:  # the epoch asked for, not the config's field, is wrong
-            raise UsageError(f"{option} {traced.largest()} {error.message}") from None
+            raise UsageError(
+                f"epoch {traced.largest()} {error.message}", parameter="trace", value=trace
+            ) from None
     selection = record_filter(
         spec,
-        samples=_texts(sample),
-        units=_texts(unit),
-        weights=_texts(weight),
-        phases=_texts(phase),
+        samples=_texts(sample, "sample"),
+        units=_texts(unit, "unit"),
+        weights=_texts(weight, "weight"),
+        phases=_texts(phase, "phase"),
     )
 
     numbers = number_system(spec, exact)
@@ -162,7 +233,18 @@ def check(
     the first step of `epoch` or at global step `step` (default: the very first step), for
     the weights `weight` names (default: all). `Trace.failed_checks` counts the failures."""
     spec = load(config)
-    chosen = record_filter(spec, weights=_texts(weight))
+    for parameter, value in (("epoch", epoch), ("step", step)):
+        if value is not None:
+            _whole(parameter, value)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
+        math.isfinite(tolerance) and tolerance > 0
+    ):
+        raise UsageError(
+            "should be a positive, finite number", parameter="tolerance", value=tolerance
+        )
+    _check_within_epoch_limit(spec, epoch, step)
+    chosen = record_filter(spec, weights=_texts(weight, "weight"))
+    _check_weight_count(spec, chosen.weights)
     return Trace(
         spec,
         lambda: gradient_check(
@@ -187,13 +269,19 @@ def diagram(
     from backtrace.pictures.diagram import Point, at_point, network_diagram
 
     spec = load(config)
+    for parameter, value in (("epoch", epoch), ("sample", sample), ("step", step)):
+        if value is not None:
+            _whole(parameter, value)
+    check_drawable(spec)
     drawn = network_diagram(spec.config.title or spec.source, spec.names.layers)
     if epoch is None and sample is None and step is None:
         return drawn
     if step is not None and epoch is not None:
-        raise UsageError("--step counts steps over the whole run, so it takes no --epoch")
+        raise UsageError(
+            "counts steps over the whole run, so it takes no epoch", parameter="step", value=step
+        )
     if step is not None:
-        steps_per_epoch = len(batches(np.arange(len(spec.inputs)), resolved_batch_size(spec)))
+        steps_per_epoch = _steps_per_epoch(spec)
         epoch_of_step = (step - 1) // steps_per_epoch + 1
         point = Point(sample=sample, step=step)
     else:
@@ -201,7 +289,16 @@ def diagram(
         point = Point(epoch=epoch_of_step, sample=sample or 1)
     if sample is not None and sample > len(spec.inputs):
         raise UsageError(
-            f"--sample: sample {sample} is out of range; there are samples 1 to {len(spec.inputs)}"
+            f"sample {sample} is out of range; there are samples 1 to {len(spec.inputs)}",
+            parameter="sample",
+            value=sample,
+        )
+    refusal = limits.epochs_refusal(epoch_of_step)
+    if refusal:
+        raise UsageError(
+            f"is in epoch {epoch_of_step:,}, which {refusal}",
+            parameter="step" if step is not None else "epoch",
+            value=step if step is not None else epoch,
         )
     traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
     return at_point(drawn, traced, point)
@@ -215,8 +312,16 @@ def weight_history(
     takes about as long as a run with trace="all"."""
     spec = load(config)
     chosen = resolve_names(
-        _texts(weight), spec.names.all_weights, option="--plot-weight", what="weight"
+        _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
     )
+    most = limits.active().plotted_weights
+    if chosen is not None and len(chosen) > most:
+        raise UsageError(
+            f"names {len(chosen):,} weights; a picture draws at most {most} curves, so name "
+            "fewer (a pattern such as 'W1*' picks one unit's weights)",
+            parameter="weight",
+            value=weight,
+        )
     history: dict[str, list[float]] = {
         name: [] for name in spec.names.all_weights if chosen and name in chosen
     }
@@ -226,14 +331,79 @@ def weight_history(
             values = dict(record.values)
             for name, series in history.items():
                 del series[record.epoch :]  # "current" and "final" both follow the last epoch
-                series.append(float(values[name]))
+                series.append(as_float(values[name]))
     return history
 
 
-def _texts(value: Any) -> tuple[str, ...]:
-    if isinstance(value, (str, int)):
+def _texts(value: Any, parameter: str) -> tuple[str, ...]:
+    """A selection as texts: one text or number, or a list of them."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
         return (str(value),)
-    return tuple(str(item) for item in value)
+    if isinstance(value, Sequence) and all(
+        isinstance(item, (str, int)) and not isinstance(item, bool) for item in value
+    ):
+        return tuple(str(item) for item in value)
+    raise UsageError(
+        f"should be text, a number, or a list of them, not {_kind(value)}",
+        parameter=parameter,
+        value=value,
+    )
+
+
+def _whole(parameter: str, value: Any) -> None:
+    """A count from 1, as the command line's options take it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise UsageError("should be a whole number from 1", parameter=parameter, value=value)
+
+
+def _steps_per_epoch(spec: Spec) -> int:
+    return len(batches(np.arange(len(spec.inputs)), resolved_batch_size(spec)))
+
+
+def _check_within_epoch_limit(spec: Spec, epoch: int | None, step: int | None) -> None:
+    """A check trains up to its step: that step's epoch obeys the epoch limit as a run does."""
+    if step is not None:
+        parameter, value, reached = "step", step, (step - 1) // _steps_per_epoch(spec) + 1
+    elif epoch is not None:
+        parameter, value, reached = "epoch", epoch, epoch
+    else:
+        return
+    refusal = limits.epochs_refusal(reached)
+    if refusal:
+        raise UsageError(
+            f"is in epoch {reached:,}, which {refusal}", parameter=parameter, value=value
+        )
+
+
+def _check_weight_count(spec: Spec, chosen: frozenset[str] | None) -> None:
+    """Each checked weight costs two losses over the batch, so a check's time grows with
+    the square of the network; the limit keeps it to seconds."""
+    count = len(chosen) if chosen is not None else len(spec.names.all_weights)
+    most = limits.active().checked_weights
+    if count > most:
+        raise UsageError(
+            f"would check {count:,} weights, more than the {most:,} a check takes at once; "
+            "name fewer with a pattern (such as 'W1*')",
+            parameter="weight",
+            value="*" if chosen is None else f"{count} weights",
+        )
+
+
+def check_drawable(spec: Spec) -> None:
+    """A diagram of more layers or units than a person can read is refused before it is
+    drawn: it would take minutes and gigabytes to make (limits.diagram_layers, diagram_units)."""
+    layers = len(spec.names.layers)
+    units = sum(len(layer.units) for layer in spec.names.layers)
+    most = limits.active()
+    if layers > most.diagram_layers:
+        raise UsageError(
+            f"the network has {layers:,} layers; a diagram draws at most "
+            f"{most.diagram_layers}"
+        )
+    if units > most.diagram_units:
+        raise UsageError(
+            f"the network has {units:,} units; a diagram draws at most {most.diagram_units:,}"
+        )
 
 
 @dataclass(frozen=True)
@@ -295,11 +465,15 @@ class Trace:
 
     def epoch(self, number: int) -> Part:
         """The records of one epoch: its samples, updates, summary and weights."""
-        return Part(self, [r for r in self.records if _epoch_of(r) == number])
+        chosen = [r for r in self.records if _epoch_of(r) == number]
+        _found(chosen, "number", number, "epoch", self)
+        return Part(self, chosen)
 
     def step(self, number: int) -> Part:
         """The records of one update step: its samples' records and its updates."""
-        return Part(self, [r for step, r in _with_steps(self.records) if step == number])
+        chosen = [r for step, r in _with_steps(self.records) if step == number]
+        _found(chosen, "number", number, "step", self)
+        return Part(self, chosen)
 
     @property
     def failed_checks(self) -> int | None:
@@ -378,6 +552,20 @@ class Part(Trace):
         self.diverged = whole.diverged
 
 
+def _found(chosen: list[Any], parameter: str, number: Any, what: str, trace: Trace) -> None:
+    """An epoch or step the trace does not hold is an error, as the command line's are."""
+    if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+        raise UsageError(f"should be a whole {what} number", parameter=parameter, value=number)
+    if not chosen:
+        raise UsageError(
+            f"the trace holds no {what} {number} (it trains {trace.spec.config.epochs:,} "
+            f"epoch{'s' if trace.spec.config.epochs != 1 else ''}; untraced epochs hold only "
+            "their summary)",
+            parameter=parameter,
+            value=number,
+        )
+
+
 def _epoch_of(record: records.Record) -> int | None:
     """The epoch a record belongs to; weights belong to the epoch they end (0: before any)."""
     return getattr(record, "epoch", None)
@@ -412,8 +600,32 @@ def render(
     """Records (a trace, a part of one, or any list of records) in a format: written to
     `file`, or returned as a string. `math`: Markdown's arithmetic as $...$; `fragment`:
     LaTeX without its preamble."""
-    if format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}; formats are {', '.join(FORMATS)}")
+    if not isinstance(format, str) or format not in FORMATS:
+        raise UsageError(
+            f"is not a format; formats are {', '.join(FORMATS)}", parameter="format", value=format
+        )
+    if isinstance(stream, (str, bytes)) or not isinstance(stream, Iterable):
+        raise UsageError(
+            f"should be a trace or a list of records, not {_kind(stream)}",
+            parameter="stream",
+            value=stream,
+        )
+    if precision is not None and (
+        isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17
+    ):
+        raise UsageError(
+            "should be a whole number from 1 to 17", parameter="precision", value=precision
+        )
+    if width is not None and (
+        isinstance(width, bool)
+        or not isinstance(width, int)
+        or not 1 <= width <= limits.active().width
+    ):
+        raise UsageError(
+            f"should be a whole number of columns up to {limits.active().width:,}",
+            parameter="width",
+            value=width,
+        )
     entry = FORMATS[format]
     if events is None and isinstance(stream, Trace):
         events = stream.selection.events

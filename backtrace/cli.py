@@ -13,14 +13,21 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from backtrace import limits
-from backtrace.errors import BacktraceError, ExitStatus, Interrupted, UsageError, printable
+from backtrace.errors import (
+    BacktraceError,
+    ExitStatus,
+    Interrupted,
+    UsageError,
+    bounded,
+    printable,
+)
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, chosen_format
 from backtrace.terminal import Terminal
@@ -29,15 +36,22 @@ if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start 
     from backtrace import api
     from backtrace.config import Spec
 
-MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
-
-
 def error_line(message: str) -> str:
     """One line for stderr: control characters escaped, and no longer than a screenful."""
-    text = printable(message)
-    if len(text) > MESSAGE_CHARS:
-        text = f"{text[:MESSAGE_CHARS]} ... ({len(text) - MESSAGE_CHARS:,} more characters)"
-    return f"backtrace: error: {text}"
+    return f"backtrace: error: {bounded(printable(message))}"
+
+
+# The command line's name for each of the API's parameters that a UsageError may name.
+OPTIONS = {"plot_weight": "--plot-weight", "tolerance": "--tolerance", "format": "--format"}
+
+
+def cli_message(error: BacktraceError, options: dict[str, str] | None = None) -> str:
+    """The error as the command line says it: an API parameter (`sample=9`) becomes the
+    option that set it (`--sample`)."""
+    if isinstance(error, UsageError) and error.parameter is not None:
+        named = {**OPTIONS, **(options or {})}
+        return error.for_option(named.get(error.parameter, f"--{error.parameter}"))
+    return str(error)
 
 
 def terminal() -> Terminal:
@@ -48,14 +62,17 @@ def terminal() -> Terminal:
 
 
 @contextlib.contextmanager
-def reported_errors(debug: bool, term: Terminal) -> Iterator[None]:
-    """Turn failures into one line on stderr and a documented exit status."""
+def reported_errors(
+    debug: bool, term: Terminal, options: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Turn failures into one line on stderr and a documented exit status; `options` maps
+    the API's parameters to this command's options where they differ from the usual."""
     try:
         yield
     except BacktraceError as error:
         if debug:
             raise
-        term.stderr.write(error_line(str(error)) + "\n")
+        term.stderr.write(error_line(cli_message(error, options)) + "\n")
         sys.exit(error.exit_status)
     except BrokenPipeError:
         # The reader (head, less ...) has gone: not an error. Point stdout at /dev/null so the
@@ -172,7 +189,7 @@ class NetworkChoice:
             raise UsageError(f"--epochs {self.epochs} {refusal}")
         path, shown_as = find_config(self.config, cwd=term.cwd, env=term.env)
         if path != "-":
-            path = str(term.cwd / path)  # where the terminal is, whatever this process's folder
+            path = term.cwd / path  # type: ignore[assignment] - a Path is never read as text
         chosen = {} if self.epochs is None else {"epochs": self.epochs}
         spec = api.load(
             path, self.overrides, stdin=term.stdin, name=shown_as, cwd=term.cwd, **chosen
@@ -323,9 +340,11 @@ class OutputChoice:
         default: str,
         paced: bool,
         through: Callable[[Any, str, bool], Any] | None = None,
+        beside: Sequence[Any] = (),
     ) -> None:
         """Render the trace to stdout or the -o file (or folder); pace it when a person is
-        stepping. `through(records, format, on_screen)` may wrap the records on their way."""
+        stepping. `through(records, format, on_screen)` may wrap the records on their way.
+        `beside` are the run's other planned outputs (--plot), which must not be the same file."""
         from backtrace import api
 
         name = self.chosen(default, term)
@@ -335,6 +354,10 @@ class OutputChoice:
         if self.fragment and name != "latex":
             raise UsageError(f"--fragment writes a LaTeX body without its preamble; it needs "
                              f"--format latex, not {name}")  # fmt: skip
+        planned = self.plan(name, trace, term)  # every refusal before training starts
+        from backtrace.output import distinct
+
+        distinct([*_targets(planned), *beside])
         to_terminal = self.path is None and bool(term.stdout_is_terminal)
         settings: dict[str, Any] = dict(
             precision=self.precision,
@@ -347,37 +370,52 @@ class OutputChoice:
         stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
             settings["keys"] = api.Keys(term.read_key, term.stderr)
-        if self.path is None:
+        if planned is None:
             api.render(stream, name, term.stdout, **settings)
             term.stdout.flush()
             return
-        from backtrace.output import output_file
+        from backtrace.csv_files import TablePlan
 
-        streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
-        if name == "csv" and self._into_folder(term):
+        if isinstance(planned, TablePlan):
             from backtrace.csv_files import earlier_tables, write_tables
 
-            written = write_tables(
-                lambda out: api.render(stream, name, out, **settings),
-                self.path,  # type: ignore[arg-type]
+            written = write_tables(lambda out: api.render(stream, name, out, **settings), planned)
+            earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
+            if earlier:
+                term.stderr.write(
+                    f"backtrace: note: {printable(self.path or '')} also holds "
+                    f"{', '.join(earlier)}, which this run did not write: they are from an "
+                    "earlier run\n"
+                )
+            return
+        with planned.open() as handle:
+            api.render(stream, name, handle, **settings)
+
+    def plan(self, name: str, trace: api.Trace, term: Terminal) -> Any:
+        """The -o file or folder, checked (see output.plan); None for stdout."""
+        if self.path is None:
+            return None
+        streams = {1: term.stdout, 2: term.stderr}  # for -o /dev/stdout and the like
+        if name == "csv" and self._into_folder(term):
+            from backtrace.csv_files import plan_tables
+
+            return plan_tables(
+                self.path,
+                trace.selection.events,
                 inputs=trace.spec.files,
                 streams=streams,
                 cwd=term.cwd,
             )
-            earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
-            if earlier:
-                term.stderr.write(
-                    f"backtrace: note: {self.path} also holds {', '.join(earlier)}, which this "
-                    "run did not write: they are from an earlier run\n"
-                )
-            return
-        with output_file(
-            self.path,  # type: ignore[arg-type]
-            inputs=trace.spec.files,
-            streams=streams,
-            cwd=term.cwd,
-        ) as handle:
-            api.render(stream, name, handle, **settings)
+        from backtrace.output import plan
+
+        return plan(self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd)
+
+
+def _targets(planned: Any) -> list[Any]:
+    """The files a plan writes: none for stdout, one, or a folder's tables."""
+    if planned is None:
+        return []
+    return list(planned.all) if hasattr(planned, "all") else [planned]
 
 
 def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
@@ -474,7 +512,8 @@ class Commands(click.Group):
         given = extra.get("obj")
         stderr = given.stderr if isinstance(given, Terminal) else None
         try:
-            result = super().main(args, prog_name, standalone_mode=False, **extra)
+            with limits.speaking_to_command_line():
+                result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx else "backtrace"
             message = error_line(f"{error.format_message()} (see '{command} --help')")
@@ -594,6 +633,7 @@ def run(
         report.check()
         spec = network.load(term)
         report.check_weights(spec)
+        picture = report.plan(spec)
         result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
 
         def through(records: Any, name: str, on_screen: bool) -> Any:
@@ -601,8 +641,8 @@ def run(
                 records, epochs=spec.config.epochs, output_format=name, on_screen=on_screen
             )
 
-        output.write(result, term, default="table", paced=False, through=through)
-        report.finish(spec, exact)
+        output.write(result, term, default="table", paced=False, through=through, beside=[picture])
+        report.finish(spec, exact, picture)
         stop_if_diverged(result, term)
 
 
@@ -641,7 +681,7 @@ def step(
     from backtrace import api
 
     term = terminal()
-    with reported_errors(debug, term), term.holding_keys():
+    with reported_errors(debug, term, {"trace": "--epoch"}), term.holding_keys():
         result = api.run(
             network.load(term),
             trace=trace,
@@ -700,7 +740,10 @@ def check(
     with reported_errors(debug, term):
         chosen = {} if tolerance is None else {"tolerance": tolerance}
         result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
-        output.write(result, term, default="table", paced=False)
+        from backtrace.terminal import while_read
+
+        watched = lambda records, name, on_screen: while_read(records, term.stdout)  # noqa: E731
+        output.write(result, term, default="table", paced=False, through=watched)
         stop_if_diverged(result, term)
         if result.failed_checks:
             term.stderr.write(
@@ -794,8 +837,15 @@ def graph(
 
             require_matplotlib(f"--format {name}")
         spec = network.load(term)
+        target = None
+        if path is not None:  # checked before the training that a diagram's numbers need
+            from backtrace.output import plan
+
+            streams = {1: term.stdout, 2: term.stderr}
+            target = plan(path, inputs=spec.files, streams=streams, cwd=term.cwd,
+                          binary=name in ("svg", "png"))  # fmt: skip
         drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact)
-        write_diagram(drawn, name, path, term, precision=precision, width=width, inputs=spec.files)
+        write_diagram(drawn, name, path, term, precision=precision, width=width, target=target)
 
 
 def graph_format(requested: str | None, path: str | None) -> str:
@@ -866,7 +916,8 @@ def init(example: str | None, path: str | None, force: bool) -> None:
     default=None,
     help="Write the schema to FILE instead of stdout.",
 )
-def schema(path: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def schema(path: str | None, force: bool) -> None:
     """Print the config's JSON Schema, for editors.
 
     It comes from the same models that validate configs when they are loaded. The bundled
@@ -880,9 +931,9 @@ def schema(path: str | None) -> None:
         if path is None:
             term.stdout.write(text)
             return
-        from backtrace.output import output_file
+        from backtrace.output import plan
 
-        with output_file(path, cwd=term.cwd) as out:
+        with plan(path, cwd=term.cwd, replace=force).open() as out:
             out.write(text)
 
 

@@ -8,15 +8,18 @@ DIR/forward.csv, DIR/delta.csv ...: one file per event kind, each written whole.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TextIO
 
 from backtrace.config.files import FileId
 from backtrace.errors import OutputError
-from backtrace.output import output_file
+from backtrace.output import Target, no_room, plan
 
 
 def is_folder_target(path: str, cwd: str | os.PathLike, *, csv: bool) -> bool:
@@ -41,34 +44,89 @@ def tables(text: TextIO) -> Iterator[tuple[str, list[list[str]]]]:
         yield rows[1][0], rows
 
 
-def write_tables(
-    render: Callable[[TextIO], None],
+@dataclass(frozen=True)
+class TablePlan:
+    """The folder -o DIR/ fills, and each table file it may write, checked before any is."""
+
+    folder: str
+    where: str
+    targets: dict[str, Target]  # by event name
+
+    @property
+    def all(self) -> list[Target]:
+        return list(self.targets.values())
+
+
+def plan_tables(
     folder: str,
+    events: Collection[str] | None = None,
     *,
     inputs: Collection[FileId] = (),
     streams: Mapping[int, TextIO] | None = None,
     cwd: str | os.PathLike = ".",
-) -> list[str]:
-    """Render the CSV once, then write each of its tables to FOLDER/<event>.csv; the
-    folder is made if it does not exist. Returns the files written, as the user named them."""
+) -> TablePlan:
+    """Check the folder and every table the run may write into it (those of `events`, or
+    all): a table under a link's name, a read-only one, or a file the run reads is refused
+    here, before a single table is written."""
+    from backtrace.records import KINDS
+
     where = os.path.join(cwd, folder)
+    _check_room_for_folder(folder, where)
+    names = [
+        kind.event
+        for kind in KINDS
+        if kind.csv_table and (events is None or kind.event in events)
+    ]
+    targets = {
+        event: plan(
+            os.path.join(folder, f"{event}.csv"),
+            inputs=inputs,
+            streams=streams,
+            cwd=cwd,
+            in_folder=True,
+        )
+        for event in names
+    }
+    return TablePlan(folder, where, targets)
+
+
+def _check_room_for_folder(folder: str, where: str) -> None:
+    """The folder exists, or its nearest existing parent is a folder it can be made in."""
+    existing = os.path.abspath(where)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise OutputError(f"cannot write tables into {folder}: it is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {folder}: {os.strerror(errno.EACCES)}")
+    if no_room(existing):
+        raise OutputError(f"cannot write {folder}: {os.strerror(errno.ENOSPC)}")
+
+
+def write_tables(render: Callable[[TextIO], None], planned: TablePlan) -> list[str]:
+    """Render the CSV once, then write each of its tables to FOLDER/<event>.csv; the
+    folder is made if it does not exist. Every table is written in full before any takes
+    its place. Returns the files written, as the user named them."""
     try:
-        os.makedirs(where, exist_ok=True)
+        os.makedirs(planned.where, exist_ok=True)
     except FileExistsError:
         raise OutputError(
-            f"cannot write tables into {folder}: it is a file, not a folder"
+            f"cannot write tables into {planned.folder}: it is a file, not a folder"
         ) from None
     except OSError as error:
-        raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+        raise OutputError(f"cannot write {planned.folder}: {error.strerror or error}") from None
     written = []
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as combined:
         render(combined)
         combined.seek(0)
-        for event, rows in tables(combined):
-            name = os.path.join(folder, f"{event}.csv")
-            with output_file(name, inputs=inputs, streams=streams, cwd=cwd) as out:
+        with contextlib.ExitStack() as opened:  # each file is put in place as the stack ends
+            for event, rows in tables(combined):
+                target = planned.targets.get(event)
+                if target is None:
+                    raise OutputError(f"cannot write {planned.folder}: no plan for {event}.csv")
+                out = opened.enter_context(target.open())
                 csv.writer(out, lineterminator="\n").writerows(rows)
-            written.append(name)
+                written.append(target.path)
     return written
 
 

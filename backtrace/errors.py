@@ -19,10 +19,24 @@ class ExitStatus(enum.IntEnum):
     TERMINATED = 143  # SIGTERM (kill, a service manager), as shells report it: 128 + 15
 
 
+MESSAGE_CHARS = 8_000  # past this, a message (a list of every name, say) is cut short
+
+
+def bounded(text: str, most: int = MESSAGE_CHARS) -> str:
+    """`text` cut to `most` characters, saying how much was left out: a message may quote
+    anything (a name list, a pattern, a value), and must still fit on a screen."""
+    if len(text) <= most:
+        return text
+    return f"{text[:most]} ... ({len(text) - most:,} more characters)"
+
+
 class BacktraceError(Exception):
     """Base class: every error backtrace reports as a one-line message."""
 
     exit_status = ExitStatus.ERROR
+
+    def __str__(self) -> str:
+        return bounded(super().__str__())
 
 
 class ConfigError(BacktraceError):
@@ -58,7 +72,7 @@ class ConfigError(BacktraceError):
         if self.line is not None:
             where += f":{self.line}"
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return bounded(f"{where}:{field} {self.message}")
 
 
 class OutputError(BacktraceError):
@@ -66,9 +80,28 @@ class OutputError(BacktraceError):
 
 
 class UsageError(BacktraceError):
-    """A command-line value that names nothing real (an unknown unit, an empty selection ...)."""
+    """An argument that names nothing real (an unknown unit, an empty selection ...).
+
+    When one argument is at fault, `parameter` names it as the Python API does (`sample`),
+    and the message reads `sample=9: ...`; the command line says `--sample: ...` instead
+    (`for_option`)."""
 
     exit_status = ExitStatus.BAD_INPUT
+
+    def __init__(self, message: str, *, parameter: str | None = None, value: object = None):
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter
+        self.value = value
+
+    def __str__(self) -> str:
+        if self.parameter is None:
+            return bounded(self.message)
+        return bounded(f"{self.parameter}={bounded(repr(self.value), 200)}: {self.message}")
+
+    def for_option(self, option: str) -> str:
+        """The message as the command line reports it, naming its option."""
+        return bounded(f"{option}: {self.message}")
 
 
 class Interrupted(KeyboardInterrupt):

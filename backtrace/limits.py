@@ -52,10 +52,22 @@ class Limits:
     exact_digits: int = 10_000
     # How long a named pipe (FIFO) given as a file may go without a writer.
     fifo_wait_seconds: float = 0.5
+    # Weights one gradient check compares: each costs two losses over the batch, so a check
+    # grows with the square of the network; this many take about a second.
+    checked_weights: int = 1_000
+    # A diagram (graph, and its pictures) of more layers or units than this is unreadable,
+    # and drawing one took minutes and gigabytes.
+    diagram_layers: int = 64
+    diagram_units: int = 2_000
+    # Curves --plot-weight may add to one picture; each is a line and a legend entry.
+    plotted_weights: int = 100
 
 
 # Which option raises a limit, for messages that say how.
 RAISED_BY = {"weights": "--max-weights", "rows": "--max-rows", "epochs": "--max-epochs"}
+# Whether messages speak to a command line or to Python code (which raises limits with
+# `raised`); the command line sets it, so the library's own words are Python's.
+_SPOKEN_TO: contextvars.ContextVar[str] = contextvars.ContextVar("spoken_to", default="python")
 
 _ACTIVE: contextvars.ContextVar[Limits] = contextvars.ContextVar("limits", default=Limits())  # noqa: B039 - frozen
 
@@ -78,7 +90,26 @@ def raised(**changes: int) -> Iterator[Limits]:
 def how_to_raise(name: str) -> str:
     """'; raise it with --max-rows' for a limit an option raises, else ''."""
     option = RAISED_BY.get(name)
-    return f"; raise it with {option}" if option else ""
+    if option is None:
+        return ""
+    if _SPOKEN_TO.get() == "python":
+        return f"; raise it with backtrace.limits.raised({name}=...)"
+    return f"; raise it with {option}"
+
+
+def command_line() -> bool:
+    """Whether messages are for the command line (see speaking_to_command_line)."""
+    return _SPOKEN_TO.get() == "command line"
+
+
+@contextlib.contextmanager
+def speaking_to_command_line() -> Iterator[None]:
+    """Within the block, messages name the command line's options."""
+    token = _SPOKEN_TO.set("command line")
+    try:
+        yield
+    finally:
+        _SPOKEN_TO.reset(token)
 
 
 def epochs_refusal(count: int) -> str | None:

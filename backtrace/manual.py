@@ -56,11 +56,12 @@ def show(topic: str, term: Terminal) -> None:
     if not term.stdout_is_terminal:
         term.stdout.write(text)
         return
-    from rich.console import Console
     from rich.markdown import Markdown
 
+    from backtrace.terminal import rich_console
+
     color = term.wants_color()
-    Console(
+    rich_console(
         file=term.stdout,
         width=term.width(None, to_terminal=True),
         color_system="standard" if color else None,

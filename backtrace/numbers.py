@@ -74,11 +74,21 @@ def _long_integers() -> Iterator[None]:
         sys.set_int_max_str_digits(previous)
 
 
+def as_float(value: float | Fraction) -> float:
+    """`value` as a float64; an exact fraction beyond its range is ±inf, as float arithmetic
+    would have made it, rather than an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def machine_number(value: float | Fraction, digits: int | None = None) -> tuple[Any, str | None]:
     """A number for JSON and CSV: its float (see `plain_number`), and for an exact value the
-    fraction as text ('7/5'), to be written beside it."""
+    fraction as text ('7/5'), to be written beside it. A fraction past float64's range has
+    no float (null, an empty cell): its text alone holds it."""
     if isinstance(value, Fraction):
-        return plain_number(float(value), digits), format_number(value)
+        return plain_number(as_float(value), digits), format_number(value)
     return plain_number(value, digits), None
 
 

@@ -1,5 +1,6 @@
-"""Writing the trace to a file named by -o: whole or not at all, and never over a file the run
-reads.
+"""Every file a command writes (-o, --plot, schema -o, init, CSV tables) goes through here:
+planned and checked before anything is written, then written whole or not at all, and never
+over a file the run reads, a read-only file, or the target of a link planted in a folder.
 
 A regular file (or a new one) is written beside its final place and put there only when the
 trace is complete, so a failed or interrupted run leaves the earlier file as it was. Where
@@ -23,7 +24,8 @@ import secrets
 import signal
 import stat
 import sys
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
@@ -54,6 +56,180 @@ def descriptor_named(path: str) -> int | None:
     return int(match["dev_fd"] or match["proc_fd"])
 
 
+@dataclass(frozen=True)
+class Target:
+    """One file a command is going to write, already checked: planning every target of a
+    command before it trains is what lets each refusal come before anything is written."""
+
+    path: str  # as the user gave it, for messages
+    where: str  # the path from this process's folder
+    option: str  # the option that named it (-o, --plot), for messages
+    how: str  # "descriptor", "in place" (a device, a FIFO) or "whole" (a regular file)
+    identity: tuple[Any, ...]  # what says two targets are the same file
+    descriptor: int | None = None
+    binary: bool = False
+    in_folder: bool = False  # a table in a folder backtrace fills: its name is never followed
+    inputs: tuple[Any, ...] = ()
+    streams: Mapping[int, Any] | None = None
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Any]:
+        """A stream for the file, which appears whole when the block succeeds."""
+        if self.how == "descriptor":
+            with _descriptor_stream(
+                self.path, self.descriptor, self.inputs, self.streams or {}, self.binary  # type: ignore[arg-type]
+            ) as stream:
+                yield stream
+        elif self.how == "in place":
+            with _in_place(self.path, self.where, self.binary, follow=not self.in_folder) as stream:
+                yield stream
+        else:
+            with _whole(self.path, self.where, self.binary, follow=not self.in_folder) as stream:
+                yield stream
+
+    @property
+    def is_a_file(self) -> bool:
+        """Whether this names a file on disk (two outputs may share a device, not a file)."""
+        return self.how == "whole" or self.identity[0] == "file"
+
+
+def plan(
+    path: str,
+    *,
+    option: str = "-o",
+    inputs: Collection[FileId] = (),
+    streams: Mapping[int, TextIO] | None = None,
+    cwd: str | os.PathLike | None = None,
+    binary: bool = False,
+    replace: bool = True,
+    in_folder: bool = False,
+) -> Target:
+    """Check that `path` can be written, and how, without writing anything.
+
+    Refused here: one of the run's `inputs` (by any path, link or hard link), a folder, an
+    existing file when the command does not `replace` files (init and schema without
+    --force), a read-only file (as a shell's `>` refuses it), a missing or read-only folder,
+    a full file system, and, `in_folder`, a symbolic link under the file's name. A symbolic
+    link named by the user is followed, so its target is what gets written."""
+    common = dict(option=option, binary=binary, in_folder=in_folder, inputs=tuple(inputs))
+    descriptor = descriptor_named(path)
+    if descriptor is not None:
+        given = (streams or {}).get(descriptor)
+        try:
+            status: os.stat_result | None = os.fstat(
+                given.fileno() if given is not None else descriptor
+            )
+        except (OSError, ValueError, AttributeError):
+            if given is None:
+                raise OutputError(
+                    f"cannot write {path}: descriptor {descriptor} is not open"
+                ) from None
+            status = None  # a stream with no descriptor (a test's): nothing on disk to protect
+        identity: tuple[Any, ...] = ("stream", descriptor)
+        if status is not None:
+            _refuse_inputs(path, status, inputs, option)
+            identity = _identity(status)
+        return Target(path, path, how="descriptor", identity=identity, descriptor=descriptor,
+                      streams=streams, **common)  # fmt: skip
+    where = os.path.join(cwd, path) if cwd is not None else path
+    try:
+        status = os.lstat(where) if in_folder else os.stat(where)
+    except FileNotFoundError:
+        status = None
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    if status is not None:
+        _refuse_inputs(path, status, inputs, option)
+        if stat.S_ISLNK(status.st_mode):
+            raise OutputError(
+                f"cannot write {path}: it is a symbolic link, and backtrace follows no link "
+                "inside a folder it fills; remove the link"
+            )
+        if stat.S_ISDIR(status.st_mode):
+            raise OutputError(f"cannot write {path}: it is a directory")
+        if not replace:
+            raise UsageError(f"{path} already exists; add --force to replace it")
+        if not stat.S_ISREG(status.st_mode):
+            if _always_full(status):
+                raise OutputError(f"cannot write {path}: No space left on device")
+            return Target(path, where, how="in place", identity=_identity(status), **common)
+        if not _writable(where, status):
+            raise OutputError(f"cannot write {path}: it is read-only (Permission denied)")
+    folder = os.path.dirname(_resolved(where, follow=not in_folder)) or "."
+    if not (in_folder and not os.path.lexists(folder)):  # a folder yet to be made is checked
+        _check_folder(path, folder)  # by whoever makes it (csv_files.plan_tables)
+    identity = _identity(status) if status is not None else ("new", _resolved(where, follow=False))
+    return Target(path, where, how="whole", identity=identity, **common)
+
+
+def distinct(targets: Sequence[Target | None]) -> None:
+    """Refuse two outputs of one run that name the same file: the second would replace the
+    first. Devices (/dev/null) and streams may be shared."""
+    seen: dict[tuple[Any, ...], Target] = {}
+    for target in targets:
+        if target is None or not target.is_a_file:
+            continue
+        earlier = seen.setdefault(target.identity, target)
+        if earlier is not target:
+            raise UsageError(
+                f"{earlier.option} {earlier.path} and {target.option} {target.path} name the "
+                "same file, so one would replace the other; choose two files"
+            )
+
+
+def _identity(status: os.stat_result) -> tuple[Any, ...]:
+    kind = "file" if stat.S_ISREG(status.st_mode) else "special"
+    return (kind, status.st_dev, status.st_ino)
+
+
+def _resolved(where: str, *, follow: bool) -> str:
+    """The absolute path; only the folder's links are resolved unless `follow`."""
+    if follow:
+        return os.path.realpath(where)
+    folder, name = os.path.split(os.path.abspath(where))
+    return os.path.join(os.path.realpath(folder), name)
+
+
+def _writable(where: str, status: os.stat_result) -> bool:
+    """As a shell's `>` sees it: the user may write the file. A file without any write
+    permission counts as read-only even for root, whose shell would write it, since someone
+    made it so on purpose."""
+    return bool(status.st_mode & 0o222) and os.access(where, os.W_OK)
+
+
+def _always_full(status: os.stat_result) -> bool:
+    """/dev/full (character device 1, 7 on Linux), which fails every write."""
+    return (
+        sys.platform.startswith("linux")
+        and stat.S_ISCHR(status.st_mode)
+        and (os.major(status.st_rdev), os.minor(status.st_rdev)) == (1, 7)
+    )
+
+
+def _check_folder(path: str, folder: str) -> None:
+    """The folder a new file goes into exists, may be written, and has room."""
+    try:
+        status = os.stat(folder)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    if not stat.S_ISDIR(status.st_mode):
+        raise OutputError(f"cannot write {path}: {os.strerror(errno.ENOTDIR)}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: {os.strerror(errno.EACCES)}")
+    if no_room(folder):
+        raise OutputError(f"cannot write {path}: {os.strerror(errno.ENOSPC)}")
+
+
+def no_room(folder: str) -> bool:
+    """Whether the file system holding `folder` has no free block for this user."""
+    try:
+        usage = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False  # cannot tell: the write itself will say
+    free = usage.f_bfree if os.geteuid() == 0 else usage.f_bavail
+    return usage.f_blocks > 0 and free == 0
+
+
 @contextlib.contextmanager
 def output_file(
     path: str,
@@ -64,34 +240,8 @@ def output_file(
     binary: bool = False,
 ) -> Iterator[Any]:
     """A stream for the trace that appears at `path` whole when the block succeeds (a
-    binary one, for a picture, with `binary`).
-
-    `inputs` are the files the run reads; naming one of them (by any path, link or hard link)
-    is refused before anything is written. `streams` maps descriptor numbers to streams
-    already open on them (a command's stdout and stderr), used for /dev/stdout and the like.
-    A relative `path` starts at `cwd` (default: this process's folder); messages show it as
-    given. A symbolic link is followed, so its target is what gets written."""
-    descriptor = descriptor_named(path)
-    if descriptor is not None:
-        with _descriptor_stream(path, descriptor, inputs, streams or {}, binary) as stream:
-            yield stream
-        return
-    where = os.path.join(cwd, path) if cwd is not None else path
-    try:
-        status = os.stat(where)
-    except FileNotFoundError:
-        status = None
-    except (OSError, ValueError) as error:
-        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
-    if status is not None:
-        _refuse_inputs(path, status, inputs)
-        if stat.S_ISDIR(status.st_mode):
-            raise OutputError(f"cannot write {path}: it is a directory")
-        if not stat.S_ISREG(status.st_mode):
-            with _in_place(path, where, binary) as stream:
-                yield stream
-            return
-    with _whole(path, where, status, binary) as stream:
+    binary one, for a picture, with `binary`): `plan` and `Target.open` in one."""
+    with plan(path, inputs=inputs, streams=streams, cwd=cwd, binary=binary).open() as stream:
         yield stream
 
 
@@ -108,11 +258,13 @@ def _reason(error: BaseException) -> str:
     return str(getattr(error, "strerror", None) or error)
 
 
-def _refuse_inputs(path: str, status: os.stat_result, inputs: Collection[FileId]) -> None:
+def _refuse_inputs(
+    path: str, status: os.stat_result, inputs: Collection[FileId], option: str = "-o"
+) -> None:
     for read in inputs:
         if read.same_file(status):
             raise UsageError(
-                f"-o {path} is {read.role} this run reads ({read.name}); writing the trace "
+                f"{option} {path} is {read.role} this run reads ({read.name}); writing the trace "
                 "there would destroy it, so choose another file"
             )
 
@@ -153,11 +305,14 @@ def _descriptor_stream(
 
 
 @contextlib.contextmanager
-def _in_place(path: str, where: str, binary: bool) -> Iterator[Any]:
+def _in_place(path: str, where: str, binary: bool, *, follow: bool = True) -> Iterator[Any]:
     """Write a device or a named pipe where it is; renaming over it would replace it."""
+    # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever.
+    flags = os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    if not follow:
+        flags |= os.O_NOFOLLOW  # a link planted since the plan is refused, not followed
     try:
-        # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever.
-        fd = os.open(where, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        fd = os.open(where, flags)
     except OSError as error:
         if error.errno == errno.ENXIO:
             raise OutputError(f"cannot write {path}: nothing is reading that pipe") from None
@@ -180,10 +335,17 @@ def _as_output_errors(path: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _whole(path: str, where: str, status: os.stat_result | None, binary: bool) -> Iterator[Any]:
-    target = os.path.realpath(where)
+def _whole(path: str, where: str, binary: bool, *, follow: bool = True) -> Iterator[Any]:
+    """Write a new file beside the target and rename it into place. Without `follow`, the
+    name itself is replaced even if it has become a symbolic link: rename never follows."""
+    target = _resolved(where, follow=follow)
     directory, name = os.path.split(target)
-    mode = stat.S_IMODE(status.st_mode) if status is not None else 0o666 & ~_umask()
+    try:
+        status: os.stat_result | None = os.lstat(target)
+    except OSError:
+        status = None
+    keep = status is not None and stat.S_ISREG(status.st_mode)
+    mode = stat.S_IMODE(status.st_mode) if keep else 0o666 & ~_umask()  # type: ignore[union-attr]
     temporary: str | None = None  # the temporary file's name, while it has one
     try:
         folder = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

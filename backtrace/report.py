@@ -43,8 +43,33 @@ class RunReport:
         if self.plot_weights:
             from backtrace.selection import resolve_names
 
+            from backtrace import limits
+
             names = spec.names.all_weights
-            resolve_names(self.plot_weights, names, option="--plot-weight", what="weight")
+            chosen = resolve_names(self.plot_weights, names, parameter="plot_weight", what="weight")
+            most = limits.active().plotted_weights
+            if chosen is not None and len(chosen) > most:
+                raise UsageError(
+                    f"names {len(chosen):,} weights; a picture draws at most {most} curves, so "
+                    "name fewer (a pattern such as 'W1*' picks one unit's weights)",
+                    parameter="plot_weight",
+                )
+
+    def plan(self, spec: Any) -> Any:
+        """The --plot file, checked before any training (see output.plan); None without one."""
+        if self.plot is None:
+            return None
+        from backtrace.output import plan
+
+        streams = {1: self.term.stdout, 2: self.term.stderr}
+        return plan(
+            self.plot,
+            option="--plot",
+            inputs=spec.files,
+            streams=streams,
+            cwd=self.term.cwd,
+            binary=True,
+        )
 
     def fmt(self, value: float) -> str:
         return format_number(value, self.precision or HUMAN_DIGITS)
@@ -72,7 +97,7 @@ class RunReport:
             shares_screen=on_screen,
         )
 
-    def finish(self, spec: Any, exact: bool) -> None:
+    def finish(self, spec: Any, exact: bool, picture: Any = None) -> None:
         """After the trace: the loss line on a watched stderr, and the --plot file."""
         if self.term.watched() and not self.quiet:
             columns = self.term.width(None, to_terminal=True)
@@ -80,18 +105,14 @@ class RunReport:
             if line:
                 self.term.stderr.write(line + "\n")
         if self.plot is not None:
-            self._write_plot(spec, exact)
+            self._write_plot(spec, exact, picture or self.plan(spec))
 
-    def _write_plot(self, spec: Any, exact: bool) -> None:
+    def _write_plot(self, spec: Any, exact: bool, picture: Any) -> None:
         from backtrace import api
-        from backtrace.output import output_file
         from backtrace.pictures.figures import curves_figure, picture_format, save
 
         if self.plot_weights:
             self.curves.weights = api.weight_history(spec, self.plot_weights, exact=exact)
         figure = curves_figure(self.curves, spec.config.title or spec.source, self.fmt)
-        streams = {1: self.term.stdout, 2: self.term.stderr}
-        with output_file(
-            self.plot, inputs=spec.files, streams=streams, cwd=self.term.cwd, binary=True
-        ) as out:
+        with picture.open() as out:
             save(figure, out, picture_format(self.plot, "--plot"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.checks import did_you_mean, listed
-from backtrace.errors import UsageError
+from backtrace.errors import UsageError, bounded
 
 EPOCH_WORDS = ("all", "none", "first", "last")
 PHASES = records.PHASES
@@ -42,9 +42,10 @@ class NumberSet:
 
 
 def parse_numbers(
-    text: str, total: int, *, option: str, what: str, allow_beyond: bool = False
+    text: str, total: int, *, parameter: str, what: str, allow_beyond: bool = False
 ) -> NumberSet:
-    """Numbers from 1 to `total` named by words (all, none, first, last), lists and ranges."""
+    """Numbers from 1 to `total` named by words (all, none, first, last), lists and ranges;
+    errors name the API's `parameter` (the command line turns it into its option)."""
     ranges: list[tuple[int, int]] = []
     for raw in text.split(","):
         token = raw.strip().lower()
@@ -63,26 +64,34 @@ def parse_numbers(
                 high = int(end) if dash else low
             except ValueError:
                 raise UsageError(
-                    f"{option}: {raw.strip()!r} is not a valid {what}; use {', '.join(EPOCH_WORDS)}, "
-                    "numbers like 1,10,100 or ranges like 3-5"
+                    f"{raw.strip()!r} is not a valid {what}; use {', '.join(EPOCH_WORDS)}, "
+                    "numbers like 1,10,100 or ranges like 3-5",
+                    parameter=parameter,
+                    value=text,
                 ) from None
             if low > high:
                 raise UsageError(
-                    f"{option}: the range {raw.strip()} runs backwards; write it low-high"
+                    f"the range {raw.strip()} runs backwards; write it low-high",
+                    parameter=parameter,
+                    value=text,
                 )
             if not (1 <= low and (allow_beyond or high <= total)):
                 raise UsageError(
-                    f"{option}: {what} {raw.strip()} is out of range; there are {what}s 1 to {total}"
+                    f"{what} {raw.strip()} is out of range; there are {what}s 1 to {total}",
+                    parameter=parameter,
+                    value=text,
                 )
             ranges.append((low, high))
     return NumberSet(tuple(ranges))
 
 
 def parse_epochs(
-    text: str, total: int, *, option: str = "--trace", allow_beyond: bool = False
+    text: str, total: int, *, parameter: str = "trace", allow_beyond: bool = False
 ) -> NumberSet:
     """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5')."""
-    return parse_numbers(text, total, option=option, what="epoch", allow_beyond=allow_beyond)
+    return parse_numbers(
+        text, total, parameter=parameter, what="epoch", allow_beyond=allow_beyond
+    )
 
 
 def parse_samples(texts: Sequence[str], total: int) -> frozenset[int] | None:
@@ -92,15 +101,15 @@ def parse_samples(texts: Sequence[str], total: int) -> frozenset[int] | None:
     chosen = frozenset(
         number
         for text in texts
-        for number in parse_numbers(text, total, option="--sample", what="sample")
+        for number in parse_numbers(text, total, parameter="sample", what="sample")
     )
     if not chosen:
-        raise UsageError("--sample selects no sample")
+        raise UsageError("selects no sample", parameter="sample", value=", ".join(texts))
     return chosen
 
 
 def resolve_names(
-    patterns: Sequence[str], names: Sequence[str], *, option: str, what: str
+    patterns: Sequence[str], names: Sequence[str], *, parameter: str, what: str
 ) -> frozenset[str] | None:
     """Names matching any of the glob patterns; a pattern matching nothing is an error."""
     if not patterns:
@@ -110,8 +119,10 @@ def resolve_names(
         matched = fnmatch.filter(names, pattern)
         if not matched:
             raise UsageError(
-                f"{option}: no {what} matches {pattern!r}"
-                f"{did_you_mean(pattern, list(names))}; the {what}s are {listed(list(names))}"
+                f"no {what} matches {bounded(repr(pattern), 200)}"
+                f"{did_you_mean(pattern, list(names))}; the {what}s are {listed(list(names))}",
+                parameter=parameter,
+                value=pattern,
             )
         chosen.update(matched)
     return frozenset(chosen)
@@ -138,11 +149,17 @@ def record_filter(
     """The filter for what a reader asked to see, checked against the network's names."""
     for phase in phases:
         if phase not in PHASES:
-            raise UsageError(f"--phase: {phase!r} is not one of {', '.join(PHASES)}")
+            raise UsageError(
+                f"{bounded(repr(phase), 200)} is not one of {', '.join(PHASES)}",
+                parameter="phase",
+                value=phase,
+            )
     return RecordFilter(
         samples=parse_samples(samples, len(spec.inputs)),
-        units=resolve_names(units, units_with_records(spec), option="--unit", what="unit"),
-        weights=resolve_names(weights, spec.names.all_weights, option="--weight", what="weight"),
+        units=resolve_names(units, units_with_records(spec), parameter="unit", what="unit"),
+        weights=resolve_names(
+            weights, spec.names.all_weights, parameter="weight", what="weight"
+        ),
         phases=frozenset(phases) or None,
     )
 

@@ -4,7 +4,6 @@ one (the article's network unless another is named) into a folder as a config to
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -97,24 +96,28 @@ def data_file(name: str) -> str | None:
 
 def write_starter(name: str, path: str, *, cwd: Path, force: bool) -> list[Path]:
     """Copy the example to `path` (from `cwd`), and the CSV file it reads beside it, each
-    written whole; an existing file is kept unless `force`. Returns the files written."""
-    from backtrace.output import output_file
+    written whole; an existing file is kept unless `force`. Both are checked before either
+    is written. Returns the files written."""
+    from backtrace.output import distinct, plan
 
     target = cwd / path
-    if target.exists() and not force:
-        raise UsageError(f"{path} already exists; add --force to replace it")
-    with output_file(path, cwd=cwd) as out:
-        out.write(starter_text(name))
-    written = [target]
+    text = starter_text(name)
+    planned = [(plan(path, cwd=cwd, replace=force), text.encode("utf-8"))]
     csv = data_file(name)
     directory = bundled_directory()
     if csv is not None and directory is not None and not os.path.isabs(csv):
-        copy = target.parent / csv
-        if force or not copy.exists():
+        copy = os.path.join(os.path.dirname(path), csv)
+        if force or not os.path.lexists(cwd / copy):  # an existing copy is the user's data
             try:
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(directory / csv, copy)
+                (cwd / copy).parent.mkdir(parents=True, exist_ok=True)
+                data = (directory / csv).read_bytes()
             except OSError as error:
                 raise OutputError(f"cannot write {copy}: {error.strerror or error}") from None
-            written.append(copy)
+            planned.append((plan(copy, cwd=cwd, replace=force, binary=True), data))
+    distinct([each for each, _ in planned])
+    written = []
+    for each, content in planned:
+        with each.open() as out:
+            out.write(content if each.binary else content.decode("utf-8"))
+        written.append(cwd / each.path)
     return written

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -148,7 +148,7 @@ def read_key(stream: Any) -> str:
 
     descriptor = stream.fileno()
     first = os.read(descriptor, 1)
-    if not first:
+    if not first or first == b"\x04":  # without line editing, Ctrl-D arrives as a byte
         raise EOFError
     data = first
     if first == b"\x1b":  # an escape sequence arrives at once; a lone Escape has nothing after
@@ -160,6 +160,48 @@ def read_key(stream: Any) -> str:
         extra = 1 if first[0] < 0xE0 else 2 if first[0] < 0xF0 else 3
         data += os.read(descriptor, extra)
     return data.decode("utf-8", errors="replace")
+
+
+def rich_console(**settings: Any) -> Any:
+    """A rich Console for which a closed pipe is a BrokenPipeError, as for every other write:
+    rich would exit with status 1 itself, where the CLI's rule (docs/cli.md) is a quiet 0."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return PipeConsole(**settings)
+
+
+READER_CHECK_SECONDS = 0.2
+
+
+def while_read(stream: Iterable[Any], out: Any) -> Iterator[Any]:
+    """The items of `stream`, stopping with BrokenPipeError once the pipe `out` writes to has
+    lost its reader: for output that is written only at the end (a check's table), so that
+    `| head` ends the work rather than waiting for it. Looked at a few times a second."""
+    import select
+    import stat
+
+    try:
+        fd: int | None = out.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):  # type: ignore[arg-type]
+            fd = None
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        fd = None  # not a pipe, or no descriptor at all: writes will tell
+    if fd is None:
+        yield from stream
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    due = time.monotonic() + READER_CHECK_SECONDS
+    for item in stream:
+        if time.monotonic() >= due:
+            due = time.monotonic() + READER_CHECK_SECONDS
+            if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+                raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")
+        yield item
 
 
 def _isatty(stream: Any) -> bool:

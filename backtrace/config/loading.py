@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from backtrace.config.documents import SyntaxProblem, format_path, parse_json, p
 from backtrace.config.files import FileId
 from backtrace.config.names import Names, build_names
 from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
-from backtrace.errors import ConfigError
+from backtrace.errors import ConfigError, printable
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
@@ -113,6 +114,14 @@ def parse_override(assignment: str) -> tuple[FieldPath, Any]:
             f"the field path has {len(path)} parts; a config is at most {deepest} levels deep",
             source="--set",
         )
+    for character in value:
+        # YAML would fold a typed line break into a space; a file's title may hold none.
+        if character != "\t" and unicodedata.category(character) == "Cc":
+            raise ConfigError(
+                f"contains the control character {printable(character)}; write plain text",
+                source="--set",
+                field=format_path(path),
+            )
     try:
         parsed = load_yaml(value) if value.strip() else ""
     except SyntaxProblem as error:
@@ -302,7 +311,10 @@ def build_spec(
     except ConfigError as error:
         raise locate(error) from None
     read = (data_file,) if data_file else ()
-    return Spec(config, source, names, inputs, targets, frozen, files=read, classes=classes)
+    # The one place outside text that no schema checks (a file's name, a CSV file's class
+    # labels) enters the trace: escaped here, so that no renderer sends it to a terminal raw.
+    shown = tuple(printable(label) for label in classes)
+    return Spec(config, printable(source), names, inputs, targets, frozen, files=read, classes=shown)
 
 
 def line_of(lines: dict[FieldPath, int], path: FieldPath) -> int | None:

@@ -17,12 +17,14 @@ first from a bias unit (W10·X0 + W11·X1 + ...), last as a term (w1·i1 + w2·i
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
 
 from backtrace.config.schema import Config
-from backtrace.errors import ConfigError
+from backtrace.errors import ConfigError, printable
 from backtrace.formulas import ACTIVATIONS
 from backtrace.records import Layer, bias_column
 
@@ -161,17 +163,57 @@ def _field(index: int, name: str) -> str:
     return f"inputs.{name}" if index == 0 else f"layers[{index - 1}].{name}"
 
 
-def _pattern(text: str, field: str, values: dict[str, Any]) -> str:
-    """A name from a pattern like 'w{n}', with a message naming the field on a bad one."""
+# A made name holds what a listed name may, and at most this many characters: two 24-character
+# unit names and a little text (`{from}_{to}`) fit.
+MADE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_']*")
+MADE_NAME_CHARS = 64
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_parts(text: str, field: str) -> tuple[tuple[str, str | None], ...]:
+    """A pattern as (literal text, field or None) pairs. Only bare fields are allowed: no
+    format spec or conversion ({n:09999} would make names of any length) and no unclosed or
+    stray brace; {{ and }} stand for a brace, which no name may hold anyway."""
     allowed = PATTERN_FIELDS[field.rpartition(".")[2]]
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name is not None and name not in allowed:
+    fields = ", ".join(f"{{{a}}}" for a in allowed)
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        raise ConfigError(
+            f"the pattern {printable(text)!r} has an unclosed or unmatched brace; write fields "
+            f"as {fields}",
+            field=field,
+        ) from None
+    parts = []
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion or name not in allowed):
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (
+                f":{spec}" if spec else ""
+            ) + "}"
             raise ConfigError(
-                f"the pattern {text!r} has {{{name}}}; a pattern here may use "
-                + ", ".join(f"{{{a}}}" for a in allowed),
+                f"the pattern {printable(text)!r} has {printable(written)}; a pattern here may "
+                f"use {fields}, each as it is, with nothing after a colon",
                 field=field,
             )
-    return text.format(**{key: values[key] for key in allowed if key in values})
+        parts.append((literal, name))
+    return tuple(parts)
+
+
+def _pattern(text: str, field: str, values: dict[str, Any]) -> str:
+    """A name from a pattern like 'w{n}', with a message naming the field on a bad one."""
+    made = "".join(
+        literal + (str(values[name]) if name is not None else "")
+        for literal, name in _pattern_parts(text, field)
+    )
+    if len(made) > MADE_NAME_CHARS or not MADE_NAME.fullmatch(made):
+        shown = made if len(made) <= MADE_NAME_CHARS else made[:MADE_NAME_CHARS] + "..."
+        raise ConfigError(
+            f"the pattern {printable(text)!r} makes the name {printable(shown)!r}; a name "
+            "starts with a letter, holds only letters, digits, _ and ', and has at most "
+            f"{MADE_NAME_CHARS} characters",
+            field=field,
+        )
+    return made
 
 
 def _listed(given: Any, count: int, field: str, what: str) -> tuple[str, ...] | None:

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backtrace.pictures.diagram import Column, Diagram, Link, Unit, point_text
+from backtrace.terminal import rich_console
 
 Formatter = Callable[[float], str]
 Item = TypeVar("Item")
@@ -26,7 +27,7 @@ GAP = "⋯"
 
 
 def render(diagram: Diagram, out: TextIO, *, width: int, color: bool, fmt: Formatter) -> None:
-    console = Console(
+    console = rich_console(  # a closed pipe ends quietly, as docs/cli.md says
         file=out,
         width=width,
         color_system="standard" if color else None,

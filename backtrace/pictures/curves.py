@@ -10,10 +10,12 @@ stopped being finite instead of leaving the curve to end without a word.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from backtrace import records
+from backtrace.numbers import as_float
 
 LOG_SPAN = 1_000  # largest / smallest magnitude past which a curve is drawn on a log scale
 BARS = "▁▂▃▄▅▆▇█"
@@ -38,9 +40,9 @@ class Curves:
 
     def note(self, record: records.Record) -> None:
         if isinstance(record, records.EpochEnd):
-            self.losses.append(float(record.loss))
+            self.losses.append(as_float(record.loss))
             if record.accuracy is not None:
-                self.accuracies.append(float(record.accuracy))
+                self.accuracies.append(as_float(record.accuracy))
         elif isinstance(record, records.Diverged):
             self.diverged = record
 
@@ -63,7 +65,10 @@ def sparkline(losses: list[float], *, diverged_at: int | None = None, width: int
     a run that stopped at `diverged_at` ends in ✗."""
     if not losses:
         return DIVERGED_MARK if diverged_at is not None else ""
-    values = list(losses)
+    # An exact loss past float64's range arrives as ±inf; held to half the largest float,
+    # it draws as the extreme it is, and no average or span below can overflow.
+    most = sys.float_info.max / 2
+    values = [max(-most, min(most, value)) for value in losses]
     if log_scaled(values):
         if all(value > 0 for value in values) or all(value < 0 for value in values):
             values = [math.copysign(math.log10(abs(value)), value) for value in values]
@@ -72,7 +77,7 @@ def sparkline(losses: list[float], *, diverged_at: int | None = None, width: int
             values = [symmetric_log(value, floor) for value in values]
     buckets = min(width, len(values))
     averaged = [
-        sum(part) / len(part)
+        sum(value / len(part) for value in part)
         for part in (
             values[len(values) * index // buckets : len(values) * (index + 1) // buckets]
             for index in range(buckets)

@@ -20,7 +20,9 @@ def write_diagram(
     precision: int | None = None,
     width: int | None = None,
     inputs: Collection[Any] = (),
+    target: Any = None,
 ) -> None:
+    """Draw the diagram to stdout, or into `path` (through `target` when it was planned)."""
     digits = precision or HUMAN_DIGITS
 
     def fmt(value: float) -> str:
@@ -44,10 +46,12 @@ def write_diagram(
         _draw(diagram, output_format, term.stdout, term, fmt, width, to_terminal=to_terminal)
         term.stdout.flush()
         return
-    from backtrace.output import output_file
+    from backtrace.output import plan
 
-    streams = {1: term.stdout, 2: term.stderr}
-    with output_file(path, inputs=inputs, streams=streams, cwd=term.cwd, binary=picture) as out:
+    if target is None:
+        streams = {1: term.stdout, 2: term.stderr}
+        target = plan(path, inputs=inputs, streams=streams, cwd=term.cwd, binary=picture)
+    with target.open() as out:
         _draw(diagram, output_format, out, term, fmt, width, to_terminal=False)
 
 

@@ -122,7 +122,7 @@ def test_selectors(runner: CliRunner) -> None:
         (["--sample", "5"], "--sample: sample 5 is out of range; there are samples 1 to 4"),
         (["--phase", "sideways"], "Invalid value for '--phase'"),
         (["--unit", "X1"], "no unit matches 'X1'"),  # inputs have no records of their own
-        (["--sample", "none"], "--sample selects no sample"),
+        (["--sample", "none"], "--sample: selects no sample"),
         (["--trace", "5-3"], "the range 5-3 runs backwards"),
     ],
 )
@@ -407,4 +407,4 @@ def test_an_epoch_past_the_ceiling_names_the_option() -> None:
 
     result = invoke_in(["step", "xor", "--epoch", "2000000"])
     assert result.status == 2
-    assert result.stderr.startswith("backtrace: error: --epoch 2000000 is more than the 1,000,000")
+    assert result.stderr.startswith("backtrace: error: --epoch: epoch 2000000 is more than the 1,000,000")

@@ -167,6 +167,9 @@ def in_a_process(command: str, *, cwd: Path, env: dict[str, str] | None = None) 
         )
 
 
-def assert_bounded(outcome: Outcome) -> None:
-    assert outcome.cpu_seconds <= CPU_SECONDS, f"took {outcome.cpu_seconds:.2f} s of CPU"
+def assert_bounded(outcome: Outcome, processes: int = 1) -> None:
+    """Within the CPU bound for each backtrace process the case started, and the memory bound."""
+    assert outcome.cpu_seconds <= CPU_SECONDS * processes, (
+        f"took {outcome.cpu_seconds:.2f} s of CPU"
+    )
     assert outcome.memory_bytes <= MEMORY_BYTES, f"used {outcome.memory_bytes >> 20} MB"

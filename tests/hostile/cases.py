@@ -88,6 +88,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class ReadOnly:
+    """A file with this text and no write permission for anyone (mode 0444)."""
+
+    text: str
+
+
+class Folder:
+    """An empty folder, for files to go into."""
+
+
+@dataclass(frozen=True)
 class HardLink:
     """A second name for the file `target`."""
 
@@ -351,7 +362,7 @@ OPTIONS = [
     option("unit-with-escape", ["--unit", "\x1b[31m"], 2, "\\x1b[31m"),
     Case("weight-typo-on-a-wide-network", ["run", "net.yaml", "--weight", "nope"], 2, "error: --weight: no weight matches 'nope'; the weights are W1_0, W1_1,", files={"net.yaml": edited("inputs", "inputs: 80").replace("{units: 3,", "{units: 80,").replace("data:\n  - [0, 0, 0]\n  - [0, 1, 1]\n  - [1, 0, 1]\n  - [1, 1, 0]\n", "data: [[" + ", ".join(["0"] * 81) + "]]\n")}),
     option("format-xml", ["--format", "xml"], 2, "Invalid value for '--format'"),
-    Case("step-epoch-beyond-ceiling", ["step", "net.yaml", "--epoch", "2000000"], 2, "--epoch 2000000 is more than the 1,000,000 epochs a run may train", files={"net.yaml": BASE}),
+    Case("step-epoch-beyond-ceiling", ["step", "net.yaml", "--epoch", "2000000"], 2, "--epoch: epoch 2000000 is more than the 1,000,000 epochs a run may train", files={"net.yaml": BASE}),
 ]
 
 OUTPUTS = [
@@ -377,8 +388,60 @@ OUTPUTS = [
     streams("o-stdout-is-the-config", ["run", "net.yaml", "-o", "/dev/stdout", "--format", "jsonl"], 2, "error: -o /dev/stdout is the config this run reads (net.yaml)", stdout_to="net.yaml"),
 ]
 
+def named(id: str, pattern: str, expect: str, *, field: str = "names"):
+    """A case whose first layer's units (or weights) are named by `pattern`."""
+    layer = "  - {units: 3, activation: identity, weights: 1, " + field + ": " + json.dumps(pattern) + "}"
+    return config(id, edited("  - {units: 3", layer), 2, expect)
+
+
+def deep(layers: int) -> str:
+    """BASE with `layers` one-unit layers."""
+    hidden = "".join("  - {units: 1, activation: identity, weights: 1}\n" for _ in range(layers))
+    return BASE.replace("  - {units: 3, activation: identity, weights: 1}\n", hidden)
+
+
+def wide(units: int) -> str:
+    return BASE.replace("{units: 3,", f"{{units: {units},")
+
+
+# Round two (issue 19): name patterns, check, graph, --plot-weight, --set, outputs.
+PATTERNS = [
+    named("pattern-unclosed-brace", "h{n", "layers[0].names: the pattern 'h{n' has an unclosed or unmatched brace"),
+    named("pattern-stray-brace", "h}n", "has an unclosed or unmatched brace"),
+    named("pattern-huge-format-spec", "h{n:099999999}", "layers[0].names: the pattern 'h{n:099999999}' has {n:099999999}; a pattern here may use {n}, each as it is"),
+    named("pattern-wide-format-spec", "h{n:09999}", "has {n:09999}"),
+    named("pattern-conversion", "h{n!r}", "has {n!r}"),
+    named("pattern-attribute", "h{n.real}", "has {n.real}"),
+    named("pattern-index", "h{n[0]}", "has {n[0]}"),
+    named("pattern-starts-with-a-digit", "{n}h", "layers[0].names: the pattern '{n}h' makes the name '1h'; a name starts with a letter"),
+    named("pattern-makes-a-space", "h {n}", "makes the name 'h 1'"),
+    named("pattern-makes-a-brace", "h{{n}}", "makes the name 'h{n}'"),
+    named("weight-pattern-spec", "w{n:>500}", "layers[0].weight_names: the pattern 'w{n:>500}' has {n:>500}", field="weight_names"),
+    named("bias-pattern-unclosed", "b{j", "layers[0].bias_names: the pattern 'b{j' has an unclosed", field="bias_names"),
+    option("set-pattern-spec", ["--set", "layers[0].names=h{n:0999}"], 2, "error: --set: layers[0].names: the pattern 'h{n:0999}' has {n:0999}"),
+    option("set-title-newline", ["--set", "title=a\nb"], 2, "error: --set: title: contains the control character \\x0a; write plain text"),
+    option("set-title-escape-raw", ["--set", "title=\x1b]0;pwned\x07"], 2, "error: --set: title: contains the control character \\x1b"),
+]
+
+ROUND_TWO = [
+    Case("check-step-trillion", ["check", "net.yaml", "--step", "1000000000000"], 2, "error: --step: is in epoch 250,000,000,000, which is more than the 1,000,000 epochs a run may train; raise it with --max-epochs", files={"net.yaml": BASE}),
+    Case("check-epoch-over-limit", ["check", "net.yaml", "--epoch", "11", "--max-epochs", "10"], 2, "error: --epoch: is in epoch 11, which is more than the 10 epochs", files={"net.yaml": BASE}),
+    Case("check-tolerance-nan", ["check", "net.yaml", "--tolerance", "nan"], 2, "error: --tolerance: should be a positive, finite number", files={"net.yaml": BASE}),
+    Case("check-too-many-weights", ["check", "net.yaml"], 2, "error: --weight: would check 1,601 weights, more than the 1,000 a check takes at once; name fewer", files={"net.yaml": wide(400)}),
+    Case("graph-500-layers", ["graph", "net.yaml"], 2, "error: the network has 502 layers; a diagram draws at most 64", files={"net.yaml": deep(500)}),
+    Case("graph-many-units", ["graph", "net.yaml", "--format", "dot"], 2, "error: the network has 4,003 units; a diagram draws at most 2,000", files={"net.yaml": wide(4000).replace("units: 1, activation: identity, weights: 1", "units: 1, activation: identity")}),
+    Case("graph-step-trillion", ["graph", "net.yaml", "--step", "1000000000000"], 2, "error: --step: is in epoch 250,000,000,000", files={"net.yaml": BASE}),
+    Case("plot-weight-star-wide", ["run", "net.yaml", "--plot", "p.svg", "--plot-weight", "*", "--epochs", "1000000"], 2, "error: --plot-weight: names 1,601 weights; a picture draws at most 100 curves, so name fewer", files={"net.yaml": wide(400)}),
+    Case("weight-typo-on-a-huge-network", ["run", "net.yaml", "--weight", "nope", "--max-weights", "1000000"], 2, "error: --weight: no weight matches 'nope'", files={"net.yaml": wide(2000).replace("inputs: 2", "inputs: 20").split("data:")[0] + "data: [[" + ", ".join(["0"] * 21) + "]]\n"}),
+    Case("schema-over-an-existing-file", ["schema", "-o", "net.yaml"], 2, "error: net.yaml already exists; add --force to replace it", files={"net.yaml": BASE}),
+    Case("o-read-only", ["run", "net.yaml", "-o", "t.jsonl"], 1, "error: cannot write t.jsonl: it is read-only (Permission denied)", files={"net.yaml": BASE, "t.jsonl": ReadOnly("old trace\n")}),
+    Case("o-and-plot-one-file", ["run", "net.yaml", "-o", "x.svg", "--plot", "x.svg", "--format", "text"], 2, "error: -o x.svg and --plot x.svg name the same file", files={"net.yaml": BASE}),
+    Case("o-table-is-a-link", ["run", "net.yaml", "-o", "DIR/"], 1, "error: cannot write DIR/update.csv: it is a symbolic link", files={"net.yaml": BASE, "victim.csv": "victim\n", "DIR": Folder(), "DIR/update.csv": Link("../victim.csv")}),
+]
+
 # fmt: on
 
 CASES: list[Case] = (
     SYNTAX + JSON + NUMBERS + SHAPES + ALIASES + SIZES + DATA + SOURCES + OPTIONS + OUTPUTS
+    + PATTERNS + ROUND_TWO
 )

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from hostile.bounded import assert_bounded, in_a_process, in_process
-from hostile.cases import CASES, Case, Fifo, HardLink, Link
+from hostile.cases import CASES, Case, Fifo, Folder, HardLink, Link, ReadOnly
 
 
 def materialise(case: Case, folder) -> None:
@@ -18,6 +18,11 @@ def materialise(case: Case, folder) -> None:
         path = folder / name
         if isinstance(content, Fifo):
             os.mkfifo(path)
+        elif isinstance(content, Folder):
+            path.mkdir()
+        elif isinstance(content, ReadOnly):
+            path.write_text(content.text, encoding="utf-8")
+            path.chmod(0o444)
         elif isinstance(content, Link):
             path.symlink_to(content.target)
         elif isinstance(content, HardLink):
@@ -57,6 +62,8 @@ def test_hostile_input_gets_one_line(case: Case, tmp_path) -> None:
     if case.status == 2:
         assert outcome.stdout == ""  # refused before anything was written
     for name, content in case.files.items():  # never a lost file
-        if isinstance(content, str) and name.endswith((".yaml", ".json", ".csv")):
-            assert (tmp_path / name).read_text(encoding="utf-8") == content
+        if isinstance(content, ReadOnly):
+            content = content.text
+        if isinstance(content, str) and (tmp_path / name).is_file():
+            assert (tmp_path / name).read_text(encoding="utf-8") == content, name
     assert_bounded(outcome)

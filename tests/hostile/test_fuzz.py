@@ -9,6 +9,7 @@ in this process, bounded as the corpus is.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -101,3 +102,16 @@ OPTIONS = st.one_of(
 @given(st.lists(OPTIONS, max_size=4))
 def test_mutated_command_lines(options: list[tuple[str, str]]) -> None:
     run_config(BASE, "net.yaml", [part for option in options for part in option])
+
+
+PATTERN_NOISE = "{}[]:!.<>^=0123456789nhjkw_' \x1b\t"
+PATTERN_FIELDS = st.sampled_from(["names", "weight_names", "bias_names"])
+
+
+@SETTINGS
+@given(PATTERN_FIELDS, st.text(st.sampled_from(PATTERN_NOISE + "{n}{j}{to}"), min_size=1, max_size=24))
+def test_random_name_patterns(field: str, pattern: str) -> None:
+    # Any pattern either names the units or weights, or is refused in one line, quickly:
+    # format specs and braces cannot make names of unbounded length.
+    layer = "{units: 3, activation: identity, weights: 1, " + field + ": " + json.dumps(pattern) + "}"
+    run_config(BASE.replace("{units: 3, activation: identity, weights: 1}", layer), "net.yaml")

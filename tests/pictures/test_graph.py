@@ -57,7 +57,7 @@ def test_a_step_picks_its_sample() -> None:
 
 def test_points_that_do_not_exist_are_errors() -> None:
     both = invoke_in(["graph", "xor", "--step", "2", "--epoch", "1"])
-    assert both.status == 2 and "--step counts steps over the whole run" in both.stderr
+    assert both.status == 2 and "--step: counts steps over the whole run, so it takes no epoch" in both.stderr
     diverged = invoke_in(["graph", "xor", "--epoch", "5"])
     assert diverged.status == 2 and "training diverged at epoch 3" in diverged.stderr
     far = invoke_in(["graph", "xor", "--sample", "9"])
