@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from hostile.bounded import assert_bounded, in_process
 
-FORMATS = ["table", "text", "markdown", "jsonl", "json", "csv"]
+FORMATS = [["table"], ["text"], ["markdown"], ["markdown", "--math"], ["jsonl"], ["json"],
+           ["csv"], ["latex"], ["latex", "--fragment"]]  # fmt: skip
 # C0 and C1 controls, DEL, and the format characters that reorder or hide text.
 CONTROLS = [chr(code) for code in [*range(1, 32), *range(0x7F, 0xA0)]] + ["\u202e", "\u2066"]
 LETTERS = "abcXYZ;[]0123456789 "
@@ -65,7 +66,7 @@ def test_outside_text_never_reaches_the_output_raw(name: str, labels: list[str])
         rows = "".join(f"{i % 2},{i // 2},{label}\n" for i, label in enumerate(labels * 2))
         (here / "d.csv").write_text("a,b,label\n" + rows, encoding="utf-8")
         for output_format in FORMATS:
-            outcome = in_process(["run", name, "--format", output_format], cwd=here)
+            outcome = in_process(["run", name, "--format", *output_format], cwd=here)
             assert outcome.status == 0, outcome.stderr
             assert raw_controls(outcome.stdout) == [], output_format
             assert raw_controls(outcome.stderr) == []

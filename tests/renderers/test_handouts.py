@@ -44,6 +44,22 @@ def test_latex_handouts_compile_without_errors_or_overfull_lines(
     assert (tmp_path / "handout.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_a_hostile_title_and_labels_still_compile(tmp_path: Path) -> None:
+    from helpers import article_document
+
+    document = article_document()
+    document["title"] = "}\\input{/etc/passwd}$%&#_^~\\ ü 😀 end"
+    tex = backtrace.run(document, sample=1).render("latex")
+    assert "\\input{/etc" not in tex
+    (tmp_path / "hostile.tex").write_text(tex)
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+         "hostile.tex"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, (tmp_path / "hostile.log").read_text(errors="replace")[-2000:]
+
+
 def test_latex_uses_the_networks_names_as_subscripts() -> None:
     tex = handout("xor", sample=1)
     assert r"W_{10} \cdot X_{0}" in tex and r"\delta_{Z1}" in tex and r"\delta_{D0}" in tex
