@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from backtrace import records
-from backtrace.expressions import worked
+from backtrace.renderers import worked
 from backtrace.expressions.evaluation import approximations_marked
 from backtrace.expressions.nodes import Address, Cell, Chain, Phrase, Symbol, equation, substituted
 from backtrace.expressions.printing import TextPrinter

@@ -19,7 +19,7 @@ import backtrace
 from backtrace import records
 from backtrace.config import load_config
 from backtrace.engine import train
-from backtrace.expressions import worked
+from backtrace.renderers import worked
 from backtrace.expressions.evaluation import approximations_marked, evaluate
 from backtrace.expressions.nodes import (
     Address,
