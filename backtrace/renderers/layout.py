@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -80,7 +81,7 @@ def column_widths(
     if sum(widths) <= room:
         return widths  # the usual case: every column as wide as its widest line
     floors = [
-        max((len(word) for cell in column for word in cell.split()), default=0)
+        max((width_of(word) for cell in column for word in cell.split()), default=0)
         for column in columns
     ]
     if matrix:
@@ -98,7 +99,20 @@ def column_widths(
 
 def _cell_width(cell: str) -> int:
     """The length of a cell's longest line."""
-    return max(map(len, cell.split("\n"))) if "\n" in cell else len(cell)
+    return max(map(width_of, cell.split("\n"))) if "\n" in cell else width_of(cell)
+
+
+def width_of(text: str) -> int:
+    """The columns a text takes: a combining mark (the hat of m̂) takes none."""
+    if text.isascii():
+        return len(text)
+    return sum(1 for char in text if not unicodedata.combining(char))
+
+
+def padded(text: str, width: int, right: bool = False) -> str:
+    """`text` filled with spaces to `width` columns, on the right (or the left, for numbers)."""
+    fill = " " * max(width - width_of(text), 0)
+    return fill + text if right else text + fill
 
 
 def cell_lines(cell: str, width: int, *, fold: bool = False) -> list[str]:
@@ -106,7 +120,7 @@ def cell_lines(cell: str, width: int, *, fold: bool = False) -> list[str]:
     that is folded over lines with `fold`, else left whole on a line of its own."""
     lines = []
     for paragraph in cell.split("\n"):
-        if len(paragraph) <= width and paragraph == paragraph.strip():
+        if width_of(paragraph) <= width and paragraph == paragraph.strip():
             lines.append(paragraph)  # most cells fit: no need to look for breaks
         else:
             lines += textwrap.wrap(

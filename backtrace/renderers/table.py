@@ -208,7 +208,7 @@ def draw(grid: layout.Grid, width: int, widths: list[int] | None = None) -> list
 
     last = len(widths) - 1
     # Per column: how its text is aligned, and what follows it.
-    aligned = [str.rjust if grid.matrix and index else str.ljust for index in range(len(widths))]
+    aligned = [bool(grid.matrix and index) for index in range(len(widths))]
     separators = [
         (" " if index < last else "") if grid.matrix else "│" for index in range(len(widths))
     ]
@@ -222,7 +222,7 @@ def draw(grid: layout.Grid, width: int, widths: list[int] | None = None) -> list
             for cell, w, align, style, separator in zip(
                 wrapped, widths, aligned, styles, separators
             ):
-                text = align(cell[depth] if depth < len(cell) else "", w)
+                text = layout.padded(cell[depth] if depth < len(cell) else "", w, right=align)
                 line += [(" ", ""), (text, style), (" ", ""), (separator, "")]
             drawn.append(line)
         return drawn

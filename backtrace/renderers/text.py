@@ -97,6 +97,6 @@ def plain_table(grid: layout.Grid, width: int) -> list[str]:
             for index, (cell, column_width) in enumerate(zip(cells, widths)):
                 text = cell[depth] if depth < len(cell) else ""
                 numeric = grid.matrix and index > 0
-                parts.append(text.rjust(column_width) if numeric else text.ljust(column_width))
+                parts.append(layout.padded(text, column_width, right=numeric))
             lines.append(GAP.join(parts).rstrip())
     return lines

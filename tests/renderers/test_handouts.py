@@ -156,3 +156,18 @@ def test_a_listing_names_each_line_for_its_weight() -> None:
     out = backtrace.run(backtrace.load("xor-adam"), sample=1).render("text", width=80)
     assert "W10 := 1 - 0.1·6.5/(√42.25 + 1e-8) = 0.9" in out  # 1 - 0.1·6.5/6.5 by hand
     assert "m := 0.9·0 + (1 - 0.9)·6.5 = 0.65" in out
+
+
+def test_a_hat_takes_no_column_of_its_own() -> None:
+    # m̂ is m and a combining hat: one column on screen, two characters in the string.
+    out = backtrace.run(backtrace.load("xor-adam"), sample=1, phase=["update"]).render(
+        "text", width=150
+    )
+    header = next(line for line in out.splitlines() if "m̂ = m/(1 - β1^t)" in line)
+    row = next(line for line in out.splitlines() if "0.65/(1 - 0.9) = 6.5" in line)
+    assert layout.width_of(header[: header.index("m̂ = m/")]) == layout.width_of(
+        row[: row.index("0.65/(1 - 0.9)")]
+    )
+    assert layout.width_of(header[: header.index("v̂ = v/")]) == layout.width_of(
+        row[: row.index("0.04225/(1")]
+    )
