@@ -141,10 +141,8 @@ class LatexPrinter(TextPrinter):
     def prose(self, text: str) -> str:
         return rf"\text{{{text_escaped(text)}}}"
 
-    def node(self, node, operand: bool = False) -> str:  # type: ignore[no-untyped-def]
-        if isinstance(node, Words) and node.latex is not None:
-            return node.latex
-        return super().node(node, operand)
+    def words_node(self, node: Words) -> str:
+        return node.latex if node.latex is not None else self.prose(node.text)
 
     def relation(self, relation: str) -> str:
         return {":=": r"\mathrel{:=}", "≈": r"\approx"}.get(relation, relation)

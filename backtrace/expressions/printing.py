@@ -53,6 +53,14 @@ def precedence(node: Node) -> int:
     return PRECEDENCE.get(type(node), ATOM)
 
 
+# The printer's method for each kind of node (numbers take the fast path in `node`).
+_METHODS: dict[type, str] = {
+    Symbol: "symbol", Words: "words_node", Chain: "chain", Sum: "sum",
+    Difference: "difference", Product: "product", Quotient: "quotient", Power: "power",
+    Root: "root", Negation: "negation", Group: "group", Summation: "summation", Apply: "apply",
+}  # fmt: skip
+
+
 class TextPrinter:
     """Trees as the Unicode text the tables print: `W10·X0 + W11·X1 = 1·1 + 1·0 = 1`."""
 
@@ -88,39 +96,28 @@ class TextPrinter:
     def node(self, node: Node, operand: bool = False) -> str:
         """A tree's text. `operand`: the node stands where a negative number needs
         parentheses (after an operator, as a factor, as a base)."""
-        if isinstance(node, Number):
+        if type(node) is Number:  # most nodes are numbers: no lookup for them
             return self.number(node, operand)
-        if isinstance(node, Symbol):
-            return self.symbol(node)
-        if isinstance(node, Words):
-            return self.prose(node.text)
-        if isinstance(node, Chain):
-            return self.chain(node)
-        if isinstance(node, Sum):
-            return self.sum(node)
-        if isinstance(node, Difference):
-            return (
-                self.child(node.left, SUM, operand=False)
-                + self.minus
-                + self.child(node.right, SUM + 1, operand=True)
-            )
-        if isinstance(node, Product):
-            return self.product(node)
-        if isinstance(node, Quotient):
-            return self.quotient(node)
-        if isinstance(node, Power):
-            return self.power(node)
-        if isinstance(node, Root):
-            return self.root(node)
-        if isinstance(node, Negation):
-            return self.negative + self.child(node.operand, NEGATION + 1, operand=True)
-        if isinstance(node, Group):
-            return self.parenthesized(self.node(node.inner))
-        if isinstance(node, Summation):
-            return self.summation(node)
-        if isinstance(node, Apply):
-            return self.apply(node)
-        raise TypeError(f"not a node: {node!r}")
+        try:
+            return getattr(self, _METHODS[type(node)])(node)
+        except KeyError:
+            raise TypeError(f"not a node: {node!r}") from None
+
+    def difference(self, node: Difference) -> str:
+        return (
+            self.child(node.left, SUM, operand=False)
+            + self.minus
+            + self.child(node.right, SUM + 1, operand=True)
+        )
+
+    def negation(self, node: Negation) -> str:
+        return self.negative + self.child(node.operand, NEGATION + 1, operand=True)
+
+    def group(self, node: Group) -> str:
+        return self.parenthesized(self.node(node.inner))
+
+    def words_node(self, node: Words) -> str:
+        return self.prose(node.text)
 
     def child(self, node: Node, needed: int, operand: bool) -> str:
         """A child in a place that needs precedence `needed`, in parentheses if it binds less."""

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from rich.cells import cell_len
 
 from backtrace import records
 from backtrace.renderers import worked
@@ -103,10 +104,9 @@ def _cell_width(cell: str) -> int:
 
 
 def width_of(text: str) -> int:
-    """The columns a text takes: a combining mark (the hat of m̂) takes none."""
-    if text.isascii():
-        return len(text)
-    return sum(1 for char in text if not unicodedata.combining(char))
+    """The columns a text takes on screen: a combining mark (the hat of m̂) takes none, a wide
+    character two (rich's measure, which the table format's console uses too)."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def padded(text: str, width: int, right: bool = False) -> str:

@@ -43,21 +43,32 @@ def draw(block: layout.Block, width: int) -> list[str]:
         return ["", *wrapped(block.text, width), *footnotes(block.notes, width)]
     room = width - len(INDENT)
     lines: list[str] = []
-    for part in layout.fitted(block, lambda grid: fits(grid, room)):
+    measured: dict[int, tuple[layout.Grid, list[int]]] = {}  # widths of the grids that fit
+
+    def fitting(grid: layout.Grid) -> bool:
+        widths = fits(grid, room)
+        if widths is not None:
+            measured[id(grid)] = (grid, widths)  # plain_table would compute them again
+        return widths is not None
+
+    for part in layout.fitted(block, fitting):
         lines += [""]
         if part.title is not None:  # a listing's first block: the table's title, then the row's
             lines += [line for title in part.title.split("\n") for line in wrapped(title, width)]
-        lines += [INDENT + line for line in plain_table(part, room)]
+        known = measured.get(id(part))
+        widths = known[1] if known is not None and known[0] is part else None
+        lines += [INDENT + line for line in plain_table(part, room, widths)]
         if part.caption:
             lines += wrapped(f"({part.caption})", width, INDENT)
         lines += footnotes(part.notes, width)
     return lines
 
 
-def fits(grid: layout.Grid, width: int) -> bool:
+def fits(grid: layout.Grid, width: int) -> list[int] | None:
+    """The columns' widths if the grid fits `width` with readable headings, else None."""
     room = width - len(GAP) * (len(grid.columns) - 1)
     widths = layout.column_widths(table_cells(grid), room, matrix=grid.matrix)
-    return sum(widths) <= room and layout.readable_header(grid, widths)
+    return widths if sum(widths) <= room and layout.readable_header(grid, widths) else None
 
 
 def table_cells(grid: layout.Grid) -> list[tuple[str, ...]]:
@@ -83,12 +94,14 @@ def footnotes(notes: Sequence[str], width: int) -> list[str]:
     ]
 
 
-def plain_table(grid: layout.Grid, width: int) -> list[str]:
-    """The grid as aligned columns, a header line first; cells may span several lines."""
+def plain_table(grid: layout.Grid, width: int, widths: list[int] | None = None) -> list[str]:
+    """The grid as aligned columns, a header line first; cells may span several lines.
+    `widths`: the columns' widths, when the caller has measured them."""
     table = table_cells(grid)
-    widths = layout.column_widths(
-        table, width - len(GAP) * (len(grid.columns) - 1), matrix=grid.matrix
-    )
+    if widths is None:
+        widths = layout.column_widths(
+            table, width - len(GAP) * (len(grid.columns) - 1), matrix=grid.matrix
+        )
     lines = []
     for row in table:
         cells = [layout.cell_lines(cell, column_width) for cell, column_width in zip(row, widths)]

@@ -139,7 +139,7 @@ def test_no_header_is_broken_into_more_than_two_lines(config: str, width: int) -
     for block in layout.blocks(trace, NumberFormatter(6)):
         if not isinstance(block, layout.Grid):
             continue
-        for part in layout.fitted(block, lambda grid: text.fits(grid, room)):
+        for part in layout.fitted(block, lambda grid: text.fits(grid, room) is not None):
             if not part.header or part.matrix:
                 continue
             cells = text.table_cells(part)
