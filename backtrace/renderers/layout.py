@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rich.cells import cell_len
-
 from backtrace import records
 from backtrace.renderers import worked
 from backtrace.expressions.evaluation import approximations_marked
@@ -106,7 +104,11 @@ def _cell_width(cell: str) -> int:
 def width_of(text: str) -> int:
     """The columns a text takes on screen: a combining mark (the hat of m̂) takes none, a wide
     character two (rich's measure, which the table format's console uses too)."""
-    return len(text) if text.isascii() else cell_len(text)
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len  # here: the machine formats use layout and not rich
+
+    return cell_len(text)
 
 
 def padded(text: str, width: int, right: bool = False) -> str:
