@@ -143,6 +143,9 @@ def approximations_marked(chain: Chain, fmt: Callable[[Any], str], digits: int) 
         return float(fmt(number.value))
 
     shown = computable(chain.parts[-2], as_printed)
+    if shown is None and computable(chain.parts[-2]) is not None:
+        # Rounded, the numbers have no value (0.0016/(1 - 1) for 1 - 0.9999): only ≈ holds.
+        return Chain(chain.parts, (*chain.relations[:-1], "≈"), chain.breaks)
     if shown is None or not math.isfinite(shown) or shown == printed:
         return chain
     if fmt(shown) == printed_result:

@@ -100,7 +100,10 @@ class LatexPrinter(TextPrinter):
         return f"${self.node(node)}$"
 
     def parenthesized(self, text: str) -> str:
-        return rf"\left({text}\right)"
+        # Tall contents get tall parentheses; others plain ones, which a line may break inside.
+        if "\\frac" in text or "\\sum" in text or "\\sqrt" in text:
+            return rf"\left({text}\right)"
+        return f"({text})"
 
     def number(self, number: Number, operand: bool) -> str:
         if number.glyph == "½":
@@ -182,6 +185,14 @@ class MarkdownMathPrinter(LatexPrinter):
 
     def words(self, text: str) -> str:
         return text
+
+    def prose(self, text: str) -> str:
+        # MathJax and KaTeX take Unicode inside \text; a "$" there would end the math.
+        escaped = "".join(
+            {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"\$"}.get(char, char)
+            for char in text
+        )
+        return rf"\text{{{escaped}}}"
 
     def formula(self, node) -> str:  # type: ignore[no-untyped-def]
         if not isinstance(node, Chain) or not node.breaks:

@@ -255,5 +255,15 @@ def constant(value: Any, glyph: str | None = None) -> Number:
     return Number(value, None, glyph)
 
 
+def setting(value: Any, name: str) -> Number:
+    """A setting (a rate, β, ε, a slope) as the config gives it: printed in full at any
+    precision, so that 0.999 never reads as 1 and the arithmetic around it still holds."""
+    if isinstance(value, float):
+        from backtrace.numbers import ALL_DIGITS, format_number
+
+        return Number(value, Address(name), format_number(value, ALL_DIGITS))
+    return Number(value, Address(name))
+
+
 ONE = Number(1)
 HALF_GLYPH = "½"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backtrace.expressions.nodes import Address, Apply, Node, Number, Symbol, equation, times
+from backtrace.expressions.nodes import Apply, Node, Number, Symbol, equation, setting, times
 from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
 
 Parameters = Mapping[str, Any]  # an activation's parameters, in the number system in use
@@ -56,7 +56,7 @@ class Activation:
         """z = f(h) with its numbers: sigmoid(0.5) = 0.622459, leaky_relu(-2) = 0.01·(-2) = -0.02."""
         values = {**self.parameters, **parameters}
         worked = self.worked and self.worked(
-            h, {name: Number(value, Address(name)) for name, value in values.items()}
+            h, {name: setting(value, name) for name, value in values.items()}
         )
         applied = self.applied(h, unit, parameters)
         return equation(applied, worked, z) if worked else equation(applied, z)

@@ -34,6 +34,7 @@ from backtrace.expressions.nodes import (
     Symbol,
     equation,
     minus,
+    setting,
     over,
     plus,
     squared,
@@ -92,7 +93,7 @@ class Column:
 
     def worked(self, values: Mapping[str, Any], where: Where) -> Chain:
         bindings = {
-            symbol: Number(values[key], where(key)) if isinstance(key, str) else Number(key)
+            symbol: Number(values[key], where(key)) if isinstance(key, str) else setting(key, "setting")
             for symbol, key in self.symbols.items()
         }
         return equation(

@@ -16,8 +16,17 @@ from typing import TextIO
 
 from backtrace import records
 from backtrace.expressions.latex import LatexPrinter, text_escaped
-from backtrace.expressions.nodes import Cell, Chain, Difference, Node, Number, Sum, phrase_nodes
-from backtrace.expressions.printing import SUM, TextPrinter
+from backtrace.expressions.nodes import (
+    Cell,
+    Chain,
+    Difference,
+    Node,
+    Number,
+    Product,
+    Sum,
+    phrase_nodes,
+)
+from backtrace.expressions.printing import PRODUCT, SUM, TextPrinter
 from backtrace.numbers import NumberFormatter
 from backtrace.pictures.diagram import network_diagram
 from backtrace.pictures.tikz import picture
@@ -197,12 +206,35 @@ class Handout:
                 used += size
         return lines
 
-    def pieces(self, part: Node) -> list[tuple[str, int]]:
+    def pieces(self, part: Node, force: bool = False) -> list[tuple[str, int]]:
         """A part as pieces a line may break between, with their widths: a long sum's terms
         (each after the first with its + or -), else the whole part."""
         width = len(self.measure.node(part))
-        if width <= LINE_BUDGET or not isinstance(part, (Sum, Difference)):
+        if force and isinstance(part, (Sum, Difference)):
+            return self._terms(part)
+        if width <= LINE_BUDGET or not isinstance(part, (Sum, Difference, Product)):
             return [(self.printer.node(part), width)]
+        if isinstance(part, Product) and isinstance(part.factors[0], (Sum, Difference)):
+            # (a + b + c)·f': the sum in parentheses breaks, the factors after it follow it.
+            inner = self.pieces(part.factors[0], force=True)
+            rest = part.factors[1:]
+            after = "".join(
+                self.printer.times + self.printer.child(factor, PRODUCT + 1, operand=True)
+                for factor in rest
+            )
+            size = sum(
+                len(self.measure.times + self.measure.child(factor, PRODUCT + 1, operand=True))
+                for factor in rest
+            )
+            inner[0] = ("(" + inner[0][0], inner[0][1] + 1)
+            inner[-1] = (inner[-1][0] + ")" + after, inner[-1][1] + 1 + size)
+            return inner
+        if isinstance(part, Product):
+            return [(self.printer.node(part), width)]
+        return self._terms(part)
+
+    def _terms(self, part: Node) -> list[tuple[str, int]]:
+        """A sum's or difference's terms as pieces, each after the first with its sign."""
         terms = part.terms if isinstance(part, Sum) else (part.left, part.right)
         signs = ["+"] * len(terms) if isinstance(part, Sum) else ["+", "-"]
         pieces = [

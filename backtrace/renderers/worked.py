@@ -29,6 +29,7 @@ from backtrace.expressions.nodes import (
     plus,
     times,
 )
+from backtrace.expressions.latex import math_escaped
 from backtrace.formulas import ACTIVATIONS, LOSSES
 
 GRADIENT_OF_W = Apply(Symbol("J", prime=True), Symbol("W"))
@@ -134,9 +135,13 @@ def delta_line(record: records.Delta, outputs: int = 1) -> Chain:
     if record.rule == "direct":
         return equation(d, minus(hat, plain), minus(y_hat, y), delta)
     if record.f_prime is None:  # softmax output under a loss without the direct shortcut
-        return equation(
-            d, Words(f"Σ_j ∂L/∂ŷ_j·∂ŷ_j/∂h_{record.unit}"), delta
+        h = math_escaped(record.unit)
+        chain_rule = Words(
+            f"Σ_j ∂L/∂ŷ_j·∂ŷ_j/∂h_{record.unit}",
+            rf"\sum_j \frac{{\partial L}}{{\partial \hat{{y}}_j}} \cdot "
+            rf"\frac{{\partial \hat{{y}}_j}}{{\partial h_{{{h}}}}}",
         )
+        return equation(d, chain_rule, delta)
     gradient = LOSSES[record.loss].gradient_tree
     f_prime = _number(record, record.f_prime, "f'", record.unit)
     return equation(

@@ -18,7 +18,7 @@ from backtrace.renderers import layout, text
 from helpers import invoke_in
 
 HANDOUTS = [("xor", {}), ("xor-sigmoid", {}), ("mazur", {}), ("xor-adam", {}),
-            ("iris", {"sample": 1})]  # fmt: skip
+            ("iris", {"sample": 1}), ("xor-deep", {})]  # fmt: skip
 PAGE_SLACK_PT = 1.0  # TeX reports boxes a hair too wide that no reader sees
 
 
@@ -107,12 +107,16 @@ def test_names_from_a_config_cannot_break_a_document(hostile: str) -> None:
         assert all(ord(char) < 256 for char in escaped)
 
 
-def test_markdown_math_renders_as_math_in_a_markdown_renderer() -> None:
+def markdown_math_html(page: str) -> str:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+    return MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).render(page)
+
+
+def test_markdown_math_renders_as_math_in_a_markdown_renderer() -> None:
     page = backtrace.run(backtrace.load("xor"), sample=1).render("markdown", math=True)
-    html = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).render(page)
+    html = markdown_math_html(page)
     formulas = re.findall(r'<span class="math inline">(.*?)</span>', html)
     assert any("W_{10} \\cdot X_{0}" in formula for formula in formulas)
     assert any(formula.startswith("\\delta_{Z1} = ") for formula in formulas)
@@ -171,3 +175,21 @@ def test_a_hat_takes_no_column_of_its_own() -> None:
     assert layout.width_of(header[: header.index("v̂ = v/")]) == layout.width_of(
         row[: row.index("0.04225/(1")]
     )
+
+
+def test_prose_inside_markdown_math_keeps_the_math_whole() -> None:
+    # A softmax output under the squared error writes its delta's chain rule in words.
+    spec = backtrace.load("xor-sigmoid", ["layers[1].activation=softmax", "loss=squared_error"])
+    page = backtrace.run(spec, sample=1).render("markdown", math=True)
+    html = markdown_math_html(page)
+    assert "\\partial" in html
+    assert "$" not in re.sub(r'<span class="math inline">.*?</span>', "", html)
+
+
+def test_settings_print_in_full_so_the_arithmetic_holds() -> None:
+    # At three digits β2 = 0.9999 would read 1, and 1 - 1 = 0 cannot be divided by.
+    spec = backtrace.load("xor-adam", ["optimizer.beta2=0.9999"])
+    out = backtrace.run(spec, sample=1, phase=["update"]).render("text", width=250, precision=3)
+    assert "0.9999·0 + (1 - 0.9999)·6.5² = 0.00422" in out  # 0.0001·42.25 by hand
+    # β2^t = 0.9999 is a computed value and prints at three digits: the line says ≈.
+    assert "0.00422/(1 - 1) ≈ 42.2" in out and "/(1 - 1) = " not in out
