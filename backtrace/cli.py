@@ -546,7 +546,7 @@ class Commands(click.Group):
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="backtrace", prog_name="backtrace")
+@click.version_option(package_name="backtrace-nn", prog_name="backtrace")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Trace backpropagation through a small dense network, number by number.
@@ -608,7 +608,7 @@ def cli(ctx: click.Context) -> None:
     metavar="FILE",
     default=None,
     help="Also draw the loss per epoch (and accuracy, for classification losses) into FILE, "
-    ".svg or .png. Needs the plot extra: pip install 'backtrace[plot]'.",
+    ".svg or .png. Needs the plot extra: pip install 'backtrace-nn[plot]'.",
 )
 @click.option(
     "--plot-weight",
@@ -805,7 +805,7 @@ GRAPH_FORMATS = {"text": (), "dot": (".dot", ".gv"), "svg": (".svg",), "png": ("
     type=click.Choice(list(GRAPH_FORMATS)),
     default=None,
     help="text: drawn in the terminal; dot: Graphviz DOT; svg, png: a picture (needs "
-    "pip install 'backtrace[plot]'). Default: from the -o file's extension, else text.",
+    "pip install 'backtrace-nn[plot]'). Default: from the -o file's extension, else text.",
 )
 @click.option(
     "-o",
