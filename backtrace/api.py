@@ -214,6 +214,11 @@ def run(
 
     def produce() -> Iterator[records.Record]:
         stream = selection.apply(train(spec, traced.__contains__, numbers))
+        # An untraced epoch's sample order is noise beside its one summary line (issue 18):
+        # only traced epochs show theirs, so `trace=N` is how to see epoch N's order.
+        stream = (
+            r for r in stream if not (isinstance(r, records.Shuffle) and r.epoch not in traced)
+        )
         if through_traced:  # untraced epochs stay silent while stepping
             stream = (r for r in stream if not (isinstance(r, records.EpochEnd) and not r.traced))
         return stream
