@@ -48,11 +48,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'backtrace' has no attribute {name!r}")
 
 
+# The name on the package index, which "backtrace" there is another project's; the command and
+# the import name stay backtrace.
+DISTRIBUTION = "backtrace-nn"
+
+
 def _version() -> str:
     # importlib.metadata costs more to import than the rest of --help together.
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("backtrace")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0+unknown"

@@ -27,7 +27,7 @@ from backtrace.config import Spec
 from backtrace.config.discovery import find_config
 from backtrace.config.loading import load_config, load_document, load_text, parse_field
 from backtrace.engine import train
-from backtrace.engine.check import DEFAULT_TOLERANCE, gradient_check
+from backtrace.engine.check import DEFAULT_ATOL, DEFAULT_TOLERANCE, gradient_check
 from backtrace.engine.trainer import batches, number_system, resolved_batch_size
 from backtrace.errors import BacktraceError, ConfigError, UsageError
 from backtrace.numbers import as_float
@@ -214,6 +214,11 @@ def run(
 
     def produce() -> Iterator[records.Record]:
         stream = selection.apply(train(spec, traced.__contains__, numbers))
+        # An untraced epoch's sample order is noise beside its one summary line (issue 18):
+        # only traced epochs show theirs, so `trace=N` is how to see epoch N's order.
+        stream = (
+            r for r in stream if not (isinstance(r, records.Shuffle) and r.epoch not in traced)
+        )
         if through_traced:  # untraced epochs stay silent while stepping
             stream = (r for r in stream if not (isinstance(r, records.EpochEnd) and not r.traced))
         return stream
@@ -228,6 +233,7 @@ def check(
     step: int | None = None,
     weight: str | Sequence[str] = (),
     tolerance: float = DEFAULT_TOLERANCE,
+    atol: float = DEFAULT_ATOL,
 ) -> Trace:
     """Check backpropagation's gradients against central finite differences of the loss, at
     the first step of `epoch` or at global step `step` (default: the very first step), for
@@ -236,19 +242,20 @@ def check(
     for parameter, value in (("epoch", epoch), ("step", step)):
         if value is not None:
             _whole(parameter, value)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
-        math.isfinite(tolerance) and tolerance > 0
-    ):
-        raise UsageError(
-            "should be a positive, finite number", parameter="tolerance", value=tolerance
-        )
+    for parameter, value, least in (("tolerance", tolerance, "positive"), ("atol", atol, "")):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and (value > 0 if least else value >= 0)
+        ):
+            wanted = "a positive, finite number" if least else "a finite number, 0 or more"
+            raise UsageError(f"should be {wanted}", parameter=parameter, value=value)
     _check_within_epoch_limit(spec, epoch, step)
     chosen = record_filter(spec, weights=_texts(weight, "weight"))
     _check_weight_count(spec, chosen.weights)
     return Trace(
         spec,
         lambda: gradient_check(
-            spec, epoch=epoch, step=step, weights=chosen.weights, tolerance=tolerance
+            spec, epoch=epoch, step=step, weights=chosen.weights, tolerance=tolerance,
+            atol=atol,
         ),
         RecordFilter(),
     )

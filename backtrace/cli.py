@@ -42,7 +42,12 @@ def error_line(message: str) -> str:
 
 
 # The command line's name for each of the API's parameters that a UsageError may name.
-OPTIONS = {"plot_weight": "--plot-weight", "tolerance": "--tolerance", "format": "--format"}
+OPTIONS = {
+    "plot_weight": "--plot-weight",
+    "tolerance": "--tolerance",
+    "atol": "--atol",
+    "format": "--format",
+}
 
 
 def cli_message(error: BacktraceError, options: dict[str, str] | None = None) -> str:
@@ -494,9 +499,17 @@ class DefaultFromCheck(click.Option):
     the help is asked for."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        from backtrace.engine.check import DEFAULT_TOLERANCE
+        from backtrace.engine.check import DEFAULT_ATOL, DEFAULT_TOLERANCE
 
-        self.help = f"The largest relative error that passes.  [default: {DEFAULT_TOLERANCE:g}]"
+        if self.name == "atol":
+            self.help = (
+                f"The absolute part of |J' - n| ≤ atol + rtol·|n|.  [default: {DEFAULT_ATOL:g}]"
+            )
+        else:
+            self.help = (
+                f"The relative part of |J' - n| ≤ atol + rtol·|n|.  "
+                f"[default: {DEFAULT_TOLERANCE:g}]"
+            )
         return super().get_help_record(ctx)
 
 
@@ -533,7 +546,7 @@ class Commands(click.Group):
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="backtrace", prog_name="backtrace")
+@click.version_option(package_name="backtrace-nn", prog_name="backtrace")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Trace backpropagation through a small dense network, number by number.
@@ -595,7 +608,7 @@ def cli(ctx: click.Context) -> None:
     metavar="FILE",
     default=None,
     help="Also draw the loss per epoch (and accuracy, for classification losses) into FILE, "
-    ".svg or .png. Needs the plot extra: pip install 'backtrace[plot]'.",
+    ".svg or .png. Needs the plot extra: pip install 'backtrace-nn[plot]'.",
 )
 @click.option(
     "--plot-weight",
@@ -705,10 +718,15 @@ def step(
     help="Check at step N, counted over the whole run as the trace counts it. Default: 1.",
 )
 @click.option(
+    "--rtol",
     "--tolerance",
+    "tolerance",
     cls=DefaultFromCheck,
     type=click.FloatRange(min=0, min_open=True),
     default=None,
+)
+@click.option(
+    "--atol", "atol", cls=DefaultFromCheck, type=click.FloatRange(min=0), default=None
 )
 @click.option(
     "--weight",
@@ -724,6 +742,7 @@ def check(
     epoch: int | None,
     step: int | None,
     tolerance: float | None,
+    atol: float | None,
     weights: tuple[str, ...],
     output: OutputChoice,
     debug: bool,
@@ -731,14 +750,16 @@ def check(
     """Check CONFIG's gradients against central finite differences.
 
     Trains up to the step asked for, then sets each weight's gradient from backpropagation
-    beside (L(W+ε) - L(W-ε))/2ε on the same batch. Exits 4 when any weight's relative error
-    is above the tolerance.
+    beside (L(W+ε) - L(W-ε))/2ε on the same batch. A weight passes when |J' - n| ≤ atol +
+    rtol·|n|, or when the difference is within the central difference's own error
+    ("noise-limited"). Exits 4 when any weight fails.
     """
     from backtrace import api
 
     term = terminal()
     with reported_errors(debug, term):
         chosen = {} if tolerance is None else {"tolerance": tolerance}
+        chosen |= {} if atol is None else {"atol": atol}
         result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
         from backtrace.terminal import while_read
 
@@ -784,7 +805,7 @@ GRAPH_FORMATS = {"text": (), "dot": (".dot", ".gv"), "svg": (".svg",), "png": ("
     type=click.Choice(list(GRAPH_FORMATS)),
     default=None,
     help="text: drawn in the terminal; dot: Graphviz DOT; svg, png: a picture (needs "
-    "pip install 'backtrace[plot]'). Default: from the -o file's extension, else text.",
+    "pip install 'backtrace-nn[plot]'). Default: from the -o file's extension, else text.",
 )
 @click.option(
     "-o",

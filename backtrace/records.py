@@ -370,7 +370,10 @@ class Check(Record):
     numeric: float  # (L(W + ε) - L(W - ε)) / 2ε
     ratio: float | None  # backprop / numeric; None when the difference is 0
     error: float  # |backprop - numeric| / max(|backprop|, |numeric|, floor)
-    passed: bool
+    passed: bool  # |backprop - numeric| ≤ atol + rtol·|numeric|, or within the noise
+    verdict: str  # "ok", "noise-limited" (passes) or "fails"
+    truncation: float  # estimated truncation error of numeric, |n(2ε) - n(ε)| / 3
+    rounding: float  # estimated rounding error of numeric, u·|L|/ε
 
 
 @dataclass(frozen=True)
@@ -383,9 +386,11 @@ class CheckSummary(Record):
     step: int
     samples: tuple[int, ...]  # the batch the loss was taken on
     loss: str  # the loss differentiated numerically
-    tolerance: float
+    tolerance: float  # rtol, relative to |numeric|
+    atol: float
     checked: int
     failed: int
+    noise_limited: int  # weights that pass only because n cannot resolve them
     worst: float  # the largest relative error
     worst_weight: str
 

@@ -1,7 +1,7 @@
 """Pictures as SVG or PNG files, drawn with matplotlib: the network diagram, and the curves
 of a run (loss per epoch, accuracy for classification losses, chosen weights).
 
-matplotlib is an optional extra (`pip install 'backtrace[plot]'`); it is imported only when a
+matplotlib is an optional extra (`pip install 'backtrace-nn[plot]'`); it is imported only when a
 picture is asked for, and `require_matplotlib` turns its absence into one line that says how
 to install it. Figures are drawn on matplotlib's `Figure` directly, never through pyplot, so
 no window or global state is involved, and SVG output is the same bytes every time.
@@ -20,7 +20,7 @@ from backtrace.pictures.diagram import Diagram, point_text
 
 Formatter = Callable[[float], str]
 PICTURE_FORMATS = {".svg": "svg", ".png": "png"}
-INSTALL_HINT = "pip install 'backtrace[plot]'"
+INSTALL_HINT = "pip install 'backtrace-nn[plot]'"
 MOST_UNITS = 12  # a layer with more units is summarised, as in the terminal
 
 

@@ -454,12 +454,15 @@ def banner(record: records.Start, fmt: Formatter) -> Banner:
 def check_verdict(record: records.CheckSummary, fmt: Formatter) -> str:
     """'All 13 weights agree ...' or '10 of 13 weights fail ...', with the worst error."""
     worst = f"the worst relative error is {fmt(record.worst)} ({record.worst_weight})"
+    test = f"|J' - n| ≤ {fmt(record.atol)} + {fmt(record.tolerance)}·|n|"
+    noisy = (
+        f"; {record.noise_limited} noise-limited (below what the difference can resolve)"
+        if record.noise_limited
+        else ""
+    )
     if record.failed:
-        return (
-            f"{record.failed} of {record.checked} weights fail the tolerance "
-            f"{fmt(record.tolerance)}: {worst}."
-        )
-    return f"All {record.checked} weights agree within {fmt(record.tolerance)}: {worst}."
+        return f"{record.failed} of {record.checked} weights fail {test}{noisy}: {worst}."
+    return f"All {record.checked} weights agree within {test}{noisy}: {worst}."
 
 
 def plural(count: int, noun: str) -> str:
@@ -587,6 +590,8 @@ def _section(
             "(L(W+ε) - L(W-ε))/2ε",
             "ratio",
             "relative error",
+            "truncation",
+            "rounding",
             "verdict",
         )
         body = [
@@ -597,7 +602,9 @@ def _section(
                 fmt(r.numeric),
                 "" if r.ratio is None else fmt(r.ratio),
                 fmt(r.error),
-                "ok" if r.passed else "FAILS",
+                fmt(r.truncation),
+                fmt(r.rounding),
+                "FAILS" if r.verdict == "fails" else r.verdict,
             )
             for r in checks
         ]

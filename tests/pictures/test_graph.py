@@ -149,10 +149,10 @@ def test_a_picture_without_matplotlib_says_how_to_get_it(tmp_path: Path, monkeyp
     assert result.status == 2
     assert result.stderr == (
         "backtrace: error: --format svg needs matplotlib, which is not installed; install it "
-        "with pip install 'backtrace[plot]'\n"
+        "with pip install 'backtrace-nn[plot]'\n"
     )
     plot = invoke_in(["run", "xor", "--plot", "loss.png"], cwd=tmp_path)
-    assert plot.status == 2 and "pip install 'backtrace[plot]'" in plot.stderr
+    assert plot.status == 2 and "pip install 'backtrace-nn[plot]'" in plot.stderr
     assert list(tmp_path.iterdir()) == []
 
 
