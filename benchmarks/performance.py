@@ -318,8 +318,8 @@ def fast_forward(quick: bool, runs: int) -> list[str]:
         "beforehand) against the plain numpy loop a user would write for the same training: "
         "matrix products with `@`, numpy's own `exp` and `tanh`, the same initial weights. The "
         "two run in turn, one after the other, and the ratio is the median of the ratios run "
-        "by run. The plain loop's digits differ in the last places (BLAS and numpy's exp are "
-        "not portable); that is the price of portable digits being measured.",
+        "by run. The plain loop's digits differ (BLAS and numpy's exp are not portable, and "
+        "its shuffle draws its own order); the gap is the price of portable digits.",
         "",
         "| training | steps | backtrace | plain numpy loop | backtrace ÷ plain | target |",
         "| --- | --- | --- | --- | --- | --- |",
