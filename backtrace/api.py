@@ -34,7 +34,6 @@ from backtrace.numbers import as_float
 from backtrace.renderers import FORMATS
 from backtrace.renderers.options import RenderOptions
 from backtrace.selection import RecordFilter, parse_epochs, record_filter, resolve_names
-from backtrace.stepping import paced
 
 if TYPE_CHECKING:
     from backtrace.pictures.diagram import Diagram
@@ -641,6 +640,8 @@ def render(
     )
     out = io.StringIO() if file is None else file
     if keys is not None and entry.paced:
+        from backtrace.stepping import paced  # the renderers' layout: only when stepping
+
         stream = paced(stream, keys.read, keys.prompt, flush=out.flush)
     entry.render(stream, out, options)
     return out.getvalue() if file is None else None

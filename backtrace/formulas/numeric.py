@@ -144,6 +144,30 @@ class Float64(Numbers):
     def finite(self, values: Array) -> Array:
         return np.isfinite(values)
 
+    # The two sums of products that every step makes, in one C-level call each and without
+    # a running accumulate: the products are laid out with the summed index first, in a
+    # C-ordered array, and numpy's add.reduce along that outermost axis adds one whole slice
+    # after another in index order, out = ((p0 + p1) + p2) + ..., the same left-to-right sum
+    # as `ordered_sum`, bit for bit. (Along the innermost axis numpy sums pairwise instead,
+    # which is why a slice of a single number falls back to `ordered_sum`.)
+    # tests/formulas/test_ordered_reduce.py pins this against a pure-Python oracle.
+
+    def weighted_sums(self, layer_input: Array, matrix: Array) -> Array:
+        samples, units = layer_input.shape[0], matrix.shape[0]
+        if samples * units < 2:
+            return super().weighted_sums(layer_input, matrix)
+        products = np.empty((matrix.shape[1], samples, units))
+        np.multiply(layer_input.T[:, :, None], matrix.T[:, None, :], out=products)
+        return np.add.reduce(products, axis=0)
+
+    def backpropagated(self, deltas: Array, outgoing: Array) -> Array:
+        samples, senders = deltas.shape[0], outgoing.shape[1]
+        if samples * senders < 2:
+            return super().backpropagated(deltas, outgoing)
+        products = np.empty((outgoing.shape[0], samples, senders))
+        np.multiply(outgoing[:, None, :], deltas.T[:, :, None], out=products)
+        return np.add.reduce(products, axis=0)
+
     def all_finite(self, arrays: Iterable[Array]) -> bool:
         # One sum per array: inf or NaN anywhere makes it inf or NaN (inf - inf is NaN).
         return math.isfinite(sum(float(np.add.reduce(a, axis=None)) for a in arrays))
