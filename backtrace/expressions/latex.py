@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from backtrace.expressions.nodes import Apply, Chain, Number, Power, Quotient, Root, Symbol, Words
-from backtrace.expressions.printing import ATOM, PRODUCT, Formatter, TextPrinter
+from backtrace.expressions.printing import ATOM, PRODUCT, TextPrinter
 
 GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
@@ -72,6 +72,23 @@ def math_escaped(text: str) -> str:
     return "".join(pieces).rstrip()
 
 
+def numeral(text: str) -> str:
+    """A number as printed (`-7/5`, `1e-8`, `2.5e20`) in LaTeX: `-\\frac{7}{5}`, `10^{-8}`,
+    `2.5 \\times 10^{20}`."""
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        mantissa, sign, exponent = scientific.groups()
+        power = f"10^{{{'-' if sign == '-' else ''}{exponent}}}"
+        if mantissa in ("1", "-1"):
+            return mantissa.removesuffix("1") + power
+        return rf"{mantissa} \times {power}"
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        sign, numerator, denominator = fraction.groups()
+        return rf"{sign}\frac{{{numerator}}}{{{denominator}}}"
+    return text
+
+
 def name(text: str) -> str:
     """A unit's or weight's name: a letter and an index as a subscript (W10 -> W_{10}, β1 ->
     \\beta_{1}, Z1_2 -> Z_{1,2}); a longer word upright (\\mathrm{bias})."""
@@ -88,10 +105,7 @@ class LatexPrinter(TextPrinter):
     """Trees as LaTeX math, to be set inside $...$ or an align* environment."""
 
     times = r" \cdot "
-    negative = "-"
-
-    def __init__(self, fmt: Formatter) -> None:
-        super().__init__(fmt)
+    line_break = " "  # a chain is one line of math; the handout breaks its lines itself
 
     def words(self, text: str) -> str:
         return text_escaped(text)
@@ -111,25 +125,11 @@ class LatexPrinter(TextPrinter):
         if number.glyph == "²":
             return "2"
         text = self.numeral(number)
-        negative = text.startswith("-")
-        scientific = _SCIENTIFIC.fullmatch(text)
-        fraction = _FRACTION.fullmatch(text)
-        if scientific:
-            mantissa, sign, exponent = scientific.groups()
-            exponent = ("-" if sign == "-" else "") + exponent
-            text = (
-                f"10^{{{exponent}}}"
-                if mantissa in ("1", "-1")
-                else rf"{mantissa} \times 10^{{{exponent}}}"
-            )
-            if mantissa == "-1":
-                text = "-" + text
-            if operand and "\\times" in text:
-                return self.parenthesized(text)
-        elif fraction:
-            sign, numerator, denominator = fraction.groups()
-            text = rf"{sign}\frac{{{numerator}}}{{{denominator}}}"
-        return f"({text})" if operand and negative else text
+        typeset = numeral(text)
+        # A minus, or a product with a power of ten, would read as part of the expression.
+        if operand and (text.startswith("-") or "\\times" in typeset):
+            return f"({typeset})"
+        return typeset
 
     def symbol(self, symbol: Symbol) -> str:
         text = name(symbol.name)
@@ -149,12 +149,6 @@ class LatexPrinter(TextPrinter):
 
     def relation(self, relation: str) -> str:
         return {":=": r"\mathrel{:=}", "≈": r"\approx"}.get(relation, relation)
-
-    def chain(self, chain: Chain) -> str:
-        text = self.node(chain.parts[0])
-        for relation, part in zip(chain.relations, chain.parts[1:]):
-            text += f" {self.relation(relation)} {self.node(part)}"
-        return text
 
     def quotient(self, node: Quotient) -> str:
         return rf"\frac{{{self.node(node.numerator)}}}{{{self.node(node.denominator)}}}"

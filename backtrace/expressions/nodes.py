@@ -4,16 +4,19 @@ A line such as `W10·X0 + W11·X1 = 1·1 + 1·0 = 1` is a `Chain` of three parts
 products of symbols, the same sum of products of numbers, and a number. Each `Number`
 carries its `Address` (what quantity it is, of which unit or weight, at which sample or
 step), so that a renderer can typeset it, a quiz can blank it and a diff can point at it.
-Printers (`text`, `latex`) turn a tree into a string; `evaluation` computes it.
+Printers (`printing`, `latex`) turn a tree into a string; `evaluation` computes it.
 
-Trees are immutable and compare by value. Nothing here formats a number: printers do.
+Trees are immutable and compare by value. Only a setting's full digits are formatted here
+(`setting`); every other number is formatted by the printers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Union
+
+from backtrace.numbers import ALL_DIGITS, format_number
 
 
 @dataclass(frozen=True)
@@ -176,42 +179,36 @@ def numbers(node: Node) -> Iterator[Number]:
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (Sum,)):
-        return node.terms
-    if isinstance(node, Product):
-        return node.factors
-    if isinstance(node, Chain):
-        return node.parts
-    if isinstance(node, (Number, Symbol, Words)):
-        return ()
-    return tuple(
-        getattr(node, item.name)
-        for item in fields(node)
-        if isinstance(getattr(node, item.name), NODE_TYPES)
-    )
+    """A node's subtrees, in printed order."""
+    found: list[Node] = []
+    for value in _subtrees(node).values():
+        found += value if isinstance(value, tuple) else [value]
+    return tuple(found)
 
 
 def substituted(node: Node, bindings: dict[Node, Node]) -> Node:
     """The tree with each node found in `bindings` replaced: a formula's symbols by numbers."""
     if node in bindings:
         return bindings[node]
-    if isinstance(node, (Number, Symbol, Words)):
-        return node
-    if isinstance(node, Sum):
-        return Sum(tuple(substituted(term, bindings) for term in node.terms))
-    if isinstance(node, Product):
-        return Product(tuple(substituted(factor, bindings) for factor in node.factors))
-    if isinstance(node, Chain):
-        return Chain(
-            tuple(substituted(part, bindings) for part in node.parts), node.relations, node.breaks
-        )
     changes = {
-        item.name: substituted(getattr(node, item.name), bindings)
-        for item in fields(node)
-        if isinstance(getattr(node, item.name), NODE_TYPES)
+        name: (
+            tuple(substituted(item, bindings) for item in value)
+            if isinstance(value, tuple)
+            else substituted(value, bindings)
+        )
+        for name, value in _subtrees(node).items()
     }
-    return type(node)(**{**{item.name: getattr(node, item.name) for item in fields(node)},
-                         **changes})  # fmt: skip
+    return replace(node, **changes) if changes else node
+
+
+def _subtrees(node: Node) -> dict[str, Node | tuple[Node, ...]]:
+    """The fields of a node that hold trees (one, or a tuple of them), by name."""
+    return {
+        item.name: value
+        for item in fields(node)
+        if isinstance(value := getattr(node, item.name), NODE_TYPES)
+        or isinstance(value, tuple) and value and isinstance(value[0], NODE_TYPES)
+    }
 
 
 NODE_TYPES = (
@@ -259,11 +256,9 @@ def setting(value: Any, name: str) -> Number:
     """A setting (a rate, β, ε, a slope) as the config gives it: printed in full at any
     precision, so that 0.999 never reads as 1 and the arithmetic around it still holds."""
     if isinstance(value, float):
-        from backtrace.numbers import ALL_DIGITS, format_number
-
         return Number(value, Address(name), format_number(value, ALL_DIGITS))
     return Number(value, Address(name))
 
 
 ONE = Number(1)
-HALF_GLYPH = "½"
+HALF = Number(0.5, glyph="½")  # as textbooks write the ½ of the squared error

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from backtrace.expressions.nodes import (
+    HALF,
     ONE,
     Group,
     Negation,
@@ -47,7 +48,6 @@ Gradient = Callable[[Node, Node, Node], Node]
 
 Y_HAT, Y, K = Symbol("y", hat=True), Symbol("y"), Symbol("K")
 ERROR, L = Symbol("error"), Symbol("L")
-HALF = constant(0.5, "½")
 # How the output delta is formed, so renderers can show the right arithmetic:
 #   article: δ = y - ŷ, used as it stands;
 #   direct:  δ = ŷ - y, the simplified dL/dh of a loss paired with its natural output activation;

@@ -15,13 +15,12 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from backtrace import records
-from backtrace.expressions.latex import LatexPrinter, text_escaped
+from backtrace.expressions.latex import LatexPrinter, numeral, text_escaped
 from backtrace.expressions.nodes import (
     Cell,
     Chain,
     Difference,
     Node,
-    Number,
     Product,
     Sum,
     phrase_nodes,
@@ -151,10 +150,9 @@ class Handout:
 
     def value(self, cell: Cell) -> str:
         """A table cell: a number as math, anything else as text."""
-        text = self.printer.cell(cell) if not isinstance(cell, str) else cell
-        if isinstance(cell, str) and _NUMBER.fullmatch(cell):
-            return f"${self.printer.number(Number(0.0, glyph=cell), False)}$"
-        return text_escaped(text) if isinstance(cell, str) else text
+        if not isinstance(cell, str):
+            return self.printer.cell(cell)
+        return f"${numeral(cell)}$" if _NUMBER.fullmatch(cell) else text_escaped(cell)
 
     def aligned(self, grid: layout.Grid) -> str:
         """Each row's quantities as lines of an align*, aligned at their first relation; the

@@ -359,14 +359,11 @@ def worked_blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[
 def printed(block: Block, printer: TextPrinter) -> Block:
     """The block with every cell as text."""
     if isinstance(block, Grid):
-        return Grid(
-            None if block.title is None else printer.cell(block.title),
-            tuple(printer.cell(column) for column in block.columns),
-            tuple(tuple(printer.cell(cell) for cell in row) for row in block.rows),
-            block.notes,
-            block.matrix,
-            block.caption,
-            block.header,
+        return dataclasses.replace(
+            block,
+            title=None if block.title is None else printer.cell(block.title),
+            columns=tuple(printer.cell(column) for column in block.columns),
+            rows=tuple(tuple(printer.cell(cell) for cell in row) for row in block.rows),
             source=(block, printer),
         )
     if isinstance(block, Line) and not isinstance(block.text, str):

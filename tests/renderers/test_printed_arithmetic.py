@@ -296,11 +296,10 @@ def test_a_long_sum_is_checked_term_by_term_from_its_printed_numbers() -> None:
 
 def test_ties_and_lines_with_nothing_to_compare() -> None:
     from backtrace.expressions.evaluation import approximations_marked
-    from backtrace.expressions.nodes import HALF_GLYPH, Number, Root, over, squared, minus, times
+    from backtrace.expressions.nodes import HALF, Number, Root, minus, over, squared, times
 
     six_digits = partial(format_number, digits=6)
-    half = Number(0.5, glyph=HALF_GLYPH)
-    square = times(half, squared(minus(Number(8.19), Number(0.0))))
+    square = times(HALF, squared(minus(Number(8.19), Number(0.0))))
     # ½·8.19² is exactly 33.53805: a reader rounding the tie up gets the printed 33.5381.
     assert approximations_marked(_chain(square, 33.5381), six_digits, 6).relations[-1] == "="
     assert approximations_marked(_chain(square, 33.5382), six_digits, 6).relations[-1] == "≈"
