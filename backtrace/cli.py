@@ -179,6 +179,7 @@ class NetworkChoice:
     max_weights: int | None
     max_rows: int | None
     max_epochs: int | None
+    round_as_you_go: int | None
 
     def load(self, term: Terminal) -> Spec:
         from backtrace import api
@@ -199,6 +200,8 @@ class NetworkChoice:
         spec = api.load(
             path, self.overrides, stdin=term.stdin, name=shown_as, cwd=term.cwd, **chosen
         )
+        if self.round_as_you_go is not None:
+            spec = spec.with_rounding(self.round_as_you_go)
         if spec.references_dropped:
             term.stderr.write(
                 "backtrace: note: --set changed the config, so its reference values are not "
@@ -235,6 +238,16 @@ def network_options(count_help: str | None, refusal: str = "") -> Callable[[Any]
             limit_option("--max-weights", "networks of up to N weights", limits.Limits.weights),
             limit_option("--max-rows", "CSV data of up to N rows", limits.Limits.rows),
             limit_option("--max-epochs", "up to N epochs", limits.Limits.epochs),
+            click.option(
+                "--round-as-you-go",
+                "round_as_you_go",
+                type=click.IntRange(0, 15),
+                default=None,
+                metavar="K",
+                help="Make a slip on purpose: round every intermediate to K decimals, as a "
+                "person with a calculator does, and show the drift at the end (the "
+                "config's slips: [{round_as_you_go: K}]).",
+            ),
         ],
     )
 

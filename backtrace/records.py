@@ -22,6 +22,7 @@ Phase = Literal["forward", "loss", "backward", "update"]
 PHASES: tuple[Phase, ...] = ("forward", "loss", "backward", "update")
 Section = Literal["forward", "loss", "backward", "gradient", "update", "check"]
 Subject = Literal["unit", "weight"]
+TRACE_FORMAT_VERSION = 1  # what Start.format_version holds in traces written now
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,10 @@ class Start(Record):
     schedule_gamma: float | None = None
     schedule_every: int | None = None
     shuffle: bool = False
+    slips: tuple[str, ...] = ()  # mistakes made on purpose (formulas/slips.py); () for none
+    # The trace format's version, raised whenever a record's fields change meaning, so that
+    # `read_trace` can refuse a trace written by a newer backtrace.
+    format_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,8 @@ class Delta(Record):
     delta: float
     h: float
     f_prime: float | None  # f'(h); None where it does not enter (article, direct, softmax)
-    rule: str  # 'hidden', or the loss's rule: 'article', 'direct', 'chain'
+    rule: str  # 'hidden', or the loss's rule: 'article', 'direct', 'chain'; 'flipped': the
+    # chain rule with the error's sign flipped on purpose (the flipped_error_sign slip)
     loss: str  # the loss's name (it decides the output delta's formula)
     terms: tuple[Term, ...]  # hidden units: the outgoing links, weight · downstream delta
     y_hat: float | None = None  # output units only

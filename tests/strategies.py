@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 OUTPUT_FOR_LOSS = {
     "squared_error": ["identity", "sigmoid", "tanh", "softmax"],
     "mean_squared_error": ["identity", "sigmoid", "tanh", "leaky_relu"],
+    "sum_squared_error": ["identity", "sigmoid", "tanh", "relu"],
     "binary_cross_entropy": ["sigmoid"],
     "softmax_cross_entropy": ["softmax"],
 }

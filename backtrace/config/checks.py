@@ -16,6 +16,7 @@ from backtrace.config.names import Names
 from backtrace.config.schema import Config, MatrixWeights
 from backtrace.errors import ConfigError
 from backtrace.formulas import ACTIVATIONS, LOSSES
+from backtrace.formulas.slips import SLIPS
 from backtrace.records import QUANTITY_KINDS, bias_column
 
 BIAS_KEYWORD = "bias"  # in `frozen`, stands for every weight leaving a bias unit
@@ -28,6 +29,7 @@ def check_config(config: Config, names: Names, inputs: np.ndarray, targets: np.n
     _check_targets(config, targets)
     _check_batch_size(config, len(inputs))
     _check_references(config, names, len(inputs))
+    _check_slips(config)
 
 
 def check_size(config: Config) -> None:
@@ -63,6 +65,23 @@ def _check_activations(config: Config) -> None:
             raise ConfigError(
                 f"{config.loss} needs a {needed} output layer ({why}), but the output is {output}",
                 field="loss",
+            )
+
+
+def _check_slips(config: Config) -> None:
+    """A slip that has no meaning for the config's loss is refused, with the reason."""
+    for name in config.slip_set.names:
+        losses = SLIPS[name].losses
+        if name == "flipped_error_sign" and config.loss == "article":
+            raise ConfigError(
+                "flipped_error_sign is already how loss: article takes its error (y - ŷ); "
+                "show the slip on a true loss instead: loss: squared_error",
+                field="slips",
+            )
+        if losses is not None and config.loss not in losses:
+            raise ConfigError(
+                f"{name} is a slip of {' or '.join(losses)}, not of {config.loss}",
+                field="slips",
             )
 
 

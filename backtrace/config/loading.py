@@ -30,7 +30,9 @@ from backtrace.errors import ConfigError, printable
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
-SAFE_OVERRIDES = ("title", "epochs", "reference")  # --set fields that leave reference values true
+# --set fields that leave reference values meaningful. A slip keeps the network and its data;
+# its whole point is to show where a mistaken method meets a printed number and where not.
+SAFE_OVERRIDES = ("title", "epochs", "reference", "slips")
 
 
 def load_yaml(text: str) -> Any:
@@ -56,7 +58,20 @@ class Spec:
 
     def with_epochs(self, epochs: int) -> Spec:
         """The same network trained for `epochs` epochs, checked as the config field is."""
-        document = {**self.config.model_dump(exclude_unset=True), "epochs": epochs}
+        return self.with_fields(epochs=epochs)
+
+    def with_rounding(self, decimals: int) -> Spec:
+        """The same network with the round_as_you_go slip at `decimals` (replacing any)."""
+        kept = [
+            entry.model_dump() if hasattr(entry, "model_dump") else entry
+            for entry in self.config.slips
+            if not hasattr(entry, "round_as_you_go")
+        ]
+        return self.with_fields(slips=[*kept, {"round_as_you_go": decimals}])
+
+    def with_fields(self, **fields: Any) -> Spec:
+        """The same network with top-level fields replaced, checked as the config is."""
+        document = {**self.config.model_dump(exclude_unset=True), **fields}
         try:
             config = Config.model_validate(document)
         except ValidationError as error:

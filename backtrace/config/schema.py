@@ -6,11 +6,13 @@ field at a time (matrix shapes, data widths, names) live in `checks.py`.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +24,7 @@ from pydantic import (
 from backtrace import limits
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.formulas.slips import SLIPS, Slips
 from backtrace.records import QUANTITIES
 
 HYPER_PARAMETERS = ("momentum", "beta1", "beta2", "epsilon", "weight_decay")
@@ -250,6 +253,50 @@ class ReferenceText(Model):
     values: tuple[Reference, ...] = ()
 
 
+SlipName = Literal[tuple(name for name in SLIPS if name != "round_as_you_go")]  # type: ignore[valid-type]
+
+
+class RoundAsYouGo(Model):
+    """The one slip with a setting: how many decimals each intermediate keeps."""
+
+    round_as_you_go: Whole = Field(ge=0, le=15)
+
+
+def _slip_entries(value: Any) -> Any:
+    """Each entry a slip's name, or {round_as_you_go: k}; one message per bad entry, with a
+    suggestion, rather than one per member of the union."""
+    if not isinstance(value, (list, tuple)):
+        return value
+    names = list(SLIPS)
+    for number, entry in enumerate(value, start=1):
+        if entry == "round_as_you_go":
+            raise ValueError(
+                f"entry {number}: round_as_you_go needs its decimals: write "
+                "{round_as_you_go: 3}"
+            )
+        if isinstance(entry, dict):
+            digits = entry.get("round_as_you_go")
+            whole = isinstance(digits, int) and not isinstance(digits, bool)
+            if set(entry) != {"round_as_you_go"} or not (whole and 0 <= digits <= 15):
+                raise ValueError(
+                    f"entry {number}: a slip with a setting is {{round_as_you_go: k}}, with k "
+                    f"a whole number of decimals from 0 to 15, not {entry!r}"
+                )
+        if isinstance(entry, str) and entry not in SLIPS:
+            started = [name for name in names if name.startswith(entry)]
+            close = started or difflib.get_close_matches(entry, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"entry {number}: {entry!r} is not one of {', '.join(names)}{hint}"
+            )
+        if not isinstance(entry, (str, dict, RoundAsYouGo)):
+            raise ValueError(
+                f"entry {number}: needs a slip's name or {{round_as_you_go: k}}, not "
+                f"{type(entry).__name__}"
+            )
+    return value
+
+
 class Config(Model):
     title: Text | None = None
     inputs: Inputs
@@ -264,6 +311,23 @@ class Config(Model):
     seed: Whole = Field(default=0, ge=0)
     data: Data
     reference: ReferenceText | None = None
+    # Classic mistakes made on purpose, to show beside the right method (formulas/slips.py).
+    slips: Annotated[
+        tuple[SlipName | RoundAsYouGo, ...], BeforeValidator(_slip_entries)
+    ] = ()
+
+    @property
+    def slip_set(self) -> Slips:
+        """The slips as the engine reads them, in the order the config lists them."""
+        names: list[str] = []
+        decimals = None
+        for entry in self.slips:
+            if isinstance(entry, RoundAsYouGo):
+                decimals = entry.round_as_you_go
+                entry = "round_as_you_go"
+            if entry not in names:
+                names.append(entry)
+        return Slips(tuple(names), decimals)
 
     @field_validator("epochs")
     @classmethod

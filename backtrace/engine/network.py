@@ -41,6 +41,7 @@ class Backward:
     deltas: list[Array]  # (samples, units)
     derivatives: list[Array | None]  # f'(h) where a delta used it; None where none entered
     loss_gradient: Array  # dL/dŷ for the output units, (samples, outputs)
+    through: list[Array] | None = None  # the weights the hidden deltas used, if not the current
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,17 @@ def draw_random(
     raise AssertionError(f"unhandled weight scheme {scheme.init}")  # the schema allows no other
 
 
+def losses_taken(spec: Spec) -> tuple[Loss, Loss]:
+    """The loss whose value a run takes and the one whose derivative forms its output delta:
+    the config's loss for both, but for the slips that drop the ½ from one of them."""
+    slips, loss = spec.config.slip_set, LOSSES[spec.config.loss]
+    without_half = LOSSES["sum_squared_error"]
+    return (
+        without_half if "half_dropped_from_loss" in slips else loss,
+        without_half if "half_dropped_from_gradient" in slips else loss,
+    )
+
+
 class Network:
     """Weights plus the functions that use them. Only `weights` changes, and only by assignment."""
 
@@ -117,11 +129,20 @@ class Network:
             ACTIVATIONS[layer.activation].bind(numbers, **dict(layer.parameters))
             for layer in spec.names.layers[1:]
         ]
-        self.loss: Loss = LOSSES[spec.config.loss]
+        slips = spec.config.slip_set
+        self.loss, self.gradient_loss = losses_taken(spec)
+        self.flipped_error = "flipped_error_sign" in slips
+        self.decimals = slips.decimals  # round every intermediate to this many, if set
         self.weights: list[Array] = (
             weights if weights is not None else initial_weights(spec, numbers)
         )
         self._ones_by_rows: dict[int, Array] = {}
+
+    def kept(self, values: Array) -> Array:
+        """The values as the run keeps them: rounded as it goes under round_as_you_go."""
+        if self.decimals is None:
+            return values
+        return self.numbers.rounded(values, self.decimals)
 
     def _ones(self, rows: int) -> Array:
         """The bias units' column of ones for a batch of `rows`, made once per batch size."""
@@ -142,8 +163,8 @@ class Network:
                 layer_input = np.concatenate((z, ones), axis=1)
             else:
                 layer_input = z
-            h = numbers.weighted_sums(layer_input, matrix)
-            z = activation.value(h)
+            h = self.kept(numbers.weighted_sums(layer_input, matrix))
+            z = self.kept(activation.value(h))
             layer_inputs.append(layer_input)
             hs.append(h)
             zs.append(z)
@@ -151,39 +172,47 @@ class Network:
 
     def losses(self, forward: ForwardPass, y: Array) -> Array:
         """Each sample's loss, shape (samples,)."""
-        return self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers)
+        return self.kept(self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers))
 
-    def backward(self, forward: ForwardPass, y: Array) -> Backward:
+    def backward(
+        self, forward: ForwardPass, y: Array, through: list[Array] | None = None
+    ) -> Backward:
         """δ per layer: the loss's output delta, then δ_l = (Σ W_{l+1}·δ_{l+1}) ⊙ f'(h_l).
 
         The sum over the next layer's units leaves out the bias column, because a bias unit
-        has no incoming links and so no delta.
+        has no incoming links and so no delta. `through` are the weights the hidden deltas
+        are taken through, when not the current ones (the stale_weights slip).
         """
-        numbers = self.numbers
+        numbers, kept, loss = self.numbers, self.kept, self.gradient_loss
         last = len(self.weights) - 1
         output = self.activations[last]
-        loss_gradient = self.loss.gradient(forward.z[last], y, numbers)
+        loss_gradient = loss.gradient(forward.z[last], y, numbers)
+        if self.flipped_error:
+            loss_gradient = -loss_gradient  # y - ŷ where ŷ - y belongs
+        loss_gradient = kept(loss_gradient)
         derivatives: list[Array | None] = [None] * len(self.weights)
-        if self.loss.rule == "chain" and output.has_derivative:
-            derivatives[last] = output.derivative(forward.h[last], forward.z[last])
+        if loss.rule == "chain" and output.has_derivative:
+            derivatives[last] = kept(output.derivative(forward.h[last], forward.z[last]))
         deltas = [np.empty(0)] * len(self.weights)
-        deltas[last] = self.loss.output_delta(
-            forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
+        deltas[last] = kept(
+            loss.output_delta(
+                forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]
+            )
         )
         for index in range(last - 1, -1, -1):
-            outgoing = self.without_bias(index + 1)
-            derivatives[index] = self.activations[index].derivative(
-                forward.h[index], forward.z[index]
+            outgoing = self.without_bias(index + 1, through)
+            derivatives[index] = kept(
+                self.activations[index].derivative(forward.h[index], forward.z[index])
             )
             flowing_back = numbers.backpropagated(deltas[index + 1], outgoing)
-            deltas[index] = flowing_back * derivatives[index]
-        return Backward(deltas, derivatives, loss_gradient)
+            deltas[index] = kept(flowing_back * derivatives[index])
+        return Backward(deltas, derivatives, loss_gradient, through)
 
     def gradients(self, forward: ForwardPass, backward: Backward) -> Gradients:
         """J'(W) = Z·δ for every weight and sample, and its mean over the batch."""
         numbers = self.numbers
         per_sample = [
-            numbers.per_sample_gradients(delta, layer_input)
+            self.kept(numbers.per_sample_gradients(delta, layer_input))
             for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
         ]
         for gradients, (bias, shared) in zip(per_sample, self.layouts):
@@ -191,12 +220,13 @@ class Network:
                 # One bias feeds every unit of the layer: its gradient is the sum of the
                 # units' 1·δ, added in unit order, and every row holds it.
                 column = 0 if bias == "unit" else -1
-                total = numbers.ordered_sum(gradients[:, :, column], axis=1)
+                total = self.kept(numbers.ordered_sum(gradients[:, :, column], axis=1))
                 gradients[:, :, column] = total[:, None]
-        return Gradients(per_sample, [numbers.batch_mean(g) for g in per_sample])
+        return Gradients(per_sample, [self.kept(numbers.batch_mean(g)) for g in per_sample])
 
-    def without_bias(self, index: int) -> Array:
-        """Weight matrix `index` without its bias column: the links between real units."""
+    def without_bias(self, index: int, weights: list[Array] | None = None) -> Array:
+        """Weight matrix `index` (of `weights`, else the current ones) without its bias column:
+        the links between real units."""
         bias, _ = self.layouts[index]
-        matrix = self.weights[index]
+        matrix = (weights or self.weights)[index]
         return matrix[:, 1:] if bias == "unit" else matrix[:, :-1] if bias == "term" else matrix

@@ -13,7 +13,9 @@ from backtrace.formulas.numeric import Array
 
 
 def notes(spec: Spec) -> Iterator[records.Note]:
-    """The loss's caveat, and whether an all-identity network can fit the data at all."""
+    """The slips made on purpose, the loss's caveat, and whether an all-identity network can fit the data at all."""
+    for account in spec.config.slip_set.accounts():
+        yield records.Note("slip", account)
     caveat = LOSSES[spec.config.loss].caveat
     if caveat:
         yield records.Note("loss", caveat)

@@ -14,7 +14,7 @@ import numpy as np
 
 from backtrace import records
 from backtrace.config import Spec
-from backtrace.engine.network import Backward, ForwardPass, Gradients
+from backtrace.engine.network import Backward, ForwardPass, Gradients, losses_taken
 from backtrace.engine.references import ReferenceBook
 from backtrace.formulas import LOSSES
 from backtrace.formulas.numeric import Array, Numbers
@@ -54,6 +54,8 @@ class Tracer:
         self.layers = spec.names.layers
         self.batch_size = batch_size
         self.references = ReferenceBook(spec, numbers)
+        self.value_loss = losses_taken(spec)[0].name  # the loss whose value each sample shows
+        self.flipped = "flipped_error_sign" in spec.config.slip_set
         # The data in the run's number system (exact runs show their inputs as fractions).
         self.inputs, self.targets = numbers.array(spec.inputs), numbers.array(spec.targets)
 
@@ -78,6 +80,7 @@ class Tracer:
             schedule_gamma=self.number(schedule.gamma) if schedule.kind != "constant" else None,
             schedule_every=schedule.every if schedule.kind == "step" else None,
             shuffle=config.optimizer.shuffle,
+            slips=config.slip_set.names,
         )
 
     def weights(self, when: str, epoch: int, matrices: list[Array]) -> records.Weights:
@@ -151,7 +154,7 @@ class Tracer:
             epoch,
             sample,
             loss,
-            self.spec.config.loss,
+            self.value_loss,
             self._pairs(outputs, forward.z[-1][row]),
             self._pairs(outputs, targets),
         )
@@ -205,7 +208,9 @@ class Tracer:
         """Deltas from the output layer back, as the backward pass computed them."""
         number, backward, forward = self.number, step.backward, step.forward
         last = len(self.layers) - 1
-        loss = LOSSES[self.spec.config.loss]
+        _, loss = losses_taken(self.spec)
+        rule = "flipped" if self.flipped and loss.rule == "chain" else loss.rule
+        through = backward.through or weights  # the weights the hidden deltas were taken through
         for layer in range(last, 0, -1):
             names = self.layers[layer]
             h_row, z_row = forward.h[layer - 1][row], forward.z[layer - 1][row]
@@ -225,7 +230,7 @@ class Tracer:
                 if layer == last:
                     yield records.Delta(
                         **common,
-                        rule=loss.rule,
+                        rule=rule,
                         terms=(),
                         y_hat=number(z_row[unit_index]),
                         y=number(self.targets[sample - 1][unit_index]),
@@ -238,7 +243,7 @@ class Tracer:
                 terms = tuple(
                     records.Term(
                         receivers.weights[receiver][column],
-                        number(weights[layer][receiver, column]),
+                        number(through[layer][receiver, column]),
                         receiver_name,
                         number(backward.deltas[layer][row, receiver]),
                     )

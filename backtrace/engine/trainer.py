@@ -10,6 +10,7 @@ then the step's update records.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from backtrace import limits, records
+from backtrace.numbers import ALL_DIGITS, format_number
 from backtrace.config import Spec
 from backtrace.engine import divergence
-from backtrace.engine.network import Network
+from backtrace.engine.network import Backward, ForwardPass, Gradients, Network
 from backtrace.engine.notes import notes
 from backtrace.engine.tracer import Step, Tracer
 from backtrace.errors import UsageError
@@ -122,6 +124,7 @@ class Training:
             np.random.default_rng([spec.config.seed, 1]) if spec.config.optimizer.shuffle else None
         )
         self.steps_per_epoch = len(self._unshuffled)
+        self.slips = spec.config.slip_set
         self._held_batches: dict[int, tuple[np.ndarray, Array, Array]] = {}
 
     def _batch_data(self, indices: np.ndarray) -> tuple[Array, Array]:
@@ -158,13 +161,12 @@ class Training:
         )
         if problem is not None:
             return problem
-        backward = network.backward(forward, y)
+        backward, gradients = self.backward(forward, y)
         problem = divergence.first_nonfinite_delta(
             numbers, layers, backward.deltas, epoch, step, indices
         )
         if problem is not None:
             return problem
-        gradients = network.gradients(forward, backward)
         return Step(epoch, step, indices, forward, losses, backward, gradients)
 
     def quiet_epoch(
@@ -183,10 +185,8 @@ class Training:
                 x, y = self._batch_data(indices)
                 forward = network.forward(x)
                 losses = network.losses(forward, y)
-                backward = network.backward(forward, y)
-                gradients = network.gradients(forward, backward)
-                before = network.weights
-                new_weights = optimizer.step(before, gradients.mean)
+                backward, gradients = self.backward(forward, y)
+                new_weights = self.stepped(optimizer, gradients.mean)
                 if not numbers.all_finite([losses, *forward.h, *backward.deltas, *new_weights]):
                     # Say where, if anywhere, as the traced path would: the forward pass and
                     # deltas first, then the new weights.
@@ -206,10 +206,29 @@ class Training:
                     totals.correct += int(judge(forward.z[-1], y).sum())
         return totals
 
+    def backward(self, forward: ForwardPass, y: Array) -> tuple[Backward, Gradients]:
+        """The deltas and gradients of a batch. Under the stale_weights slip the hidden deltas
+        are taken through the weights as this step's update leaves them: layer by layer from
+        the output back, each layer's new weights coming from deltas already taken that way,
+        which one pass per hidden layer settles."""
+        network = self.network
+        backward = network.backward(forward, y)
+        gradients = network.gradients(forward, backward)
+        if "stale_weights" in self.slips:
+            for _ in range(len(network.weights) - 1):
+                ahead = self.stepped(self.optimizer.preview(), gradients.mean)
+                backward = network.backward(forward, y, through=ahead)
+                gradients = network.gradients(forward, backward)
+        return backward, gradients
+
+    def stepped(self, optimizer: Optimizer, gradients: list[Array]) -> list[Array]:
+        """The optimizer's new weights from the current ones (kept as the run keeps numbers)."""
+        return [self.network.kept(w) for w in optimizer.step(self.network.weights, gradients)]
+
     def update(self, step: Step) -> list[Array] | records.Diverged:
         """The optimizer's new weights for a computed step (not yet applied)."""
         with self.numbers.quiet():
-            new_weights = self.optimizer.step(self.network.weights, step.gradients.mean)
+            new_weights = self.stepped(self.optimizer, step.gradients.mean)
         problem = divergence.first_nonfinite_weight(
             self.numbers, self.layers, new_weights, step.epoch, step.step
         )
@@ -261,6 +280,7 @@ def train(
     judge = LOSSES[spec.config.loss].correct
     step_number = 0
     samples = len(training.inputs)
+    totals_loss: Any = None  # the last epoch's mean loss
     for epoch in range(1, spec.config.epochs + 1):
         tracing = traced(epoch)
         if tracing and epoch > 1:
@@ -274,7 +294,9 @@ def train(
                 yield totals
                 return
             step_number += len(epoch_batches)
-            yield epoch_end(numbers, epoch, totals, samples, step_number, False, judge is not None)
+            summary = epoch_end(numbers, epoch, totals, samples, step_number, False, judge is not None)
+            totals_loss = summary.loss
+            yield summary
             continue
         loss_total = numbers.number(0)
         correct = 0
@@ -297,5 +319,42 @@ def train(
             if judge is not None:
                 correct += int(judge(step.forward.z[-1], training.targets[indices]).sum())
         totals = EpochTotals(loss_total, correct)
-        yield epoch_end(numbers, epoch, totals, samples, step_number, True, judge is not None)
-    yield tracer.weights("final", spec.config.epochs, network.weights)
+        summary = epoch_end(numbers, epoch, totals, samples, step_number, True, judge is not None)
+        totals_loss = summary.loss
+        yield summary
+    final = tracer.weights("final", spec.config.epochs, network.weights)
+    yield final
+    if spec.config.slip_set.decimals is not None:
+        yield rounding_drift(spec, numbers, final, totals_loss)
+
+
+def rounding_drift(
+    spec: Spec, numbers: Numbers, rounded: records.Weights, rounded_loss: Any
+) -> records.Note:
+    """How far rounding as it went moved the run: the same training without that slip, and
+    the weight that ended furthest from its unrounded value."""
+    kept = tuple(entry for entry in spec.config.slips if not hasattr(entry, "round_as_you_go"))
+    unrounded_spec = dataclasses.replace(
+        spec, config=spec.config.model_copy(update={"slips": kept})
+    )
+    final, loss = None, None
+    for record in train(unrounded_spec, lambda epoch: False, numbers):
+        if isinstance(record, records.Diverged):
+            return records.Note("slip", "Without the rounding, the same training diverges.")
+        if isinstance(record, records.EpochEnd):
+            loss = record.loss
+        if isinstance(record, records.Weights) and record.when == "final":
+            final = dict(record.values)
+    assert final is not None
+    name, value = max(rounded.values, key=lambda pair: abs(pair[1] - final[pair[0]]))
+    decimals, epochs = spec.config.slip_set.decimals, spec.config.epochs
+    return records.Note(
+        "slip",
+        f"Drift from rounding to {decimals} decimals as it went: after {epochs} "
+        f"epoch{'s' if epochs != 1 else ''} the weight furthest from the unrounded run's is "
+        f"{name}, {format_number(value, ALL_DIGITS)} against "
+        f"{format_number(final[name], ALL_DIGITS)} (a difference of "
+        f"{format_number(abs(value - final[name]), ALL_DIGITS)}); the last epoch's mean "
+        f"loss is {format_number(rounded_loss, ALL_DIGITS)} against "
+        f"{format_number(loss, ALL_DIGITS)}.",
+    )

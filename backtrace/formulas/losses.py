@@ -198,6 +198,20 @@ LOSSES: dict[str, Loss] = {
             exact=True,
         ),
         Loss(
+            "sum_squared_error",
+            "L = Σ (ŷ - y)², without the ½",
+            lambda y_hat, y, outputs: times(constant(2), minus(y_hat, y)),
+            "chain",
+            lambda h, z, y, numbers: numbers.row_sums(_squared(z, y)),
+            lambda z, y, numbers: numbers.number(2) * (z - y),
+            symbolic=lambda outputs: equation(
+                L,
+                squared(minus(Y_HAT, Y)) if outputs == 1 else Summation(squared(minus(Y_HAT, Y))),
+            ),
+            worked=_squares,
+            exact=True,
+        ),
+        Loss(
             "mean_squared_error",
             "L = (1/K)·Σ (ŷ - y)², K output units",
             lambda y_hat, y, outputs: times(Group(over(constant(2), outputs)), minus(y_hat, y)),

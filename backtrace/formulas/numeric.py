@@ -91,6 +91,13 @@ class Numbers:
         """The sum of a 1-D array, left to right, as a scalar."""
         return self.scalar(self.ordered_sum(values, axis=0))
 
+    def rounded(self, values: Array, decimals: int) -> Array:
+        """Each value rounded to `decimals` decimals, half to even, as Python's `round` does:
+        correctly, from the value's exact binary digits, so the same on every machine (numpy's
+        own `round` scales by 10**decimals first and can miss by one)."""
+        kept = [round(value, decimals) for value in np.ravel(values).tolist()]
+        return np.array(kept, dtype=self.dtype).reshape(np.shape(values))
+
     # -- the rest ---------------------------------------------------------------------------
 
     def finite(self, values: Array) -> Array:

@@ -15,6 +15,8 @@ in force is the same to the last bit on every machine.
 
 from __future__ import annotations
 
+import copy as _copy
+
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -181,6 +183,14 @@ class Optimizer:
         # What the trace shows: frozen weights' state as it stays, not as it would have been.
         self._last = {**values, **computed, **self.state, "new": new}
         return new
+
+    def preview(self) -> Optimizer:
+        """A copy to take a step with and throw away: this optimizer's state, its step count
+        and its schedule stay as they are."""
+        copy = _copy.copy(self)
+        copy.state = dict(self.state)
+        copy.schedule = _copy.copy(self.schedule)
+        return copy
 
     def state_names(self) -> tuple[str, ...]:
         """The per-weight variables kept from step to step."""

@@ -445,6 +445,8 @@ def banner(record: records.Start, fmt: Formatter) -> Banner:
         lines.append("samples shuffled every epoch (seeded)")
     if record.frozen:
         lines.append("frozen: " + ", ".join(record.frozen))
+    if record.slips:
+        lines.append("SLIPS ON PURPOSE (not the right method): " + ", ".join(record.slips))
     return Banner(record.title or "backtrace", tuple(lines))
 
 

@@ -144,6 +144,8 @@ def delta_line(record: records.Delta, outputs: int = 1) -> Chain:
         return equation(d, chain_rule, delta)
     gradient = LOSSES[record.loss].gradient_tree
     f_prime = _number(record, record.f_prime, "f'", record.unit)
+    if record.rule == "flipped":  # the slip: y - ŷ where the loss's derivative has ŷ - y
+        hat, plain, y_hat, y = plain, hat, y, y_hat
     return equation(
         d,
         times(gradient(hat, plain, Symbol("K")), derivative_at(record.unit)),

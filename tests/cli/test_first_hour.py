@@ -188,7 +188,7 @@ def write(folder: Path, name: str, document: dict | str) -> str:
         ),
         (
             {"loss": "mse"},
-            "loss: 'mse' is not one of article, squared_error, mean_squared_error, "
+            "loss: 'mse' is not one of article, squared_error, sum_squared_error, mean_squared_error, "
             "binary_cross_entropy, softmax_cross_entropy; did you mean 'mean_squared_error'?",
         ),
         (

@@ -71,7 +71,9 @@ def test_softmax_backward_is_the_jacobian_product() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["squared_error", "mean_squared_error", "binary_cross_entropy"])
+@pytest.mark.parametrize(
+    "name", ["squared_error", "sum_squared_error", "mean_squared_error", "binary_cross_entropy"]
+)
 def test_loss_gradient_with_respect_to_outputs(name: str) -> None:
     """dL/dŷ, which the chain rule uses and the trace prints, against finite differences in ŷ."""
     loss = LOSSES[name]
@@ -95,7 +97,7 @@ def test_softmax_cross_entropy_gradient_is_minus_y_over_y_hat() -> None:
     ("name", "activation"),
     [
         (loss, activation)
-        for loss in ("squared_error", "mean_squared_error")
+        for loss in ("squared_error", "sum_squared_error", "mean_squared_error")
         for activation in ("identity", "sigmoid", "tanh", "softmax")
     ]
     + [("binary_cross_entropy", "sigmoid"), ("softmax_cross_entropy", "softmax")],
@@ -118,6 +120,8 @@ def test_loss_values_by_hand() -> None:
     z, y = np.array([[4.0]]), np.array([[0.0]])
     assert LOSSES["article"].value(z, z, y, FLOAT64).tolist() == [-4.0]
     assert LOSSES["squared_error"].value(z, z, y, FLOAT64).tolist() == [8.0]  # ½·(4 - 0)²
+    assert LOSSES["sum_squared_error"].value(z, z, y, FLOAT64).tolist() == [16.0]  # (4 - 0)²
+    assert LOSSES["sum_squared_error"].gradient(z, y, FLOAT64).tolist() == [[8.0]]  # 2·(4 - 0)
     assert LOSSES["mean_squared_error"].value(
         np.array([[1.0, 3.0]]), np.array([[1.0, 3.0]]), np.array([[0.0, 0.0]]), FLOAT64
     ).tolist() == [5.0]
