@@ -37,6 +37,7 @@ from backtrace.selection import RecordFilter, parse_epochs, record_filter, resol
 
 if TYPE_CHECKING:
     from backtrace.pictures.diagram import Diagram
+    from backtrace.teaching.quiz import Worksheet
 
 Source = Spec | Mapping[str, Any] | str | os.PathLike
 NOTEBOOK_WIDTH = 110
@@ -223,6 +224,66 @@ def run(
         return stream
 
     return Trace(spec, produce, selection)
+
+
+def quiz(
+    config: Source,
+    *,
+    epoch: int = 1,
+    sample: int = 1,
+    blank: str | Sequence[str] = (),
+    unit: str | Sequence[str] = (),
+    weight: str | Sequence[str] = (),
+    count: int | None = None,
+    seed: int = 0,
+    students: int = 1,
+    precision: int = 6,
+) -> list[Worksheet]:
+    """Worksheets of one sample's step with results left blank, one per student: version k
+    draws its blanks with seed `seed + k - 1`, and so do its numbers when the config's
+    weights are seeded random. `blank` names quantities (h, z, loss, delta, grad, new);
+    `unit` and `weight` narrow them by name; `count` draws that many. Render a sheet with
+    `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key."""
+    from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, worksheet
+
+    spec = load(config)
+    for parameter, value in (("epoch", epoch), ("sample", sample), ("students", students)):
+        _whole(parameter, value)
+    if count is not None:
+        _whole("count", count)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError("should be a whole number from 0", parameter="seed", value=seed)
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
+                         value=precision)  # fmt: skip
+    if sample > len(spec.inputs):
+        raise UsageError(f"sample {sample} is out of range: the data has {len(spec.inputs)}",
+                         parameter="sample", value=sample)  # fmt: skip
+    quantities = tuple(
+        part.strip() for text in _texts(blank, "blank") for part in text.split(",") if part.strip()
+    )
+    for name in quantities:
+        if name not in BLANKABLE:
+            raise UsageError(f"blanks are {', '.join(BLANKABLE)}", parameter="blank", value=name)
+    sheets = []
+    for version in range(1, students + 1):
+        version_seed = seed + version - 1
+        # Drawn weights follow the version: the config's own seed, offset by the sheet's, so
+        # that --seed 0 keeps the config's numbers and any one version can be made again.
+        version_spec = (
+            spec.with_fields(seed=spec.config.seed + version_seed)
+            if randomly_initialised(spec)
+            else spec
+        )
+        trace = run(version_spec, trace=epoch, sample=sample, through_traced=True)
+        sheets.append(
+            worksheet(
+                version_spec, trace, seed=version_seed, version=version, versions=students,
+                quantities=quantities, units=_texts(unit, "unit"),
+                weights=_texts(weight, "weight"), count=count, digits=precision,
+            )  # fmt: skip
+        )
+    return sheets
 
 
 def check(
@@ -602,10 +663,11 @@ def render(
     keys: Keys | None = None,
     math: bool = False,
     fragment: bool = False,
+    blanks: Mapping[Any, int] | None = None,
 ) -> str | None:
     """Records (a trace, a part of one, or any list of records) in a format: written to
     `file`, or returned as a string. `math`: Markdown's arithmetic as $...$; `fragment`:
-    LaTeX without its preamble."""
+    LaTeX without its preamble; `blanks`: a worksheet's (see `quiz`)."""
     if not isinstance(format, str) or format not in FORMATS:
         raise UsageError(
             f"is not a format; formats are {', '.join(FORMATS)}", parameter="format", value=format
@@ -636,7 +698,8 @@ def render(
     if events is None and isinstance(stream, Trace):
         events = stream.selection.events
     options = RenderOptions(
-        precision=precision, width=width, color=color, events=events, math=math, fragment=fragment
+        precision=precision, width=width, color=color, events=events, math=math,
+        fragment=fragment, blanks=blanks,
     )
     out = io.StringIO() if file is None else file
     if keys is not None and entry.paced:

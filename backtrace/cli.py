@@ -897,6 +897,149 @@ def graph_format(requested: str | None, path: str | None) -> str:
     return requested or implied or "text"
 
 
+SHEET_FORMATS = ("text", "markdown", "latex", "table")
+
+
+def comma_separated(values: Sequence[str]) -> tuple[str, ...]:
+    """Repeatable options that also take a,b,c."""
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def numbered_path(path: str, version: int, versions: int) -> str:
+    """FILE for one version, FILE with -2, -3 ... before its ending for the others."""
+    if versions == 1:
+        return path
+    stem, suffix = os.path.splitext(path)
+    return f"{stem}-{version}{suffix}"
+
+
+@cli.command()
+@network_options(None, "quiz makes its sheet from one epoch: --epoch N chooses it")
+@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The epoch whose step the sheet works.")  # fmt: skip
+@click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The sample the sheet works, with the update that follows it.")  # fmt: skip
+@click.option(
+    "--blank",
+    "quantities",
+    multiple=True,
+    metavar="WHAT",
+    help="What to blank: h, z, loss, delta, grad, new; a,b or repeated. Default: two forward "
+    "values, the output delta, one hidden delta and two updates.",
+)
+@click.option("--unit", "units", multiple=True, metavar="NAME",
+              help="Blank only these units' h, z and delta; patterns like 'Z*'.")  # fmt: skip
+@click.option("--weight", "weights", multiple=True, metavar="NAME",
+              help="Blank only these weights' gradients and new values; patterns like 'V*'.")  # fmt: skip
+@click.option("--count", type=click.IntRange(min=1), default=None, metavar="N",
+              help="How many blanks, drawn from those chosen (with --seed).")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Draws the blanks (and, for seeded random weights, the numbers).")  # fmt: skip
+@click.option("--students", type=click.IntRange(1, 200), default=1, show_default=True,
+              help="Make N versions, seeds --seed, --seed+1 ...; with -o, one file each.")  # fmt: skip
+@click.option(
+    "--key",
+    "key_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the answer key to FILE: .json or .csv (which 'backtrace grade' reads), .md, "
+    ".tex or .txt.",
+)
+@output_options("text")
+@debug_option
+def quiz(
+    network: NetworkChoice,
+    epoch: int,
+    sample: int,
+    quantities: tuple[str, ...],
+    units: tuple[str, ...],
+    weights: tuple[str, ...],
+    count: int | None,
+    seed: int,
+    students: int,
+    key_path: str | None,
+    output: OutputChoice,
+    debug: bool,
+) -> None:
+    """Make a worksheet from CONFIG: one sample's step with results left blank, and a key.
+
+    A blank replaces a result, never an operand, so the sheet keeps all the arithmetic a
+    student needs. Every version names its seed, so it can be made again.
+    """
+    from backtrace import api
+    from backtrace.teaching.quiz import BLANKABLE
+
+    term = terminal()
+    with reported_errors(debug, term):
+        wanted = comma_separated(quantities)
+        unknown = [name for name in wanted if name not in BLANKABLE]
+        if unknown:
+            raise UsageError(f"--blank {unknown[0]}: blanks are {', '.join(BLANKABLE)}")
+        name = output.chosen("text", term)
+        if name not in SHEET_FORMATS:
+            raise UsageError(f"a worksheet is written as {', '.join(SHEET_FORMATS)}, not {name}")
+        key_format = None
+        if key_path is not None:
+            key_format = key_format_for(key_path)
+        spec = network.load(term)
+        sheets = api.quiz(
+            spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
+            weight=comma_separated(weights), count=count, seed=seed, students=students,
+            precision=output.precision or 6,
+        )  # fmt: skip
+        if output.path is None and name == "latex" and students > 1:
+            raise UsageError("several LaTeX worksheets need -o FILE.tex: one document each")
+        from backtrace.output import distinct, plan
+        from backtrace.renderers.key import render_key
+
+        targets = []
+        for sheet in sheets:
+            sheet_target = None
+            if output.path is not None:
+                sheet_path = numbered_path(output.path, sheet.version, students)
+                sheet_target = plan(sheet_path, inputs=spec.files, cwd=term.cwd)
+            key_target = None
+            if key_path is not None:
+                key_target = plan(
+                    numbered_path(key_path, sheet.version, students), option="--key",
+                    inputs=spec.files, cwd=term.cwd,
+                )  # fmt: skip
+            targets.append((sheet, sheet_target, key_target))
+        distinct([t for _, *pair in targets for t in pair])
+        width = term.width(output.width, to_terminal=output.path is None)
+        for number, (sheet, sheet_target, key_target) in enumerate(targets):
+            settings = dict(precision=output.precision, width=width, math=output.math,
+                            fragment=output.fragment, blanks=sheet.blanks)  # fmt: skip
+            if sheet_target is None:
+                if number:
+                    term.stdout.write("\n\f\n" if name != "markdown" else "\n---\n\n")
+                api.render(list(sheet.records), name, term.stdout, **settings)
+            else:
+                with sheet_target.open() as out:
+                    api.render(list(sheet.records), name, out, **settings)
+            if key_target is not None:
+                with key_target.open() as out:
+                    render_key(sheet, key_format, out, output.precision or 6, output.math)
+        if key_path is None:
+            term.stderr.write(
+                "backtrace: note: no answer key was written; add --key key.json (or .csv, .md, "
+                ".tex, .txt)\n"
+            )
+
+
+def key_format_for(path: str) -> str:
+    """The key's format from its file's ending."""
+    from backtrace.renderers.key import KEY_FORMATS
+
+    endings = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown",
+               ".tex": "latex", ".txt": "text", "": "text"}  # fmt: skip
+    found = endings.get(Path(path).suffix.lower())
+    if found is None or found not in KEY_FORMATS:
+        raise UsageError(f"--key {path}: a key is written as .json, .csv, .md, .tex or .txt")
+    return found
+
+
 @cli.command()
 def examples() -> None:
     """List the bundled example configs, to name as CONFIG."""

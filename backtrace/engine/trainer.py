@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from backtrace import limits, records
-from backtrace.numbers import ALL_DIGITS, format_number
 from backtrace.config import Spec
 from backtrace.engine import divergence
 from backtrace.engine.network import Backward, ForwardPass, Gradients, Network
@@ -28,6 +27,7 @@ from backtrace.errors import UsageError
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
 from backtrace.formulas.optimizers import OPTIMIZERS, Optimizer, Schedule
+from backtrace.numbers import ALL_DIGITS, format_number
 
 EpochFilter = Callable[[int], bool]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from backtrace.expressions.nodes import (
     Apply,
+    Blank,
     Chain,
     Difference,
     Group,
@@ -31,8 +32,8 @@ from backtrace.expressions.nodes import (
     Quotient,
     Root,
     Sum,
-    Symbol,
     Summation,
+    Symbol,
     Words,
 )
 
@@ -97,7 +98,7 @@ def _value(node: Node, reading: Reading, exact: bool) -> Any:
     if isinstance(node, Apply) and node.evaluate is not None:
         result = node.evaluate(_value(node.argument, reading, exact))
         return Fraction(result) if exact else float(result)
-    if isinstance(node, (Symbol, Words, Summation, Apply, Chain)):
+    if isinstance(node, (Symbol, Words, Summation, Apply, Chain, Blank)):
         raise NotComputable(type(node).__name__)
     raise TypeError(f"not a node: {node!r}")
 

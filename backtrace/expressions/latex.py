@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-from backtrace.expressions.nodes import Apply, Chain, Number, Power, Quotient, Root, Symbol, Words
+from backtrace.expressions.nodes import (
+    Apply,
+    Blank,
+    Chain,
+    Number,
+    Power,
+    Quotient,
+    Root,
+    Symbol,
+    Words,
+)
 from backtrace.expressions.printing import ATOM, PRODUCT, TextPrinter
 
 GREEK = {
@@ -130,6 +140,9 @@ class LatexPrinter(TextPrinter):
         if operand and (text.startswith("-") or "\\times" in typeset):
             return f"({typeset})"
         return typeset
+
+    def blank(self, blank: Blank) -> str:
+        return rf"\boxed{{\scriptstyle\#{blank.number}\phantom{{0.000000}}}}"
 
     def symbol(self, symbol: Symbol) -> str:
         text = name(symbol.name)

@@ -127,6 +127,15 @@ class Apply:
 
 
 @dataclass(frozen=True)
+class Blank:
+    """A result left for a student to fill in, numbered as a worksheet numbers its blanks.
+    It stands where the number was, keeps that number's address, and has no value."""
+
+    number: int
+    address: Address | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Chain:
     """a = b = c: parts joined by relations ('=', ':=', '≈'). `breaks` holds the positions of
     relations a printer may start a new line with (`W10·X0 + ...` / `= 1·1 + ...`)."""
@@ -141,7 +150,7 @@ class Chain:
 
 Node = Union[
     Number, Symbol, Words, Sum, Difference, Product, Quotient, Power, Root, Negation, Group,
-    Summation, Apply, Chain,
+    Summation, Apply, Chain, Blank,
 ]  # fmt: skip
 
 # A table cell or a line of text: plain text with trees in it, e.g. ("Loss: ", chain).
@@ -201,6 +210,22 @@ def substituted(node: Node, bindings: dict[Node, Node]) -> Node:
     return replace(node, **changes) if changes else node
 
 
+def numbers_mapped(node: Node, function: Callable[[Number], Node]) -> Node:
+    """The tree with each number replaced by `function(number)`; unlike `substituted`, which
+    matches by value, this sees each number's address."""
+    if isinstance(node, Number):
+        return function(node)
+    changes = {
+        name: (
+            tuple(numbers_mapped(item, function) for item in value)
+            if isinstance(value, tuple)
+            else numbers_mapped(value, function)
+        )
+        for name, value in _subtrees(node).items()
+    }
+    return replace(node, **changes) if changes else node
+
+
 def _subtrees(node: Node) -> dict[str, Node | tuple[Node, ...]]:
     """The fields of a node that hold trees (one, or a tuple of them), by name."""
     return {
@@ -213,7 +238,7 @@ def _subtrees(node: Node) -> dict[str, Node | tuple[Node, ...]]:
 
 NODE_TYPES = (
     Number, Symbol, Words, Sum, Difference, Product, Quotient, Power, Root, Negation, Group,
-    Summation, Apply, Chain,
+    Summation, Apply, Chain, Blank,
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from backtrace.expressions.nodes import (
     Apply,
+    Blank,
     Cell,
     Chain,
     Difference,
@@ -58,6 +59,7 @@ _METHODS: dict[type, str] = {
     Symbol: "symbol", Words: "words_node", Chain: "chain", Sum: "sum",
     Difference: "difference", Product: "product", Quotient: "quotient", Power: "power",
     Root: "root", Negation: "negation", Group: "group", Summation: "summation", Apply: "apply",
+    Blank: "blank",
 }  # fmt: skip
 
 
@@ -138,6 +140,10 @@ class TextPrinter:
         if isinstance(number.value, int):
             return str(number.value)
         return self.fmt(number.value)
+
+    def blank(self, blank: Blank) -> str:
+        """A box to write in, with its number: [#3 _____], which no one reads as a value."""
+        return f"[#{blank.number} _____]"
 
     def symbol(self, symbol: Symbol) -> str:
         text = unicodedata.normalize("NFC", symbol.name + "\u0302") if symbol.hat else symbol.name

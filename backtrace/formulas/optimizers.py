@@ -16,7 +16,6 @@ in force is the same to the last bit on every machine.
 from __future__ import annotations
 
 import copy as _copy
-
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -36,9 +35,9 @@ from backtrace.expressions.nodes import (
     Symbol,
     equation,
     minus,
-    setting,
     over,
     plus,
+    setting,
     squared,
     substituted,
     times,

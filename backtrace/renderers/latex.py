@@ -59,7 +59,7 @@ def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions
     else:
         out.write(PREAMBLE)
     starts: list[records.Start] = []
-    for block in layout.worked_blocks(_noting_starts(stream, starts), fmt):
+    for block in layout.worked_blocks(_noting_starts(stream, starts), fmt, options.blanks):
         out.write(handout.block(block, starts[-1] if starts else None))
     if not options.fragment:
         out.write("\\end{document}\n")

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from backtrace import records
-from backtrace.renderers import worked
 from backtrace.expressions.evaluation import approximations_marked
-from backtrace.expressions.nodes import Address, Cell, Chain, Phrase, Symbol, equation, substituted
+from backtrace.expressions.nodes import (
+    Address,
+    Blank,
+    Cell,
+    Chain,
+    Node,
+    Number,
+    Phrase,
+    Symbol,
+    equation,
+    numbers_mapped,
+    substituted,
+)
 from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.records import sending_names
-from backtrace.renderers import wording
+from backtrace.renderers import wording, worked
 
 Formatter = Callable[[float], str]
 
@@ -334,26 +345,74 @@ class _Context:
 
 
 def blocks(
-    stream: Iterable[records.Record], fmt: Formatter, printer: TextPrinter | None = None
+    stream: Iterable[records.Record],
+    fmt: Formatter,
+    printer: TextPrinter | None = None,
+    blanks: Mapping[Address, int] | None = None,
 ) -> Iterator[Block]:
     """The blocks for a record stream, in order, every cell printed as text by `printer`
-    (the Unicode arithmetic of the tables, by default)."""
+    (the Unicode arithmetic of the tables, by default), with any `blanks` left blank."""
     printer = printer or TextPrinter(fmt)
-    for block in worked_blocks(stream, fmt):
+    for block in worked_blocks(stream, fmt, blanks):
         yield printed(block, printer)
 
 
-def worked_blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[Block]:
+def worked_blocks(
+    stream: Iterable[records.Record],
+    fmt: Formatter,
+    blanks: Mapping[Address, int] | None = None,
+) -> Iterator[Block]:
     """The blocks for a record stream, in order, their arithmetic as trees. Words and the
     numbers inside them are formatted with `fmt`; each chain's last "=" is "≈" where the
-    numbers `fmt` prints do not give the result it prints."""
+    numbers `fmt` prints do not give the result it prints. A result whose address is in
+    `blanks` is left as that numbered blank (a worksheet)."""
     context = _Context()
     for section in sections(stream):
         if section.name is None:
             yield from _whole(section.records[0], context, fmt)
         else:
             for block in _section(section.name, list(section.records), context, fmt):
-                yield _approximations_marked(block, context, fmt)
+                block = _approximations_marked(block, context, fmt)
+                yield blanked(block, blanks) if blanks else block
+
+
+def results(cell: Cell) -> Iterator[tuple[Chain, Number]]:
+    """The chains of a cell whose last part is a number: a worked line and its result."""
+    for piece in () if isinstance(cell, str) else cell:
+        if isinstance(piece, Chain) and isinstance(piece.parts[-1], Number):
+            yield piece, piece.parts[-1]
+
+
+def blanked(block: Block, blanks: Mapping[Address, int]) -> Block:
+    """The block with each result in `blanks` replaced by its blank: the result itself, and
+    the same number wherever else its row shows it (z = identity(h) would give h away), but
+    not in other rows, where it is an operand the student is meant to use."""
+
+    def row_blanked(cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        found = {
+            result.address: blanks[result.address]
+            for cell in cells
+            for _, result in results(cell)
+            if result.address in blanks
+        }
+        if not found:
+            return cells
+
+        def blank(number: Number) -> Node:
+            at = found.get(number.address)  # type: ignore[arg-type]
+            return number if at is None else Blank(at, number.address)
+
+        return tuple(
+            cell if isinstance(cell, str) else
+            tuple(piece if isinstance(piece, str) else numbers_mapped(piece, blank) for piece in cell)
+            for cell in cells
+        )  # fmt: skip
+
+    if isinstance(block, Grid):
+        return dataclasses.replace(block, rows=tuple(row_blanked(row) for row in block.rows))
+    if isinstance(block, Line) and not isinstance(block.text, str):
+        return dataclasses.replace(block, text=row_blanked((block.text,))[0])
+    return block
 
 
 def printed(block: Block, printer: TextPrinter) -> Block:

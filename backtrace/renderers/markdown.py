@@ -47,5 +47,5 @@ def footnotes(notes: tuple[str, ...]) -> str:
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     fmt = NumberFormatter(options.digits(machine=False))
     printer = MarkdownMathPrinter(fmt) if options.math else None
-    for number, block in enumerate(layout.blocks(stream, fmt, printer)):
+    for number, block in enumerate(layout.blocks(stream, fmt, printer, options.blanks)):
         out.write(("\n" if number else "") + markdown(block))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backtrace.numbers import HUMAN_DIGITS
+
+if TYPE_CHECKING:
+    from backtrace.expressions.nodes import Address
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,8 @@ class RenderOptions:
     events: frozenset[str] | None = None  # the event kinds --phase selected; None: all
     math: bool = False  # Markdown: the arithmetic as $...$ math
     fragment: bool = False  # LaTeX: the body only, without preamble and \begin{document}
+    # A worksheet's blanks: the results left for a student, each by its number (`quiz`).
+    blanks: Mapping[Address, int] | None = None
 
     def digits(self, machine: bool) -> int | None:
         """Significant digits to print; None (machine formats, by default) means exact."""

@@ -87,7 +87,7 @@ def renderables(
             return True
         return False
 
-    for block in layout.blocks(stream, fmt):
+    for block in layout.blocks(stream, fmt, blanks=options.blanks):
         if isinstance(block, layout.Grid):
             for part in layout.fitted(block, fits):
                 known = fitting.get(id(part))

@@ -24,7 +24,7 @@ GAP = "  "  # between columns
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
     fmt = NumberFormatter(options.digits(machine=False))
     width = options.width or 80
-    for block in layout.blocks(stream, fmt):
+    for block in layout.blocks(stream, fmt, blanks=options.blanks):
         out.write("\n".join(draw(block, width)) + "\n")
 
 

@@ -153,7 +153,9 @@ def test_slips_keep_the_reference_values(tmp_path) -> None:
     """A slip changes the method, not the network: the printed numbers still apply, and the
     stale-weights run agrees with Mazur's printed error where the right run does not."""
     trace = backtrace.run(backtrace.load("mazur", {"slips": ["stale_weights"]}), trace="all")
-    epoch_two = [r for r in trace if r.event == "reference" and r.quantity == "loss" and r.epoch == 2]
+    epoch_two = [
+        r for r in trace if r.event == "reference" and r.quantity == "loss" and r.epoch == 2
+    ]
     assert [r.agrees for r in epoch_two] == [True]
     right = backtrace.run(backtrace.load("mazur"), trace="all")
     assert [r.agrees for r in right if r.event == "reference" and r.epoch == 2] == [False]

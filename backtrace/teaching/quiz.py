@@ -1,0 +1,248 @@
+"""Worksheets: one sample's worked step with some results left blank, and the answer key.
+
+A blank replaces a result (the last number of a worked line), never an operand, so the
+sheet still shows the arithmetic a student needs. Blanks are chosen from the trace's own
+records by quantity, unit or weight and count, drawn with a seed, and numbered in the order
+the trace computes them. Nothing here prints: renderers draw the sheet (with
+`RenderOptions.blanks`) and the key (`renderers/key.py`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtrace import records
+from backtrace.config import Spec
+from backtrace.config.schema import RandomWeights
+from backtrace.errors import UsageError
+from backtrace.expressions.nodes import Address, Cell
+from backtrace.numbers import NumberFormatter
+from backtrace.renderers import layout
+
+# What a blank can be, in the words a student uses; the --blank choices.
+BLANKABLE = ("h", "z", "loss", "delta", "grad", "new")
+# The default mix for one sample: two forward values, the output delta, one hidden delta,
+# two updates (drawn from what the sheet shows).
+DEFAULT_MIX = (("forward", 2), ("output delta", 1), ("hidden delta", 1), ("new", 2))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A result that could be blanked: its address, the student's name for it, its value."""
+
+    address: Address
+    name: str  # h_Z1, z_Z1, loss, delta_D0, grad_W10, W10_new
+    value: float
+    group: str  # forward, loss, output delta, hidden delta, grad, new (for the default mix)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    number: int
+    name: str
+    address: Address
+    value: float  # as computed, every digit
+    line: Cell  # the full worked line, as a tree
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    spec: Spec
+    seed: int
+    version: int  # 1, 2 ... of `versions`
+    versions: int
+    records: tuple[records.Record, ...]  # what the sheet shows
+    blanks: dict[Address, int]  # each blanked result's number
+    key: tuple[KeyEntry, ...]
+
+
+def student_name(quantity: str, subject: str | None) -> str:
+    """The name a student writes for a quantity: h_Z1, delta_D0, grad_W10, W10_new, loss."""
+    if quantity == "loss":
+        return "loss"
+    if quantity == "new":
+        return f"{subject}_new"
+    return f"{quantity}_{subject}"
+
+
+def candidates(trace: Iterable[records.Record], output_units: Sequence[str]) -> list[Candidate]:
+    """Every result of the records that a sheet could leave blank, in trace order."""
+    found = []
+    for record in trace:
+        if isinstance(record, records.Forward):
+            for quantity in ("h", "z"):
+                address = Address(quantity, record.unit, record.epoch, record.sample)
+                value = getattr(record, quantity)
+                found.append(
+                    Candidate(address, student_name(quantity, record.unit), value, "forward")
+                )
+        elif isinstance(record, records.Loss):
+            address = Address("loss", None, record.epoch, record.sample)
+            found.append(Candidate(address, "loss", record.loss, "loss"))
+        elif isinstance(record, records.Delta):
+            address = Address("delta", record.unit, record.epoch, record.sample)
+            group = "output delta" if record.unit in output_units else "hidden delta"
+            found.append(
+                Candidate(address, student_name("delta", record.unit), record.delta, group)
+            )
+        elif isinstance(record, records.Gradient):
+            address = Address("grad", record.weight, record.epoch, record.sample, record.step)
+            found.append(
+                Candidate(address, student_name("grad", record.weight), record.grad, "grad")
+            )
+        elif isinstance(record, records.Update) and not record.frozen:
+            address = Address("new", record.weight, record.epoch, None, record.step)
+            found.append(Candidate(address, student_name("new", record.weight), record.new, "new"))
+    return found
+
+
+def chosen(
+    found: list[Candidate],
+    *,
+    quantities: Sequence[str],
+    units: Sequence[str],
+    weights: Sequence[str],
+    count: int | None,
+    seed: int,
+) -> list[Candidate]:
+    """The blanks: those matching the filters, `count` of them drawn with `seed` (all when no
+    count is given and a filter is; the default mix when neither is), in trace order."""
+    subjects = {"h": units, "z": units, "delta": units, "grad": weights, "new": weights}
+    for parameter, patterns, kinds in (("unit", units, "hz"), ("weight", weights, "gn")):
+        names = {c.address.subject for c in found if c.address.quantity[0] in kinds}
+        for pattern in patterns:
+            if not any(fnmatch.fnmatchcase(name or "", pattern) for name in names):
+                raise UsageError(f"{pattern!r} matches no {parameter} on this sheet",
+                                 parameter=parameter, value=pattern)  # fmt: skip
+    pool = [
+        candidate
+        for candidate in found
+        if (not quantities or candidate.address.quantity in quantities)
+        and _matches(candidate.address.subject, subjects.get(candidate.address.quantity, ()))
+        and (not (units or weights) or subjects.get(candidate.address.quantity, ()))
+    ]
+    if not pool:
+        raise UsageError(
+            "leave nothing to blank on this sheet", parameter="blank", value=quantities
+        )
+    rng = np.random.default_rng(seed)
+    if count is None and not (quantities or units or weights):
+        picked: list[Candidate] = []
+        for group, wanted in DEFAULT_MIX:
+            members = [c for c in pool if c.group == group]
+            take = min(wanted, len(members))
+            picked += [members[i] for i in rng.choice(len(members), take, replace=False)]
+    elif count is None:
+        picked = pool
+    else:
+        if count > len(pool):
+            raise UsageError(
+                f"asks for more blanks than the {len(pool)} results the sheet can blank",
+                parameter="count",
+                value=count,
+            )
+        picked = [pool[i] for i in rng.choice(len(pool), count, replace=False)]
+    order = {candidate.address: index for index, candidate in enumerate(found)}
+    return sorted(picked, key=lambda candidate: order[candidate.address])
+
+
+def _matches(subject: str | None, patterns: Sequence[str]) -> bool:
+    return not patterns or (
+        subject is not None and any(fnmatch.fnmatchcase(subject, p) for p in patterns)
+    )
+
+
+def sheet_records(trace: Iterable[records.Record]) -> tuple[records.Record, ...]:
+    """What a worksheet shows: the step's arithmetic and the weights it starts from, without
+    what would give answers away (reference values, the epoch's mean loss, the weights after
+    it)."""
+    hidden = (records.Reference, records.EpochEnd, records.Check, records.CheckSummary)
+    return tuple(
+        record
+        for record in trace
+        if not isinstance(record, hidden)
+        and not (isinstance(record, records.Weights) and record.when == "final")
+    )
+
+
+def worked_lines(shown: Sequence[records.Record], digits: int) -> dict[Address, Cell]:
+    """Each result's full worked line, keyed by the result's address: a column's formula
+    joined to its arithmetic (`h_Z1 = W10·X0 + ... = 1`), as a too-wide table lists it."""
+    lines: dict[Address, Cell] = {}
+    for block in layout.worked_blocks(shown, NumberFormatter(digits)):
+        if isinstance(block, layout.Grid) and not block.matrix:
+            for row in block.rows:
+                label = row[0] if isinstance(row[0], str) else None
+                for title, cell in zip(block.columns[1:], row[1:]):
+                    for _, result in layout.results(cell):
+                        lines.setdefault(result.address, layout.listed(title, cell, label))
+        elif isinstance(block, layout.Line) and not isinstance(block.text, str):
+            for chain, result in layout.results(block.text):
+                lines.setdefault(result.address, (chain,))
+    return lines
+
+
+def randomly_initialised(spec: Spec) -> bool:
+    """Whether any weights are drawn from the seed, so that a new seed gives new numbers."""
+    return any(isinstance(layer.weights, RandomWeights) for layer in spec.config.layers)
+
+
+def worksheet(
+    spec: Spec,
+    trace: Iterable[records.Record],
+    *,
+    seed: int,
+    version: int = 1,
+    versions: int = 1,
+    quantities: Sequence[str] = (),
+    units: Sequence[str] = (),
+    weights: Sequence[str] = (),
+    count: int | None = None,
+    digits: int = 6,
+) -> Worksheet:
+    """One version of a worksheet from a trace of the chosen sample."""
+    shown = sheet_records(trace)
+    if any(isinstance(record, records.Diverged) for record in shown):
+        raise UsageError("diverges before the sheet's step ends; choose another sample or epoch")
+    outputs = spec.names.layers[-1].units
+    picked = chosen(
+        candidates(shown, outputs),
+        quantities=quantities,
+        units=units,
+        weights=weights,
+        count=count,
+        seed=seed,
+    )
+    lines = worked_lines(shown, digits)
+    missing = [c.name for c in picked if c.address not in lines]
+    if missing:  # a result the tables do not show as a worked line cannot be a blank
+        picked = [c for c in picked if c.address in lines]
+    blanks = {candidate.address: number for number, candidate in enumerate(picked, start=1)}
+    key = tuple(
+        KeyEntry(blanks[c.address], c.name, c.address, c.value, lines[c.address]) for c in picked
+    )
+    drawn = (
+        f" Its weights are drawn with seed {spec.config.seed} (the config's, plus {seed})."
+        if randomly_initialised(spec)
+        else ""
+    )
+    heading = records.Note(
+        "worksheet",
+        f"Worksheet, version {version} of {versions}, seed {seed}: fill in the {len(key)} "
+        f"numbered blank{'s' if len(key) != 1 else ''}. The same sheet comes again with "
+        f"--seed {seed}.{drawn}",
+    )
+    with_heading = _after_start(shown, heading)
+    return Worksheet(spec, seed, version, versions, with_heading, blanks, key)
+
+
+def _after_start(
+    shown: tuple[records.Record, ...], note: records.Note
+) -> tuple[records.Record, ...]:
+    if shown and isinstance(shown[0], records.Start):
+        return (shown[0], note, *shown[1:])
+    return (note, *shown)
