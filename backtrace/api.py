@@ -37,6 +37,7 @@ from backtrace.selection import RecordFilter, parse_epochs, record_filter, resol
 
 if TYPE_CHECKING:
     from backtrace.pictures.diagram import Diagram
+    from backtrace.teaching.grading import Report
     from backtrace.teaching.quiz import Worksheet
 
 Source = Spec | Mapping[str, Any] | str | os.PathLike
@@ -284,6 +285,69 @@ def quiz(
             )  # fmt: skip
         )
     return sheets
+
+
+def grade(
+    config: Source,
+    answers: str | os.PathLike,
+    *,
+    sample: int = 1,
+    epoch: int = 1,
+    tolerance: float | None = None,
+    precision: int = 6,
+) -> Report:
+    """A student's answers (a CSV, YAML or JSON file of name, value pairs, or a quiz key)
+    judged against the trace of `config`: each right within `tolerance`, or by default half a
+    unit in the last of the `precision` significant digits the trace prints; each wrong one
+    with its worked line and its likely cause. `sample` and `epoch` apply to answers whose
+    file does not say."""
+    from backtrace.teaching.answers import read_answers
+    from backtrace.teaching.grading import chains_explained
+    from backtrace.teaching.grading import grade as graded
+
+    spec = load(config)
+    _whole("sample", sample)
+    _whole("epoch", epoch)
+    if tolerance is not None and (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
+        raise UsageError("should be a finite number of 0 or more", parameter="tolerance",
+                         value=tolerance)  # fmt: skip
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
+                         value=precision)  # fmt: skip
+    if not isinstance(answers, (str, os.PathLike)):
+        raise UsageError(f"should be a path, not {_kind(answers)}", parameter="answers",
+                         value=answers)  # fmt: skip
+    names = spec.names
+    given = read_answers(
+        os.fspath(answers),
+        units=[unit for layer in names.layers for unit in layer.units],
+        weights=list(names.all_weights),
+        sample=sample,
+        epoch=epoch,
+    )
+    for answer in given:
+        if answer.sample > len(spec.inputs):
+            raise ConfigError(
+                f"sample {answer.sample} is out of range: the data has {len(spec.inputs)}",
+                source=os.fspath(answers), field=answer.name, line=answer.line,
+            )  # fmt: skip
+    epochs = sorted({answer.epoch for answer in given})
+    for number in epochs:
+        refusal = limits.epochs_refusal(number)
+        if refusal:
+            raise UsageError(f"epoch {number:,} {refusal}", parameter="epoch", value=number)
+    trace = run(spec, trace=",".join(map(str, epochs)), through_traced=True)
+    report = graded(
+        trace.records, given, inputs=names.layers[0].units, source=os.fspath(answers),
+        tolerance=None if tolerance is None else float(tolerance), digits=precision,
+    )  # fmt: skip
+    chains_explained(report)
+    return report
 
 
 def check(

@@ -1028,6 +1028,58 @@ def quiz(
             )
 
 
+@cli.command()
+@network_options(None, "grade reads the epoch from the answers or --epoch")
+@click.argument("answers", metavar="ANSWERS", type=click.Path(dir_okay=False))
+@click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The sample of answers whose file does not say.")  # fmt: skip
+@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The epoch of answers whose file does not say.")  # fmt: skip
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="T",
+    help="Accept answers within T of the right value. Default: half a unit in the last "
+    "digit the trace prints (see --precision).",
+)
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits the right values are printed (and judged) to.")  # fmt: skip
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for a person, json for a script.")  # fmt: skip
+@debug_option
+def grade(
+    network: NetworkChoice,
+    answers: str,
+    sample: int,
+    epoch: int,
+    tolerance: float | None,
+    precision: int,
+    output_format: str,
+    debug: bool,
+) -> None:
+    """Check a student's ANSWERS against CONFIG's trace, and say where wrong ones went wrong.
+
+    ANSWERS is a CSV file with name and value columns (sample and epoch may follow), a YAML
+    or JSON file of name: value pairs, or a 'backtrace quiz' key. Names are the network's,
+    as a student writes them: h_Z1, z_Z1, delta_D0, grad_W10, W10_new (or W10), loss. Exit
+    status 0 when every answer is right, 5 when any is wrong.
+    """
+    from backtrace import api
+    from backtrace.renderers.grades import render_grades
+
+    term = terminal()
+    with reported_errors(debug, term):
+        spec = network.load(term)
+        path = answers if os.path.isabs(answers) else str(term.cwd / answers)
+        report = api.grade(spec, path, sample=sample, epoch=epoch, tolerance=tolerance,
+                           precision=precision)  # fmt: skip
+        render_grades(report, output_format, term.stdout)
+        term.stdout.flush()
+        if report.right < len(report.verdicts):
+            sys.exit(ExitStatus.WRONG_ANSWERS)
+
+
 def key_format_for(path: str) -> str:
     """The key's format from its file's ending."""
     from backtrace.renderers.key import KEY_FORMATS

@@ -14,6 +14,8 @@ class ExitStatus(enum.IntEnum):
     BAD_INPUT = 2  # bad command line or bad config file
     DIVERGED = 3  # training produced inf or NaN and was stopped
     CHECK_FAILED = 4  # `check` found a gradient that disagrees with its finite difference
+    WRONG_ANSWERS = 5  # `grade` found an answer that is not the trace's value
+    DIFFERENT = 6  # `diff` found the two traces part
     HANGUP = 129  # SIGHUP (the terminal closed), as shells report it: 128 + 1
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT: 128 + 2
     TERMINATED = 143  # SIGTERM (kill, a service manager), as shells report it: 128 + 15

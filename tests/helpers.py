@@ -80,3 +80,20 @@ def invoke_in(
         status = int(exit.code or 0)
     written = out.getvalue() if hasattr(out, "getvalue") else ""
     return Invocation(status, written, err.getvalue())
+
+
+# The article's first sample, worked by hand: every hidden unit sums 1·1 + 1·0 + 1·0 = 1,
+# D0 sums four ones to 4, the error is 0 - 4 = -4 and so is every delta; a gradient is the
+# sending value times -4 (X1 = X2 = 0 here), and W := 1 - 0.1·J'(W).
+ARTICLE = {
+    **{f"h_Z{j}": 1 for j in (1, 2, 3)},
+    **{f"z_Z{j}": 1 for j in (1, 2, 3)},
+    "h_D0": 4, "z_D0": 4, "loss": -4,
+    **{f"delta_{unit}": -4 for unit in ("D0", "Z1", "Z2", "Z3")},
+    **{f"grad_W{j}0": -4 for j in (1, 2, 3)},
+    **{f"grad_W{j}{k}": 0 for j in (1, 2, 3) for k in (1, 2)},
+    **{f"grad_V0{k}": -4 for k in range(4)},
+    **{f"W{j}0_new": 1.4 for j in (1, 2, 3)},
+    **{f"W{j}{k}_new": 1 for j in (1, 2, 3) for k in (1, 2)},
+    **{f"V0{k}_new": 1.4 for k in range(4)},
+}  # fmt: skip

@@ -10,7 +10,7 @@ how each piece looks (`latex.LatexPrinter`).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from backtrace.expressions.nodes import (
@@ -199,3 +199,16 @@ class TextPrinter:
     def apply(self, node: Apply) -> str:
         text = f"{self.symbol(node.function)}({self.node(node.argument)})"
         return f"{text}[{node.index}]" if node.index else text
+
+
+class MarkedPrinter(TextPrinter):
+    """The text printer with some numbers marked, ⟨-4⟩, by address: the operand a grade or a
+    diff points at. The same number elsewhere in the line (another address) stays plain."""
+
+    def __init__(self, fmt: Formatter, marked: Collection[Any]) -> None:
+        super().__init__(fmt)
+        self.marked = frozenset(marked)
+
+    def numeral(self, number: Number) -> str:
+        text = super().numeral(number)
+        return f"⟨{text}⟩" if number.address is not None and number.address in self.marked else text
