@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from backtrace.errors import BacktraceError, ConfigError, UsageError
+from backtrace.errors import BacktraceError, ConfigError, TraceError, UsageError
 
 if TYPE_CHECKING:
-    from backtrace.api import Trace, check, load, render, run
+    from backtrace.api import Trace, check, diff, grade, load, quiz, read_trace, render, run
     from backtrace.config import Spec
 
 __all__ = [
@@ -25,10 +25,15 @@ __all__ = [
     "ConfigError",
     "Spec",
     "Trace",
+    "TraceError",
     "UsageError",
     "__version__",
     "check",
+    "diff",
+    "grade",
     "load",
+    "quiz",
+    "read_trace",
     "render",
     "run",
 ]
@@ -37,7 +42,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         return _version()
-    if name in ("load", "run", "check", "render", "Trace"):
+    if name in ("load", "run", "check", "render", "Trace", "quiz", "grade", "diff", "read_trace"):
         from backtrace import api
 
         return getattr(api, name)

@@ -37,6 +37,7 @@ from backtrace.selection import RecordFilter, parse_epochs, record_filter, resol
 
 if TYPE_CHECKING:
     from backtrace.pictures.diagram import Diagram
+    from backtrace.teaching.diff import TraceDiff
     from backtrace.teaching.grading import Report
     from backtrace.teaching.quiz import Worksheet
 
@@ -348,6 +349,98 @@ def grade(
     )  # fmt: skip
     chains_explained(report)
     return report
+
+
+def read_trace(path: str | os.PathLike) -> list[records.Record]:
+    """The records of a trace saved by `run` as JSON Lines (.jsonl) or JSON (.json), as the
+    same record types. Raises TraceError for a file that is not a backtrace trace, is
+    damaged, or comes from a newer trace format."""
+    from backtrace.trace_files import read_trace as read
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"should be a path, not {_kind(path)}", parameter="path", value=path)
+    return read(path)
+
+
+def diff(
+    a: Source,
+    b: Source,
+    *,
+    trace: str | int = "first",
+    epochs: int | None = None,
+    sample: str | int | Sequence[str | int] = (),
+    phase: str | Sequence[str] = (),
+    tolerance: float = 0.0,
+    precision: int = 6,
+    overrides_a: Mapping[str, Any] | Sequence[str] | None = None,
+    overrides_b: Mapping[str, Any] | Sequence[str] | None = None,
+) -> TraceDiff:
+    """Where the traces of `a` and `b` part. Each is a config (path, example name, text, dict
+    or Spec), run with `trace` and `epochs` as `run` takes them, or a saved .jsonl or .json
+    trace (`read_trace`). `sample` and `phase` narrow both; values within `tolerance` count
+    as the same."""
+    from backtrace.teaching.diff import compare
+    from backtrace.trace_files import looks_like_trace
+
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
+        math.isfinite(tolerance) and tolerance >= 0
+    ):
+        raise UsageError("should be a finite number of 0 or more", parameter="tolerance",
+                         value=tolerance)  # fmt: skip
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
+                         value=precision)  # fmt: skip
+    samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
+    phases = _texts(phase, "phase")
+    for name in phases:
+        if name not in records.PHASES:
+            raise UsageError(f"phases are {', '.join(records.PHASES)}", parameter="phase",
+                             value=name)  # fmt: skip
+    sides = []
+    for parameter, source, overrides in (("a", a, overrides_a), ("b", b, overrides_b)):
+        if isinstance(source, (str, os.PathLike)) and looks_like_trace(os.fspath(source)):
+            if overrides:
+                raise UsageError("is a saved trace, which takes no overrides",
+                                 parameter=parameter, value=source)  # fmt: skip
+            shown, stream = os.fspath(source), read_trace(source)
+        else:
+            spec = load(source, overrides) if overrides else load(source)
+            shown, stream = spec.source, run(spec, trace=trace, epochs=epochs).records
+        sides.append((shown, [r for r in stream if _kept(r, samples, phases)]))
+    (name_a, records_a), (name_b, records_b) = sides
+    return compare(records_a, records_b, names=(name_a, name_b), tolerance=float(tolerance),
+                   digits=precision)  # fmt: skip
+
+
+def _numbers_in(text: str, parameter: str) -> list[int]:
+    """2, 1,3 or 2-4, as --sample takes them."""
+    found = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise UsageError("should be numbers such as 2, 1,3 or 2-4", parameter=parameter,
+                             value=text) from None  # fmt: skip
+        if high - low > 1_000_000:
+            raise UsageError("is too wide a range", parameter=parameter, value=text)
+        found += range(low, high + 1)
+    return found
+
+
+def _kept(record: records.Record, samples: set[int], phases: tuple[str, ...]) -> bool:
+    """Whether a diff compares `record` under the --sample and --phase given."""
+    if phases and record.kind.phase is not None and record.kind.phase not in phases:
+        return False
+    if samples:
+        if isinstance(record, (records.EpochEnd, records.Weights)):
+            return False  # a summary of every sample, not of those chosen
+        if isinstance(record, records.Update):
+            return bool(samples & set(record.samples))
+        sample = getattr(record, "sample", None)
+        if isinstance(sample, int) and record.kind.phase is not None:
+            return sample in samples
+    return True
 
 
 def check(

@@ -1080,6 +1080,69 @@ def grade(
             sys.exit(ExitStatus.WRONG_ANSWERS)
 
 
+def config_or_trace(argument: str, term: Terminal) -> str:
+    """A diff's side: a file in the current folder, else an example's name as given."""
+    candidate = term.cwd / argument
+    return str(candidate) if candidate.exists() else argument
+
+
+@cli.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--set-a", "overrides_a", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of A's config, as run's --set does. Repeatable.")  # fmt: skip
+@click.option("--set-b", "overrides_b", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of B's config, e.g. --set-b 'slips=[stale_weights]'.")  # fmt: skip
+@click.option("--trace", "traced", default="first", show_default=True, metavar="EPOCHS",
+              help="Epochs a config side traces in full, as run takes them.")  # fmt: skip
+@click.option("--epochs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train a config side for N epochs.")  # fmt: skip
+@click.option("--sample", "samples", multiple=True, metavar="K",
+              help="Compare only these samples (and not the epochs' summaries): 2, 1,3 or 2-4.")  # fmt: skip
+@click.option("--phase", "phases", multiple=True, type=click.Choice(PHASES),
+              help="Compare only these phases. Repeatable.")  # fmt: skip
+@click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="T", help="Values within T of each other count as the same.")  # fmt: skip
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits of the values shown.")  # fmt: skip
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for a person, json for a script.")  # fmt: skip
+@debug_option
+def diff(
+    a: str,
+    b: str,
+    overrides_a: tuple[str, ...],
+    overrides_b: tuple[str, ...],
+    traced: str,
+    epochs: int | None,
+    samples: tuple[str, ...],
+    phases: tuple[str, ...],
+    tolerance: float,
+    precision: int,
+    output_format: str,
+    debug: bool,
+) -> None:
+    """Show where the traces of A and B part, and how much they differ by phase and epoch.
+
+    A and B are each a config, a bundled example, or a trace saved with 'run -o x.jsonl'
+    (or .json). Exit status 0 when they are the same, 6 when they differ.
+    """
+    from backtrace import api
+    from backtrace.renderers.differences import render_diff
+
+    term = terminal()
+    with reported_errors(debug, term, options={"a": "A", "b": "B"}):
+        found = api.diff(
+            config_or_trace(a, term), config_or_trace(b, term), trace=traced, epochs=epochs,
+            sample=samples, phase=phases, tolerance=tolerance, precision=precision,
+            overrides_a=overrides_a or None, overrides_b=overrides_b or None,
+        )  # fmt: skip
+        render_diff(found, output_format, term.stdout, precision)
+        term.stdout.flush()
+        if not found.same:
+            sys.exit(ExitStatus.DIFFERENT)
+
+
 def key_format_for(path: str) -> str:
     """The key's format from its file's ending."""
     from backtrace.renderers.key import KEY_FORMATS

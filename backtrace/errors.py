@@ -77,6 +77,21 @@ class ConfigError(BacktraceError):
         return bounded(f"{where}:{field} {self.message}")
 
 
+class TraceError(BacktraceError):
+    """A saved trace (JSON Lines or JSON) that backtrace cannot read back: not a trace, from
+    a newer format version, or damaged."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+    def __init__(self, message: str, *, source: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.source, self.line = message, source, line
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return bounded(f"{where}: {self.message}")
+
+
 class OutputError(BacktraceError):
     """The trace could not be written where it was asked to go."""
 

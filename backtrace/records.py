@@ -14,7 +14,11 @@ count from 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import functools
+import math
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
@@ -432,3 +436,85 @@ QUANTITY_KINDS: dict[str, type[Record]] = {
     quantity: kind for kind in KINDS for quantity in kind.quantities
 }
 QUANTITIES: tuple[str, ...] = tuple(QUANTITY_KINDS)
+
+EVENTS: dict[str, type[Record]] = {kind.event: kind for kind in KINDS}
+
+
+def from_dict(data: dict[str, Any]) -> Record:
+    """The record a JSON object describes: the inverse of `Record.as_dict`, for traces read
+    back (`backtrace.read_trace`). Raises ValueError naming what does not fit."""
+    kind = EVENTS.get(data.get("event"))  # type: ignore[arg-type]
+    if kind is None:
+        raise ValueError(f"{data.get('event')!r} is not an event of a backtrace trace")
+    return _built(kind, data)
+
+
+@functools.cache
+def _fields_of(kind: type) -> tuple[tuple[Any, Any], ...]:
+    """Each field of a record kind with its type, resolved once per kind."""
+    hints = typing.get_type_hints(kind)
+    return tuple((item, hints[item.name]) for item in fields(kind))
+
+
+def _built(kind: type, data: dict[str, Any]) -> Any:
+    values = {}
+    for item, hint in _fields_of(kind):
+        if item.name not in data:
+            if item.default is MISSING:
+                raise ValueError(f"a {getattr(kind, 'event', kind.__name__)} record needs "
+                                 f"{item.name!r}")  # fmt: skip
+            continue
+        values[item.name] = _decoded(data[item.name], hint, item.name)
+    return kind(**values)
+
+
+def _decoded(value: Any, hint: Any, name: str) -> Any:
+    """A JSON value as the field's type holds it: lists as tuples, objects of named numbers
+    as (name, value) pairs, nested records built, whole numbers as floats where a float
+    belongs."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in arguments:
+            return None
+        for argument in arguments:
+            if argument is type(None):
+                continue
+            try:
+                return _decoded(value, argument, name)
+            except (TypeError, ValueError):
+                continue
+        raise ValueError(f"{name}: {value!r} does not fit")
+    if origin is typing.Literal:
+        if value not in arguments:
+            raise ValueError(f"{name}: {value!r} is not one of {', '.join(map(str, arguments))}")
+        return value
+    if origin is tuple:
+        if isinstance(value, dict):  # (name, number) pairs, written as an object
+            return tuple((key, _number(item, name)) for key, item in value.items())
+        if not isinstance(value, list):
+            raise ValueError(f"{name}: needs a list, not {type(value).__name__}")
+        item_hint = arguments[0] if arguments else Any
+        return tuple(_decoded(item, item_hint, name) for item in value)
+    if isinstance(hint, type) and issubclass(hint, Record) or hint is Term:
+        if not isinstance(value, dict):
+            raise ValueError(f"{name}: needs an object")
+        return _built(hint, value)
+    if hint is float:
+        return _number(value, name)
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is str and isinstance(value, str):
+        return value
+    if hint is Any:
+        return value
+    raise TypeError(f"{name}: {value!r} is not a {getattr(hint, '__name__', hint)}")
+
+
+def _number(value: Any, name: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        if value is None:
+            return math.nan  # JSON's null for inf or NaN (see Diverged.non_finite)
+        raise TypeError(f"{name}: {value!r} is not a number")
+    return float(value) if isinstance(value, int) else value
