@@ -296,12 +296,13 @@ def grade(
     epoch: int = 1,
     tolerance: float | None = None,
     precision: int = 6,
+    name: str | None = None,
 ) -> Report:
     """A student's answers (a CSV, YAML or JSON file of name, value pairs, or a quiz key)
     judged against the trace of `config`: each right within `tolerance`, or by default half a
     unit in the last of the `precision` significant digits the trace prints; each wrong one
     with its worked line and its likely cause. `sample` and `epoch` apply to answers whose
-    file does not say."""
+    file does not say; `name` is how messages name the file (its path by default)."""
     from backtrace.teaching.answers import read_answers
     from backtrace.teaching.grading import chains_explained
     from backtrace.teaching.grading import grade as graded
@@ -330,12 +331,14 @@ def grade(
         weights=list(names.all_weights),
         sample=sample,
         epoch=epoch,
+        shown_as=name,
     )
+    shown = name or os.fspath(answers)
     for answer in given:
         if answer.sample > len(spec.inputs):
             raise ConfigError(
                 f"sample {answer.sample} is out of range: the data has {len(spec.inputs)}",
-                source=os.fspath(answers), field=answer.name, line=answer.line,
+                source=shown, field=answer.name, line=answer.line,
             )  # fmt: skip
     epochs = sorted({answer.epoch for answer in given})
     for number in epochs:
@@ -344,7 +347,7 @@ def grade(
             raise UsageError(f"epoch {number:,} {refusal}", parameter="epoch", value=number)
     trace = run(spec, trace=",".join(map(str, epochs)), through_traced=True)
     report = graded(
-        trace.records, given, inputs=names.layers[0].units, source=os.fspath(answers),
+        trace.records, given, inputs=names.layers[0].units, source=shown,
         tolerance=None if tolerance is None else float(tolerance), digits=precision,
     )  # fmt: skip
     chains_explained(report)

@@ -36,6 +36,22 @@ if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start 
     from backtrace import api
     from backtrace.config import Spec
 
+class FileName(click.ParamType):
+    """A file named on the command line, taken as written: whether it can be read or written
+    is checked where it is used (output.plan, config.files), which say why in one line. Only
+    a NUL, which no file name holds, is refused here."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail("a file name cannot contain a NUL character", param, ctx)
+        return value
+
+
+FILE_NAME = FileName()
+
+
 def error_line(message: str) -> str:
     """One line for stderr: control characters escaped, and no longer than a screenful."""
     return f"backtrace: error: {bounded(printable(message))}"
@@ -464,7 +480,7 @@ def output_options(formats: str) -> Callable[[Any], Any]:
                 "--output",
                 "path",
                 metavar="FILE",
-                type=click.Path(),
+                type=FILE_NAME,
                 default=None,
                 help="Write the trace to FILE (whole, or not at all) instead of stdout. -o DIR/ "
                 "(or a folder with --format csv) writes CSV, one file per table.",
@@ -617,7 +633,7 @@ def cli(ctx: click.Context) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no loss curve on stderr.")
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False),
+    type=FILE_NAME,
     metavar="FILE",
     default=None,
     help="Also draw the loss per epoch (and accuracy, for classification losses) into FILE, "
@@ -825,7 +841,7 @@ GRAPH_FORMATS = {"text": (), "dot": (".dot", ".gv"), "svg": (".svg",), "png": ("
     "--output",
     "path",
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=FILE_NAME,
     default=None,
     help="Write the diagram to FILE (.txt, .dot, .gv, .svg or .png) instead of stdout.",
 )
@@ -941,7 +957,7 @@ def numbered_path(path: str, version: int, versions: int) -> str:
     "--key",
     "key_path",
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=FILE_NAME,
     default=None,
     help="Write the answer key to FILE: .json or .csv (which 'backtrace grade' reads), .md, "
     ".tex or .txt.",
@@ -1030,7 +1046,7 @@ def quiz(
 
 @cli.command()
 @network_options(None, "grade reads the epoch from the answers or --epoch")
-@click.argument("answers", metavar="ANSWERS", type=click.Path(dir_okay=False))
+@click.argument("answers", metavar="ANSWERS")  # read (and refused) as configs are
 @click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
               help="The sample of answers whose file does not say.")  # fmt: skip
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True,
@@ -1073,7 +1089,7 @@ def grade(
         spec = network.load(term)
         path = answers if os.path.isabs(answers) else str(term.cwd / answers)
         report = api.grade(spec, path, sample=sample, epoch=epoch, tolerance=tolerance,
-                           precision=precision)  # fmt: skip
+                           precision=precision, name=answers)  # fmt: skip
         render_grades(report, output_format, term.stdout)
         term.stdout.flush()
         if report.right < len(report.verdicts):
@@ -1175,7 +1191,7 @@ def examples() -> None:
     "--output",
     "path",
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=FILE_NAME,
     default=None,
     help="Where to write it (default: backtrace.yaml, which run finds by itself).",
 )
@@ -1204,7 +1220,7 @@ def init(example: str | None, path: str | None, force: bool) -> None:
     "--output",
     "path",
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=FILE_NAME,
     default=None,
     help="Write the schema to FILE instead of stdout.",
 )

@@ -19,11 +19,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from backtrace.config.files import read_config
+from backtrace.config.files import decode, open_input, read_bounded
 from backtrace.config.loading import load_yaml
 from backtrace.errors import ConfigError
 
 MAX_ANSWERS = 10_000
+ANSWER_BYTES = 1 << 20  # a class's answers fit many times over
 # The words a student may use for each quantity, before or after the name's underscore.
 QUANTITY_WORDS = {
     "h": "h", "z": "z", "out": "z", "net": "h",
@@ -100,7 +101,9 @@ def read_answers(
 ) -> list[Answer]:
     """The answers in the file at `path`, each resolved to a quantity of the network."""
     where = shown_as or path
-    text, _ = read_config(path, what=where)
+    stream, _ = open_input(path, what=where, role="the answers")
+    with stream:  # read as far as the limit and no further, even from a pipe
+        text = decode(read_bounded(stream, ANSWER_BYTES, where, "an answer file"), where)
     suffix = Path(path).suffix.lower()
     rows = _csv_rows(text, where) if suffix == ".csv" else _document_rows(text, where, suffix)
     if not rows:
@@ -160,8 +163,12 @@ Row = tuple[Any, Any, Any, Any, int | None]
 
 
 def _csv_rows(text: str, where: str) -> list[Row]:
-    reader = csv.reader(io.StringIO(text))
-    lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise ConfigError(f"cannot be read as CSV: {error}", source=where,
+                          line=reader.line_num) from None  # fmt: skip
     if not lines:
         return []
     header = [cell.strip().lower() for cell in lines[0][1]]

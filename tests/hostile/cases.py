@@ -439,9 +439,28 @@ ROUND_TWO = [
     Case("o-table-is-a-link", ["run", "net.yaml", "-o", "DIR/"], 1, "error: cannot write DIR/update.csv: it is a symbolic link", files={"net.yaml": BASE, "victim.csv": "victim\n", "DIR": Folder(), "DIR/update.csv": Link("../victim.csv")}),
 ]
 
+TEACHING = [
+    Case("quiz-blank-unknown", ["quiz", "net.yaml", "--blank", "weights"], 2, "error: --blank weights: blanks are h, z, loss, delta, grad, new", files={"net.yaml": BASE}),
+    Case("quiz-students-too-many", ["quiz", "net.yaml", "--students", "100000"], 2, "error: Invalid value for '--students'", files={"net.yaml": BASE}),
+    Case("quiz-key-over-the-config", ["quiz", "net.yaml", "--key", "net.yaml"], 2, "net.yaml", files={"net.yaml": BASE}),
+    Case("quiz-sheet-and-key-one-file", ["quiz", "net.yaml", "-o", "x.txt", "--key", "x.txt"], 2, "name the same file", files={"net.yaml": BASE}),
+    Case("quiz-latex-versions-to-stdout", ["quiz", "net.yaml", "--students", "2", "--format", "latex"], 2, "error: several LaTeX worksheets need -o FILE.tex", files={"net.yaml": BASE}),
+    Case("grade-escape-in-a-name", ["grade", "net.yaml", "a.csv"], 2, "is not a name this network has", files={"net.yaml": BASE, "a.csv": "name,value\n\x1b[2Jh,1\n"}),
+    Case("grade-not-a-number", ["grade", "net.yaml", "a.csv"], 2, "error: a.csv:2: answer 1 (h_Z1): 'NaN!' is not a number", files={"net.yaml": BASE, "a.csv": "name,value\nh_Z1,NaN!\n"}),
+    Case("grade-infinite-value", ["grade", "net.yaml", "a.yaml"], 2, "is not a number", files={"net.yaml": BASE, "a.yaml": "h_Z1: .inf\n"}),
+    Case("grade-no-file", ["grade", "net.yaml", "missing.csv"], 2, "missing.csv", files={"net.yaml": BASE}),
+    Case("grade-a-folder", ["grade", "net.yaml", "DIR"], 2, "DIR", files={"net.yaml": BASE, "DIR": Folder()}),
+    Case("grade-huge-answers", ["grade", "net.yaml", "a.csv"], 2, "error: a.csv: is larger than 1 MB, the most an answer file may be", files={"net.yaml": BASE, "a.csv": "name,value\n" + "h_Z1,1\n" * 400_000}),
+    Case("grade-epoch-past-the-limit", ["grade", "net.yaml", "a.csv"], 2, "error: --epoch: epoch 10,000,000 is more than", files={"net.yaml": BASE, "a.csv": "name,value,epoch\nh_Z1,1,10000000\n"}),
+    Case("diff-not-a-trace", ["diff", "net.yaml", "t.jsonl"], 2, "t.jsonl:1: is not a backtrace trace", files={"net.yaml": BASE, "t.jsonl": '{"event": "sample"}\n'}),
+    Case("diff-newer-format", ["diff", "net.yaml", "t.jsonl"], 2, "newer than the 1 this backtrace reads", files={"net.yaml": BASE, "t.jsonl": '{"event": "start", "format_version": 2}\n'}),
+    Case("diff-trace-with-set", ["diff", "net.yaml", "t.jsonl", "--set-b", "epochs=2"], 2, "error: B: is a saved trace, which takes no overrides", files={"net.yaml": BASE, "t.jsonl": '{"event": "start"}\n'}),
+    Case("diff-damaged-record", ["diff", "net.yaml", "t.json"], 2, "t.json: start record:", files={"net.yaml": BASE, "t.json": '[{"event": "start", "layers": 5}]'}),
+]
+
 # fmt: on
 
 CASES: list[Case] = (
     SYNTAX + JSON + NUMBERS + SHAPES + ALIASES + SIZES + DATA + SOURCES + OPTIONS + OUTPUTS
-    + PATTERNS + ROUND_TWO
+    + PATTERNS + ROUND_TWO + TEACHING
 )

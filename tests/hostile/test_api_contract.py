@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import backtrace
 from backtrace import api
-from backtrace.errors import BacktraceError, ConfigError, UsageError
+from backtrace.errors import BacktraceError, ConfigError, TraceError, UsageError
 
 CALLS = [
     ("load(None)", lambda: backtrace.load(None), ConfigError, "source should be a path"),
@@ -36,6 +36,17 @@ CALLS = [
     ("run(unit=None)", lambda: backtrace.run("xor", unit=None), UsageError, "unit=None"),
     ("diagram(step=0)", lambda: api.diagram("xor", step=0), UsageError, "step=0"),
     ("weight_history(*)", lambda: api.weight_history(api.load("xor"), 5.5), UsageError, "weight=5.5"),
+    ("quiz(blank=x)", lambda: api.quiz("xor", blank="x"), UsageError, "blank='x': blanks are"),
+    ("quiz(count=0)", lambda: api.quiz("xor", count=0), UsageError, "count=0"),
+    ("quiz(count=99)", lambda: api.quiz("xor", count=99), UsageError, "count=99: asks for more blanks"),
+    ("quiz(seed=-1)", lambda: api.quiz("xor", seed=-1), UsageError, "seed=-1"),
+    ("grade(None)", lambda: api.grade("xor", None), UsageError, "answers=None: should be a path"),
+    ("grade(tolerance=nan)", lambda: api.grade("xor", "a.csv", tolerance=math.nan), UsageError, "tolerance=nan"),
+    ("read_trace(None)", lambda: api.read_trace(None), UsageError, "path=None"),
+    ("read_trace(missing)", lambda: api.read_trace("/nonexistent/t.jsonl"), TraceError, "/nonexistent/t.jsonl"),
+    ("diff(tolerance=-1)", lambda: api.diff("xor", "xor", tolerance=-1), UsageError, "tolerance=-1"),
+    ("diff(phase=x)", lambda: api.diff("xor", "xor", phase="x"), UsageError, "phase='x'"),
+    ("diff(sample=a)", lambda: api.diff("xor", "xor", sample="a"), UsageError, "sample='a'"),
 ]  # fmt: skip
 
 
@@ -62,9 +73,11 @@ SPEC = api.load("xor")
 
 @SETTINGS
 @given(
-    st.sampled_from(["run", "check", "diagram", "render", "epoch", "step", "load"]),
+    st.sampled_from(["run", "check", "diagram", "render", "epoch", "step", "load", "quiz",
+                     "diff"]),
     st.sampled_from(["sample", "unit", "weight", "phase", "trace", "epoch", "step", "tolerance",
-                     "precision", "width", "format", "source", "epochs"]),
+                     "precision", "width", "format", "source", "epochs", "blank", "count",
+                     "seed", "students"]),
     VALUES,
 )  # fmt: skip
 def test_any_argument_gives_a_result_or_a_documented_error(function, parameter, value) -> None:
@@ -77,6 +90,8 @@ def test_any_argument_gives_a_result_or_a_documented_error(function, parameter, 
         "epoch": lambda: trace.epoch(value),
         "step": lambda: trace.step(value),
         "load": lambda: api.load(value),
+        "quiz": lambda: api.quiz(SPEC, **{parameter: value}),
+        "diff": lambda: api.diff(SPEC, SPEC, **{parameter: value}),
     }
     try:
         calls[function]()

@@ -117,3 +117,58 @@ def test_random_name_patterns(field: str, pattern: str) -> None:
     # format specs and braces cannot make names of unbounded length.
     layer = "{units: 3, activation: identity, weights: 1, " + field + ": " + json.dumps(pattern) + "}"
     run_config(BASE.replace("{units: 3, activation: identity, weights: 1}", layer), "net.yaml")
+
+
+TEACHING_STATUSES = STATUSES | {5, 6}  # docs/cli.md: answers wrong, traces differ
+QUIZ_OPTIONS = st.tuples(
+    st.sampled_from(["--blank", "--unit", "--weight", "--count", "--seed", "--students",
+                     "--sample", "--epoch", "--format", "--precision", "--key", "-o"]),
+    VALUES,
+)  # fmt: skip
+ANSWERS = "name,value,sample\nh_Z1,1,1\ndelta_D0,4,1\nW10_new,1.4,1\nloss,-4,2\n"
+
+
+def run_teaching(arguments: list[str], files: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in files.items():
+            Path(folder, name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        outcome = in_process([*arguments, "--max-epochs", "20"], cwd=Path(folder))
+    assert outcome.status in TEACHING_STATUSES, outcome.stderr
+    assert_well_behaved_beside(outcome)
+
+
+def assert_well_behaved_beside(outcome) -> None:
+    """As `assert_well_behaved`, for commands whose 'no' is a status of its own (5, 6)."""
+    errors = [line for line in outcome.stderr.splitlines() if not line.startswith("backtrace: note: ")]
+    assert len(errors) <= 1 and all(line.startswith("backtrace: error: ") for line in errors)
+    assert (outcome.status in (0, 5, 6)) == (not errors), outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    assert_bounded(outcome)
+
+
+@SETTINGS
+@given(st.lists(QUIZ_OPTIONS, max_size=4))
+def test_mutated_quiz_command_lines(options: list[tuple[str, str]]) -> None:
+    run_teaching(["quiz", "net.yaml", *[part for option in options for part in option]],
+                 {"net.yaml": BASE})  # fmt: skip
+
+
+@SETTINGS
+@given(mutated(st.just(ANSWERS)), st.sampled_from(["a.csv", "a.yaml", "a.json"]))
+def test_mutated_answer_files(text: str, name: str) -> None:
+    run_teaching(["grade", "net.yaml", name], {"net.yaml": BASE, name: text})
+
+
+TRACE = None
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_saved_traces(data) -> None:
+    global TRACE
+    if TRACE is None:
+        import backtrace
+
+        TRACE = backtrace.run(backtrace.load(BASE)).render("jsonl")
+    text = data.draw(mutated(st.just(TRACE)))
+    run_teaching(["diff", "net.yaml", "t.jsonl"], {"net.yaml": BASE, "t.jsonl": text})
