@@ -202,6 +202,11 @@
     g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); listLines(key); } });
   });
 
-  const asked = /^#piece=(\d+)$/.exec(location.hash);
-  show(asked ? Number(asked[1]) - 1 : 0);
+  // #piece=N opens the page at piece N (and a link to it jumps there).
+  function asked() {
+    const found = /^#piece=(\d+)$/.exec(location.hash);
+    return found ? Number(found[1]) - 1 : null;
+  }
+  window.addEventListener("hashchange", () => { const index = asked(); if (index !== null) show(index); });
+  show(asked() ?? 0);
 })();
