@@ -18,7 +18,7 @@ RADIUS = 22
 TOP = 58  # room for the column titles
 LABEL_AT = 0.8  # where along a link its label ends (0: the sending unit, 1: the receiving)
 MOST_LABELS = 16  # links into a layer that are labelled at all times; more only when lit
-CHARACTER = 7.2  # the width of a character of the labels, roughly, for the margins
+CHARACTER = 8.2  # the width of a character of a unit's name (bold), roughly, for the margin
 SHORT_NAME = 4  # characters that fit inside a circle
 
 
@@ -27,7 +27,7 @@ def picture(diagram: Diagram) -> str:
     columns = placed(diagram)
     tallest = max(len(places) for places in columns)
     first = [p.unit.name for p in columns[0] if p.unit is not None]
-    left = 30 + max((len(name) for name in first), default=0) * CHARACTER
+    left = RADIUS + 16 + max((len(name) for name in first), default=0) * CHARACTER
     width = left + DX * (len(columns) - 1) + RADIUS + 60
     height = TOP + DY * tallest + 10
     where: dict[str, tuple[float, float]] = {}

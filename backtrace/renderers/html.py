@@ -40,6 +40,7 @@ ROW_KINDS: dict[str, type[records.Record]] = {
 }
 SUMMARIES = (records.Start, records.Note, records.Weights, records.EpochEnd, records.Shuffle,
              records.Diverged, records.CheckSummary)  # fmt: skip
+LISTED_COLUMNS = 3  # a table with more columns of arithmetic is listed, a line per column
 PHASE_NAMES = {"forward": "forward", "loss": "loss", "backward": "backward",
                "gradient": "backward", "update": "update", "check": "gradient check"}  # fmt: skip
 
@@ -115,12 +116,16 @@ class Piece:
     epoch: int | None = None
     sample: int | None = None
     alarm: bool = False
+    batch: bool = False  # a step of several samples: no one sample's
+    heading: str = ""  # the sample's heading (its inputs and targets), shown above the piece
 
     def data(self, blocks: dict[str, int]) -> dict[str, Any]:
         found = blocks.setdefault(self.html, len(blocks))
         entry: dict[str, Any] = {"what": self.what, "block": found}
         if self.row >= 0:
             entry["row"] = self.row
+        if self.heading:
+            entry["heading"] = blocks.setdefault(self.heading, len(blocks))
         for name in ("units", "links", "sets", "epoch", "sample", "alarm"):
             value = getattr(self, name)
             if value is not None and value is not False and value != []:
@@ -139,7 +144,7 @@ class Page:
         self.layers: tuple[records.Layer, ...] = ()
         self.origins: dict[tuple[Any, ...], int] = {}
         self.pending: list[list[str]] = []  # diagram changes waiting for the next piece
-        self.heading = ""  # the sample heading waiting for the next piece
+        self.heading = ""  # the heading of the sample the pieces belong to
         self.epoch: int | None = None
         self.sample: int | None = None
         self.joining: layout.Section | None = None  # the section whose piece takes more blocks
@@ -170,7 +175,7 @@ class Page:
 
         for block in layout.worked_blocks(separated(), self.fmt):
             self._add(sections[current[0]], block)
-        if self.heading or self.pending:
+        if self.pending:
             self._piece(Piece("end of the trace", ""))
 
     def _register(self, section: layout.Section) -> None:
@@ -214,6 +219,8 @@ class Page:
             self._sample(record)
             self.heading = f"<h2>{escaped(block.text)}</h2>"
             return
+        if section.name is None and not isinstance(record, records.Note):
+            self.sample, self.heading = None, ""  # past the sample: weights, epoch summaries
         html = self._block(block)
         if section.name is None:
             if self.joining is section:  # the weights' matrices after their heading
@@ -240,17 +247,18 @@ class Page:
             return
         for index, row in enumerate(rows):
             piece = Piece(f"{phase} · {_subject(row)}", html, row=index)
+            if isinstance(row, records.Update) and len(row.samples) > 1:
+                piece.what, piece.batch = f"step {row.step} · {piece.what}", True
             self._describe(piece, row)
             self._piece(piece)
 
     def _piece(self, piece: Piece) -> None:
         self.joining = None
-        if self.heading:
-            piece.html = self.heading + piece.html
-            self.heading = ""
         piece.sets = self.pending + piece.sets
         self.pending = []
-        piece.epoch, piece.sample = self.epoch, self.sample
+        piece.epoch = self.epoch
+        if piece.sample is None and not piece.batch:
+            piece.sample, piece.heading = self.sample, self.heading
         self.pieces.append(piece)
 
     # -- the diagram at each piece --------------------------------------------------------------
@@ -332,6 +340,8 @@ class Page:
             return f'<p class="line">{text}</p>' + _notes(block.notes)
         if not isinstance(block, layout.Grid):
             return ""
+        if not block.matrix and len(_worked_columns(block)) > LISTED_COLUMNS:
+            return self._listing(block)
         kind = "matrix" if block.matrix else "worked"
         title = f"<caption>{printer.cell(block.title)}</caption>" if block.title else ""
         head = ""
@@ -344,27 +354,71 @@ class Page:
                 + "</tr></thead>"
             )
         body = []
-        computed = sum(1 for row in block.rows if _is_computed(row))
-        for index, row in enumerate(block.rows):
-            # Rows after the records' own (references to units nothing computes) show with
-            # the last of them.
-            number = min(index, max(computed - 1, 0))
+        for number, row in _numbered(block):
             cells = "".join(
                 f"<t{'h' if column == 0 else 'd'}{_mark(cell)}>{printer.cell(cell)}"
                 f"</t{'h' if column == 0 else 'd'}>"
                 for column, cell in enumerate(row)
             )
             body.append(f'<tr data-row="{number}">{cells}</tr>')
-        caption = f'<p class="caption">({escaped(block.caption)})</p>' if block.caption else ""
         return (
             f'<table class="{kind}">{title}{head}<tbody>{"".join(body)}</tbody></table>'
-            f"{caption}{_notes(block.notes)}"
+            f"{self._caption(block)}{_notes(block.notes)}"
         )
+
+    def _listing(self, block: layout.Grid) -> str:
+        """A table too wide to read on a page (an optimizer's six columns) as a listing: each
+        row's name and references, then one line per column, the column's formula lending
+        its left side to the row's arithmetic, as the text format lists such tables."""
+        printer = self.printer
+        title = f"<caption>{printer.cell(block.title)}</caption>" if block.title else ""
+        worked = _worked_columns(block)
+        body = []
+        for number, row in _numbered(block):
+            subject = row[0] if isinstance(row[0], str) else None
+            others = [cell for index, cell in enumerate(row[1:], 1) if index not in worked and cell]
+            marks = "".join(f"<td{_mark(cell)}>{printer.cell(cell)}</td>" for cell in others)
+            body.append(
+                f'<tr data-row="{number}" class="name"><th>{printer.cell(row[0])}</th>'
+                f"{marks or '<td></td>'}</tr>"
+            )
+            for index in worked:
+                if not row[index]:
+                    continue
+                line = layout.listed(block.columns[index], row[index], subject)
+                body.append(
+                    f'<tr data-row="{number}"><td></td><td colspan="{max(len(others), 1)}">'
+                    f"{printer.cell(line)}</td></tr>"
+                )
+        return (
+            f'<table class="worked listing">{title}<tbody>{"".join(body)}</tbody></table>'
+            f"{self._caption(block)}{_notes(block.notes)}"
+        )
+
+    def _caption(self, block: layout.Grid) -> str:
+        return f'<p class="caption">({escaped(block.caption)})</p>' if block.caption else ""
 
     def data(self) -> dict[str, Any]:
         blocks: dict[str, int] = {}
         pieces = [piece.data(blocks) for piece in self.pieces]
         return {"pieces": pieces, "blocks": list(blocks)}
+
+
+def _worked_columns(block: layout.Grid) -> list[int]:
+    """The columns of a table that hold arithmetic (not its names or its references)."""
+    return [
+        index
+        for index in range(1, len(block.columns))
+        if any(not isinstance(row[index], str) for row in block.rows if index < len(row))
+    ]
+
+
+def _numbered(block: layout.Grid) -> Iterator[tuple[int, tuple]]:
+    """Each row with the piece it shows with: its own, or for rows after the records' own
+    (references to units nothing computes) the last of them."""
+    computed = sum(1 for row in block.rows if _is_computed(row))
+    for index, row in enumerate(block.rows):
+        yield min(index, max(computed - 1, 0)), row
 
 
 def _is_computed(row: tuple) -> bool:

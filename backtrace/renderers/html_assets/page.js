@@ -53,7 +53,7 @@
   function blockOf(index, onlyRow) {
     const piece = pieces[index];
     const holder = document.createElement("div");
-    holder.innerHTML = blocks[piece.block];
+    holder.innerHTML = (piece.heading !== undefined ? blocks[piece.heading] : "") + blocks[piece.block];
     if (piece.row !== undefined) {
       holder.querySelectorAll("tr[data-row]").forEach((tr) => {
         const row = Number(tr.dataset.row);
