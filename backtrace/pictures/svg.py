@@ -12,7 +12,7 @@ from __future__ import annotations
 from backtrace.expressions.html import escaped
 from backtrace.pictures.diagram import Diagram, Place, placed
 
-DX = 270  # between columns
+DX = 250  # between columns
 DY = 110  # between units of a column: the circle and three lines of numbers below it
 RADIUS = 22
 TOP = 58  # room for the column titles
@@ -28,7 +28,7 @@ def picture(diagram: Diagram) -> str:
     tallest = max(len(places) for places in columns)
     first = [p.unit.name for p in columns[0] if p.unit is not None]
     left = RADIUS + 16 + max((len(name) for name in first), default=0) * CHARACTER
-    width = left + DX * (len(columns) - 1) + RADIUS + 60
+    width = left + DX * (len(columns) - 1) + RADIUS + 44
     height = TOP + DY * tallest + 10
     where: dict[str, tuple[float, float]] = {}
     for places in columns:
@@ -43,11 +43,15 @@ def picture(diagram: Diagram) -> str:
     for index, column in enumerate(diagram.columns):
         x = left + DX * index
         parts.append(f'<text class="title" x="{x:.0f}" y="20">{escaped(column.title)}</text>')
+    labels = []  # drawn after every line, so that no line crosses a label
     for links in diagram.links:
         labelled = len(links) <= MOST_LABELS
         for link in links:
             if link.source in where and link.target in where:
-                parts.append(_link(link.weight, where[link.source], where[link.target], labelled))
+                line, label = _link(link.weight, where[link.source], where[link.target], labelled)
+                parts.append(line)
+                labels.append(label)
+    parts += labels
     for places in columns:
         for place in places:
             parts.append(_unit(place, tallest, left))
@@ -60,20 +64,27 @@ def _position(place: Place, tallest: int, left: float) -> tuple[float, float]:
     return left + DX * place.column, TOP + RADIUS + offset + DY * place.row
 
 
-def _link(weight: str, start: tuple[float, float], end: tuple[float, float], labelled: bool) -> str:
+def _link(
+    weight: str, start: tuple[float, float], end: tuple[float, float], labelled: bool
+) -> tuple[str, str]:
+    """The link's line, and its label (its weight's name, value and gradient)."""
     (x1, y1), (x2, y2) = start, end
     length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1.0)
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
     lx, ly = x1 + (x2 - x1) * LABEL_AT, y1 + (y2 - y1) * LABEL_AT
     name = escaped(weight)
     shown = "" if labelled else " quiet"
-    return (
-        f'<g class="link{shown}" data-weight="{name}">'
+    line = (
+        f'<g class="link" data-weight="{name}">'
         f'<line x1="{x1 + ux * RADIUS:.1f}" y1="{y1 + uy * RADIUS:.1f}" '
-        f'x2="{x2 - ux * (RADIUS + 4):.1f}" y2="{y2 - uy * (RADIUS + 4):.1f}"/>'
+        f'x2="{x2 - ux * (RADIUS + 4):.1f}" y2="{y2 - uy * (RADIUS + 4):.1f}"/></g>'
+    )
+    label = (
+        f'<g class="link label{shown}" data-weight="{name}">'
         f'<text x="{lx:.1f}" y="{ly + 4:.1f}"><tspan class="name">{name}</tspan>'
         f'<tspan class="w"></tspan><tspan class="g"></tspan></text></g>'
     )
+    return line, label
 
 
 def _unit(place: Place, tallest: int, left: float) -> str:

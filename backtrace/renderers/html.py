@@ -24,6 +24,7 @@ from backtrace import limits, records
 from backtrace.errors import UsageError
 from backtrace.expressions.html import HtmlPrinter, escaped
 from backtrace.expressions.nodes import Address
+from backtrace.expressions.printing import TextPrinter
 from backtrace.numbers import NumberFormatter
 from backtrace.pictures.diagram import BIAS_TERM, network_diagram
 from backtrace.pictures.svg import picture
@@ -40,6 +41,7 @@ ROW_KINDS: dict[str, type[records.Record]] = {
 }
 SUMMARIES = (records.Start, records.Note, records.Weights, records.EpochEnd, records.Shuffle,
              records.Diverged, records.CheckSummary)  # fmt: skip
+LONG_CELL = 56  # characters of a line of arithmetic that stay on one line; longer ones wrap
 LISTED_COLUMNS = 3  # a table with more columns of arithmetic is listed, a line per column
 PHASE_NAMES = {"forward": "forward", "loss": "loss", "backward": "backward",
                "gradient": "backward", "update": "update", "check": "gradient check"}  # fmt: skip
@@ -139,6 +141,7 @@ class Page:
     def __init__(self, fmt: NumberFormatter) -> None:
         self.fmt = fmt
         self.printer = HtmlPrinter(fmt, self.origin)
+        self.measure = TextPrinter(fmt)
         self.pieces: list[Piece] = []
         self.banner = ""
         self.layers: tuple[records.Layer, ...] = ()
@@ -232,6 +235,8 @@ class Page:
                 ]
                 for name, _ in record.values:
                     self.origins[("weight", name)] = len(self.pieces)
+            if isinstance(record, (records.Diverged, records.EpochEnd)):
+                self.epoch = record.epoch
             alarm = isinstance(record, records.Diverged)
             where = "diverged" if alarm else _kind_words(record)
             self._piece(Piece(where, html, alarm=alarm))
@@ -356,7 +361,7 @@ class Page:
         body = []
         for number, row in _numbered(block):
             cells = "".join(
-                f"<t{'h' if column == 0 else 'd'}{_mark(cell)}>{printer.cell(cell)}"
+                f"<t{'h' if column == 0 else 'd'}{self._style(cell)}>{printer.cell(cell)}"
                 f"</t{'h' if column == 0 else 'd'}>"
                 for column, cell in enumerate(row)
             )
@@ -394,6 +399,15 @@ class Page:
             f'<table class="worked listing">{title}<tbody>{"".join(body)}</tbody></table>'
             f"{self._caption(block)}{_notes(block.notes)}"
         )
+
+    def _style(self, cell: Any) -> str:
+        """A cell's class: a reference's ✓ or ✗, or `long` for arithmetic whose line (in the
+        tables' text) is too long to keep whole, which may then wrap at its spaces."""
+        mark = _mark(cell)
+        if mark or isinstance(cell, str):
+            return mark
+        longest = max(len(line) for line in self.measure.cell(cell).split("\n"))
+        return ' class="long"' if longest > LONG_CELL else ""
 
     def _caption(self, block: layout.Grid) -> str:
         return f'<p class="caption">({escaped(block.caption)})</p>' if block.caption else ""

@@ -65,9 +65,10 @@ def test_stepping_to_the_first_update_of_w10_and_back(browser, xor_page: Path) -
     row = browser.find_element(By.CSS_SELECTOR, "#piece tr.current")
     assert row.text.split()[0] == "W10"
     assert row.text.rstrip().endswith("= 1.4 ✓ 1.4")
-    lit = browser.find_elements(By.CSS_SELECTOR, "svg .link.lit")
-    assert [link.get_attribute("data-weight") for link in lit] == ["W10"]
-    assert lit[0].find_element(By.CSS_SELECTOR, "tspan.w").text == "= 1.4"
+    lit = browser.find_elements(By.CSS_SELECTOR, "svg .link.lit")  # its line and its label
+    assert {link.get_attribute("data-weight") for link in lit} == {"W10"} and len(lit) == 2
+    label = browser.find_element(By.CSS_SELECTOR, "svg .link.label.lit")
+    assert label.find_element(By.CSS_SELECTOR, "tspan.w").text == "= 1.4"
     # Back: the piece before, the backward pass's last delta, δ_Z3 = 1·(-4)·1 = -4.
     body.send_keys(Keys.ARROW_LEFT)
     assert position.text == before

@@ -10,7 +10,11 @@
   const position = $("position");
   const units = new Map(), links = new Map();
   document.querySelectorAll("svg .unit").forEach((g) => units.set(g.dataset.unit, g));
-  document.querySelectorAll("svg .link").forEach((g) => links.set(g.dataset.weight, g));
+  // A link is two groups: its line, and its label drawn above every line.
+  document.querySelectorAll("svg .link").forEach((g) => {
+    if (!links.has(g.dataset.weight)) links.set(g.dataset.weight, []);
+    links.get(g.dataset.weight).push(g);
+  });
 
   // What the diagram shows at a piece: the labels every piece up to it set, in order.
   // Snapshots every CHECKPOINT pieces keep stepping back and jumping quick on long pages.
@@ -37,17 +41,18 @@
       if (shown.get(id) === text) continue;
       shown.set(id, text);
       const [what, key] = id.split("\u0000");
-      const group = what === "w" || what === "g" ? links.get(key) : units.get(key);
-      if (!group) continue;
-      const place = group.querySelector(what === "w" || what === "g" ? "tspan." + what : "text." + what);
-      if (place) place.textContent = text;
+      const onLink = what === "w" || what === "g";
+      for (const group of (onLink ? links.get(key) : [units.get(key)]) || []) {
+        const place = group && group.querySelector(onLink ? "tspan." + what : "text." + what);
+        if (place) place.textContent = text;
+      }
     }
   }
 
   function mark(className, unitKeys, weightNames) {
     document.querySelectorAll("svg ." + className).forEach((e) => e.classList.remove(className));
     for (const key of unitKeys || []) { const g = units.get(key); if (g) g.classList.add(className); }
-    for (const name of weightNames || []) { const g = links.get(name); if (g) g.classList.add(className); }
+    for (const name of weightNames || []) for (const g of links.get(name) || []) g.classList.add(className);
   }
 
   function blockOf(index, onlyRow) {
