@@ -52,7 +52,7 @@ def asset(name: str) -> str:
 
 
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
-    held = _bounded([record for record in stream if not isinstance(record, records.Pause)])
+    held = _bounded(stream)
     fmt = NumberFormatter(options.digits(machine=False))
     page = Page(fmt)
     page.build(held)
@@ -86,21 +86,32 @@ def script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _bounded(held: list[records.Record]) -> list[records.Record]:
+def _bounded(stream: Iterable[records.Record]) -> list[records.Record]:
     """The records, or a refusal naming a narrower selection when the page would hold more
-    than `limits.html_records` (past that, stepping lags)."""
+    than `limits.html_records` (past that, the file and the wait to open it grow too large).
+    Past the limit records are only counted, so that a long trace does not fill memory."""
     most = limits.active().html_records
-    if len(held) <= most:
+    held: list[records.Record] = []
+    count = kept = 0
+    samples: set[int] = set()
+    for record in stream:
+        if isinstance(record, records.Pause):
+            continue
+        count += 1
+        # The summary records stay whatever the selection; the rest grow with the samples,
+        # and --sample K keeps sample K of every traced epoch: count them per sample number.
+        kept += isinstance(record, SUMMARIES)
+        if isinstance(record, records.Sample):
+            samples.add(record.sample)
+        if count <= most:
+            held.append(record)
+    if count <= most:
         return held
-    # The summary records stay whatever the selection; the rest grow with the samples.
-    kept = sum(isinstance(record, SUMMARIES) for record in held)
-    # --sample K keeps sample K of every traced epoch: count the records per sample number.
-    samples = len({record.sample for record in held if isinstance(record, records.Sample)})
-    per_sample = (len(held) - kept) / max(samples, 1)
+    per_sample = (count - kept) / max(len(samples), 1)
     fewer = int(0.9 * (most - kept) / per_sample) if per_sample else 0
     narrower = f"--sample 1-{fewer}" if fewer > 1 else "--sample 1"
     raise UsageError(
-        f"an HTML page holds at most {most:,} records and this selection has {len(held):,}; "
+        f"an HTML page holds at most {most:,} records and this selection has {count:,}; "
         f"choose fewer, such as {narrower} or --phase forward"
     )
 

@@ -99,3 +99,49 @@ def test_an_operand_points_at_its_source_and_a_unit_lists_its_lines(browser, xor
     assert "forward · D0" in lines and "backward · D0" in lines
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_keyboard_labels_and_a_phone_sized_screen(browser, xor_page) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(xor_page.as_uri() + "#piece=10")
+        # Every control has a name a screen reader can say: a button's text, a select's label.
+        for button in browser.find_elements(By.CSS_SELECTOR, ".controls button"):
+            assert button.text.strip()
+        for select in browser.find_elements(By.CSS_SELECTOR, ".controls select"):
+            label = select.find_element(By.XPATH, "..")
+            assert label.tag_name == "label" and label.text.split()[0] in {
+                "Speed",
+                "Epoch",
+                "Sample",
+            }
+        # The page itself does not scroll sideways on a phone (the diagram may, in its box).
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        # Keyboard only: Tab reaches an operand, whose focus lights its source and is visible.
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        for _ in range(40):
+            focused = browser.switch_to.active_element
+            if focused.get_attribute("data-q") == "delta":
+                break
+            focused.send_keys(Keys.TAB)
+        else:
+            pytest.fail("Tab never reached the delta in δ_Z1 = V01·δ_D0·f'(h_Z1)")
+        outline = browser.execute_script(
+            "return getComputedStyle(document.activeElement).outlineStyle"
+        )
+        assert outline not in ("", "none")
+        assert "backward · D0" in browser.find_element(By.ID, "origin").text
+        assert (
+            browser.find_element(By.CSS_SELECTOR, "svg .unit.origin").get_attribute("data-unit")
+            == "D0"
+        )
+    finally:
+        browser.set_window_size(1280, 900)
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
