@@ -65,6 +65,16 @@
         if (row > piece.row || (onlyRow && row !== piece.row)) tr.classList.add("later");
         else if (row === piece.row) tr.classList.add("current");
       });
+      // Only the footnotes that the rows shown so far refer to, by their numbers.
+      const shownText = [...holder.querySelectorAll("tr[data-row]:not(.later)")].map((tr) => tr.textContent).join(" ");
+      holder.querySelectorAll("ol.notes").forEach((list) => {
+        let any = false;
+        list.querySelectorAll(":scope > li").forEach((item, index) => {
+          const cited = shownText.includes("[" + (index + 1) + "]");
+          item.hidden = !cited; any = any || cited;
+        });
+        list.hidden = !any;
+      });
     }
     return holder;
   }
