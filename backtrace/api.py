@@ -744,7 +744,7 @@ class Trace:
         math: bool = False,
         fragment: bool = False,
     ) -> str | None:
-        """The trace in a format (table, text, jsonl, csv, markdown, latex): written to
+        """The trace in a format (table, text, jsonl, csv, markdown, latex, html): written to
         `file`, or returned as a string. With `keys`, paced formats wait for a key between
         pieces; `math` writes Markdown's arithmetic as $...$, `fragment` LaTeX's body only."""
         return render(

@@ -59,6 +59,10 @@ class Limits:
     # and drawing one took minutes and gigabytes.
     diagram_layers: int = 64
     diagram_units: int = 2_000
+    # Records one HTML page holds. Two traced epochs of iris (29,417 records, 43 MB) open in
+    # about 3.5 s in headless Chromium and step in about 30 ms; the file and the wait to open
+    # it grow with the records, while stepping stays quick (docs/html.md has the numbers).
+    html_records: int = 30_000
     # Curves --plot-weight may add to one picture; each is a line and a legend entry.
     plotted_weights: int = 100
 

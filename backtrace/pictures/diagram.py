@@ -16,6 +16,7 @@ from backtrace.errors import UsageError
 from backtrace.records import sending_names
 
 BIAS_TERM = "1"  # how names.py calls the constant a bias term multiplies
+MOST_UNITS = 12  # per column in a drawing; a larger layer shows its first and last units
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,29 @@ def network_diagram(title: str, layers: tuple[records.Layer, ...]) -> Diagram:
             )
         )
     return Diagram(title, tuple(columns), tuple(links))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a drawing puts a unit: its column, its row from the top, and how many rows the
+    column has. `unit` None is the gap of a large layer whose middle units are left out."""
+
+    unit: Unit | None
+    column: int
+    row: int
+    rows: int
+
+
+def placed(diagram: Diagram) -> list[list[Place]]:
+    """Each column's shown units, top to bottom: every unit, or for a layer of more than
+    `MOST_UNITS` its first eight and last three around a gap. The TikZ and SVG pictures
+    both draw from these places."""
+    columns = []
+    for index, column in enumerate(diagram.columns):
+        units = list(column.units)
+        shown = units if len(units) <= MOST_UNITS else [*units[:8], None, *units[-3:]]
+        columns.append([Place(unit, index, row, len(shown)) for row, unit in enumerate(shown)])
+    return columns
 
 
 @dataclass(frozen=True)

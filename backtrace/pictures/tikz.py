@@ -5,15 +5,14 @@ few enough links to read them."""
 from __future__ import annotations
 
 from backtrace.expressions.latex import name, text_escaped
-from backtrace.pictures.diagram import Diagram
+from backtrace.pictures.diagram import Diagram, placed
 
-MOST_UNITS = 12  # per column; a larger layer shows its first and last units around a gap
 MOST_LABELS = 16  # links per layer that are labelled; more would cover each other
 
 
 def picture(diagram: Diagram) -> str:
     """The TikZ code of the diagram (a `tikzpicture`, to put in a figure or a centre)."""
-    columns = [_shown(column.units) for column in diagram.columns]
+    columns = [[place.unit for place in places] for places in placed(diagram)]
     tallest = max(len(units) for units in columns)
     step_y = 1.1 if tallest <= 6 else 6.6 / tallest
     step_x = 3.2 if len(columns) <= 4 else 12.0 / (len(columns) - 1)
@@ -54,8 +53,3 @@ def picture(diagram: Diagram) -> str:
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"
 
-
-def _shown(units: tuple) -> list:
-    if len(units) <= MOST_UNITS:
-        return list(units)
-    return [*units[:8], None, *units[-3:]]

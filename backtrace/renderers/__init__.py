@@ -49,6 +49,8 @@ FORMATS: dict[str, Format] = {
             "markdown", "markdown", (".md", ".markdown"), True, "tables and formulas for handouts"
         ),
         Format("latex", "latex", (".tex",), True, "a LaTeX handout, ready for pdflatex"),
+        # The page holds every piece at once, to step back and forth in the browser.
+        Format("html", "html", (".html", ".htm"), False, "one page that steps through the trace"),
     )
 }
 

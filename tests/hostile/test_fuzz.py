@@ -95,7 +95,7 @@ OPTIONS = st.one_of(
     st.tuples(st.sampled_from(["--trace", "--sample", "--unit", "--weight", "--phase",
                                "--precision", "--width", "--epochs", "--max-rows"]), VALUES),
     st.tuples(st.just("--set"), st.builds(lambda f, v: f"{f}={v}", FIELDS, VALUES)),
-    st.tuples(st.just("--format"), st.sampled_from(["latex", "markdown", "text", "jsonl"])),
+    st.tuples(st.just("--format"), st.sampled_from(["latex", "markdown", "text", "jsonl", "html"])),
     st.sampled_from([("--math",), ("--fragment",)]),
 )  # fmt: skip
 

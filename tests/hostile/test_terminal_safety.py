@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hostile.bounded import assert_bounded, in_process
 
 FORMATS = [["table"], ["text"], ["markdown"], ["markdown", "--math"], ["jsonl"], ["json"],
-           ["csv"], ["latex"], ["latex", "--fragment"]]  # fmt: skip
+           ["csv"], ["latex"], ["latex", "--fragment"], ["html"]]  # fmt: skip
 # C0 and C1 controls, DEL, and the format characters that reorder or hide text.
 CONTROLS = [chr(code) for code in [*range(1, 32), *range(0x7F, 0xA0)]] + ["\u202e", "\u2066"]
 LETTERS = "abcXYZ;[]0123456789 "
