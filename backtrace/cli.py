@@ -48,6 +48,11 @@ class FileName(click.ParamType):
             self.fail("a file name cannot contain a NUL character", param, ctx)
         return value
 
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="file")]  # the shell lists the files
+
 
 FILE_NAME = FileName()
 
