@@ -414,10 +414,13 @@ def check_drawable(spec: Spec) -> None:
 
 @dataclass(frozen=True)
 class Keys:
-    """How `render` waits for the reader between pieces: a key reader and where to prompt."""
+    """How `render` waits for the reader between pieces: a key reader, where to prompt and
+    in how many columns, and whether going back clears the screen (the output is one)."""
 
     read: Callable[[], str]
     prompt: TextIO
+    width: int = 80
+    redraw: bool = False
 
 
 class Trace:
@@ -640,8 +643,14 @@ def render(
     )
     out = io.StringIO() if file is None else file
     if keys is not None and entry.paced:
-        from backtrace.stepping import paced  # the renderers' layout: only when stepping
+        from backtrace.stepping import CLEAR_SCREEN, paced  # the layout: only when stepping
 
-        stream = paced(stream, keys.read, keys.prompt, flush=out.flush)
+        def clear() -> None:
+            if keys.redraw:
+                out.write(CLEAR_SCREEN)
+
+        stream = paced(
+            stream, keys.read, keys.prompt, flush=out.flush, width=keys.width, clear=clear
+        )
     entry.render(stream, out, options)
     return out.getvalue() if file is None else None

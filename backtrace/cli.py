@@ -374,7 +374,8 @@ class OutputChoice:
         )
         stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
-            settings["keys"] = api.Keys(term.read_key, term.stderr)
+            prompt_width = term.width(None, to_terminal=True)  # the screen's, not --width
+            settings["keys"] = api.Keys(term.read_key, term.stderr, prompt_width, redraw=True)
         if planned is None:
             api.render(stream, name, term.stdout, **settings)
             term.stdout.flush()
