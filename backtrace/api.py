@@ -175,8 +175,9 @@ def run(
     `trace` names the epochs traced in full ("all", "none", "first", "last", "1,10,100",
     "3-5"); every epoch still gets its summary record. `sample`, `unit`, `weight` and
     `phase` keep only the records a reader asked for (globs such as "Z*" work for names).
-    With `through_traced`, training stops after the last traced epoch, even past the config's
-    own count, and untraced epochs stay silent: what `backtrace step` shows. With `exact`,
+    With `through_traced`, training stops after the last traced epoch, and untraced epochs
+    stay silent: what `backtrace step` shows. Either way the traced epochs must be among the
+    run's (`epochs`, else the config's): an epoch past them is refused, not trained to. With `exact`,
     every number is a fraction (for networks whose functions allow it).
     """
     spec = load(config)
@@ -189,18 +190,11 @@ def run(
             parameter="trace",
             value=trace,
         )
-    traced = parse_epochs(
-        str(trace), spec.config.epochs, parameter="trace", allow_beyond=through_traced
-    )
+    traced = parse_epochs(str(trace), spec.config.epochs, parameter="trace")
     if through_traced:
         if not traced:
             raise UsageError("selects no epoch to step through", parameter="trace", value=trace)
-        try:
-            spec = spec.with_epochs(traced.largest())
-        except ConfigError as error:  # the epoch asked for, not the config's field, is wrong
-            raise UsageError(
-                f"epoch {traced.largest()} {error.message}", parameter="trace", value=trace
-            ) from None
+        spec = spec.with_epochs(traced.largest())
     selection = record_filter(
         spec,
         samples=_texts(sample, "sample"),
@@ -306,6 +300,8 @@ def diagram(
             parameter="step" if step is not None else "epoch",
             value=step if step is not None else epoch,
         )
+    if epoch_of_step > spec.config.epochs:  # a diagram names a point in training: train to it
+        spec = spec.with_epochs(epoch_of_step)
     traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
     return at_point(drawn, traced, point)
 

@@ -407,4 +407,24 @@ def test_an_epoch_past_the_ceiling_names_the_option() -> None:
 
     result = invoke_in(["step", "xor", "--epoch", "2000000"])
     assert result.status == 2
-    assert result.stderr.startswith("backtrace: error: --epoch: epoch 2000000 is more than the 1,000,000")
+    # No hint to train that far: a run may not (limits.epochs).
+    assert result.stderr == (
+        "backtrace: error: --epoch: epoch 2000000 is out of range; there are epochs 1 to 1\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["step", "xor", "--epoch"], ["run", "xor", "--trace"]])
+def test_step_and_run_refuse_an_epoch_past_the_config_alike(command: list[str]) -> None:
+    # configs/xor.yaml trains for 1 epoch: epoch 5 is not part of its run, for either command
+    # (step used to train on to epoch 5 quietly; issue 18).
+    from helpers import invoke_in
+
+    result = invoke_in([*command, "5"])
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"backtrace: error: {command[-1]}: epoch 5 is out of range; there are epochs 1 to 1 "
+        "(--set epochs=5 trains that far)\n"
+    )
+    # As the hint says (epoch 2: the article's network diverges in epoch 3).
+    further = invoke_in([*command, "2", "--set", "epochs=2", "--format", "jsonl"])
+    assert further.status == 0 and '"epoch": 2, "sample": 1' in further.stdout
