@@ -424,13 +424,27 @@ def _targets(planned: Any) -> list[Any]:
     return list(planned.all) if hasattr(planned, "all") else [planned]
 
 
-def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
-    """A run that blew up ends with one line on stderr and its own exit status."""
+# Formats whose trace says in words that training diverged (layout's "Diverged" remark).
+WORDED_FORMATS = ("table", "text", "markdown", "latex")
+
+
+def stop_if_diverged(
+    trace: api.Trace, term: Terminal, output: OutputChoice | None = None, default: str = ""
+) -> None:
+    """A run that blew up ends with its own exit status, and one line on stderr unless the
+    trace on the same screen has just said it in words (say it once)."""
     if trace.diverged is not None:
         from backtrace.numbers import format_number
         from backtrace.renderers.layout import diverged_message
 
-        term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
+        said = (
+            output is not None
+            and output.path is None
+            and bool(term.stdout_is_terminal and term.stderr_is_terminal)
+            and output.chosen(default, term) in WORDED_FORMATS
+        )
+        if not said:
+            term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
         sys.exit(ExitStatus.DIVERGED)
 
 
@@ -657,7 +671,7 @@ def run(
 
         output.write(result, term, default="table", paced=False, through=through, beside=[picture])
         report.finish(spec, exact, picture)
-        stop_if_diverged(result, term)
+        stop_if_diverged(result, term, output, "table")
 
 
 @cli.command()
@@ -704,7 +718,7 @@ def step(
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
-        stop_if_diverged(result, term)
+        stop_if_diverged(result, term, output, "text")
 
 
 @cli.command()
