@@ -23,6 +23,7 @@ from backtrace.expressions.evaluation import approximations_marked
 from backtrace.expressions.nodes import Address, Cell, Chain, Phrase, Symbol, equation, substituted
 from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.numbers import with_decimal
 from backtrace.records import sending_names
 from backtrace.renderers import wording
 
@@ -404,13 +405,14 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
         yield Remark("Note", record.text)
     elif isinstance(record, records.Weights):
         yield Heading(wording.weights_heading(record))
-        yield from weight_grids(context.layers, dict(record.values), fmt)
+        yield from weight_grids(context.layers, dict(record.values), readable(fmt))
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
     elif isinstance(record, records.EpochEnd):
-        text = f"Epoch {record.epoch}: mean loss {fmt(record.loss)}"
+        shown = readable(fmt)
+        text = f"Epoch {record.epoch}: mean loss {shown(record.loss)}"
         if record.accuracy is not None:
-            text += f", accuracy {fmt(record.accuracy)} ({record.correct} of {context.samples})"
+            text += f", accuracy {shown(record.accuracy)} ({record.correct} of {context.samples})"
         yield Line(text, strong=False)
     elif isinstance(record, records.Shuffle):
         order = ", ".join(str(sample) for sample in record.order)
@@ -470,6 +472,13 @@ def sample_heading(record: records.Sample, fmt: Formatter) -> str:
     inputs = ", ".join(f"{name} = {fmt(value)}" for name, value in record.inputs)
     targets = ", ".join(f"{name} = {fmt(value)}" for name, value in record.targets)
     return f"Epoch {record.epoch} · sample {record.sample}: {inputs}; target {targets}"
+
+
+def readable(fmt: Formatter) -> Formatter:
+    """`fmt` for a value that stands alone: a long exact fraction gets its decimal beside it
+    (numbers.with_decimal), which a line of arithmetic, already long, does without."""
+    digits = wording.digits_of(fmt)
+    return lambda value: with_decimal(value, digits)
 
 
 def weight_grids(
