@@ -332,6 +332,9 @@ class _Context:
     exact: bool = False  # fractions, not floats
     # Each weight's per-sample gradients shown since the last update, for the update table.
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
+    # The samples whose records were shown since the last weights: a selection of samples
+    # makes the weights that follow, after every sample, worth saying so (issue 18).
+    shown_samples: set[int] = field(default_factory=set)
 
 
 def blocks(
@@ -350,6 +353,10 @@ def worked_blocks(stream: Iterable[records.Record], fmt: Formatter) -> Iterator[
     numbers `fmt` prints do not give the result it prints."""
     context = _Context()
     for section in sections(stream):
+        for record in section.records:
+            if record.kind.phase is not None:  # a sample's own record, or a step's
+                samples = getattr(record, "samples", None) or (getattr(record, "sample", None),)
+                context.shown_samples.update(s for s in samples if isinstance(s, int))
         if section.name is None:
             yield from _whole(section.records[0], context, fmt)
         else:
@@ -404,7 +411,9 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
     elif isinstance(record, records.Weights):
-        yield Heading(wording.weights_heading(record))
+        shown = sorted(context.shown_samples) if record.when != "initial" else []
+        context.shown_samples = set()
+        yield Heading(wording.weights_heading(record, shown, context.samples))
         yield from weight_grids(context.layers, dict(record.values), readable(fmt))
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
