@@ -601,10 +601,13 @@ def render(
     keys: Keys | None = None,
     math: bool = False,
     fragment: bool = False,
+    tables: bool = False,
 ) -> str | None:
     """Records (a trace, a part of one, or any list of records) in a format: written to
     `file`, or returned as a string. `math`: Markdown's arithmetic as $...$; `fragment`:
-    LaTeX without its preamble."""
+    LaTeX without its preamble. CSV is one long table that pandas reads as it is; with
+    `tables`, it is one table per event kind instead, each with its header, separated by
+    blank lines (what -o DIR/ cuts into files)."""
     if not isinstance(format, str) or format not in FORMATS:
         raise UsageError(
             f"is not a format; formats are {', '.join(FORMATS)}", parameter="format", value=format
@@ -648,5 +651,12 @@ def render(
         stream = paced(
             stream, keys.read, keys.prompt, flush=out.flush, width=keys.width, clear=clear
         )
-    entry.render(stream, out, options)
+    if tables and format != "csv":
+        raise UsageError("only CSV has separate tables", parameter="tables", value=tables)
+    if tables:
+        from backtrace.renderers.csv import render_tables
+
+        render_tables(stream, out, options)
+    else:
+        entry.render(stream, out, options)
     return out.getvalue() if file is None else None

@@ -385,7 +385,9 @@ class OutputChoice:
         if isinstance(planned, TablePlan):
             from backtrace.csv_files import earlier_tables, write_tables
 
-            written = write_tables(lambda out: api.render(stream, name, out, **settings), planned)
+            written = write_tables(
+                lambda out: api.render(stream, name, out, tables=True, **settings), planned
+            )
             earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
             if earlier:
                 term.stderr.write(
@@ -468,8 +470,9 @@ def output_options(formats: str) -> Callable[[Any], Any]:
                 metavar="FILE",
                 type=click.Path(),
                 default=None,
-                help="Write the trace to FILE (whole, or not at all) instead of stdout. -o DIR/ "
-                "(or a folder with --format csv) writes CSV, one file per table.",
+                help="Write the trace to FILE (whole, or not at all) instead of stdout. CSV to "
+                "stdout or FILE is one long table (its event column names each row's kind); "
+                "-o DIR/ (or a folder with --format csv) writes CSV, one file per table.",
             ),
             click.option(
                 "--precision",
