@@ -169,6 +169,7 @@ def run(
     phase: str | Sequence[str] = (),
     through_traced: bool = False,
     exact: bool = False,
+    weights_seen: Callable[[records.Weights], None] | None = None,
 ) -> Trace:
     """Train `config` and return its trace.
 
@@ -178,7 +179,9 @@ def run(
     With `through_traced`, training stops after the last traced epoch, and untraced epochs
     stay silent: what `backtrace step` shows. Either way the traced epochs must be among the
     run's (`epochs`, else the config's): an epoch past them is refused, not trained to. With `exact`,
-    every number is a fraction (for networks whose functions allow it).
+    every number is a fraction (for networks whose functions allow it). `weights_seen` is
+    handed every weight before training and after each epoch as the trace is iterated (a
+    `WeightHistory.note` keeps the curves of --plot-weight from this same run).
     """
     spec = load(config)
     if epochs is not None:
@@ -206,7 +209,7 @@ def run(
     numbers = number_system(spec, exact)
 
     def produce() -> Iterator[records.Record]:
-        stream = selection.apply(train(spec, traced.__contains__, numbers))
+        stream = selection.apply(train(spec, traced.__contains__, numbers, weights_seen))
         # An untraced epoch's sample order is noise beside its one summary line (issue 18):
         # only traced epochs show theirs, so `trace=N` is how to see epoch N's order.
         stream = (
@@ -306,13 +309,24 @@ def diagram(
     return at_point(drawn, traced, point)
 
 
-def weight_history(
-    config: Source, weight: str | Sequence[str], *, exact: bool = False
-) -> dict[str, list[float]]:
-    """Each weight `weight` names (globs work) before training and after every epoch: the
-    list's item e is the value after e epochs. Every epoch is traced to get them, so this
-    takes about as long as a run with trace="all"."""
-    spec = load(config)
+class WeightHistory:
+    """Chosen weights epoch by epoch, noted from the records a training hands `weights_seen`:
+    `series[name][e]` is the value after e epochs. Noting an epoch again (a trace iterated
+    twice) replaces it, so the history is that of one run."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.series: dict[str, list[float]] = {name: [] for name in names}
+
+    def note(self, record: records.Weights) -> None:
+        values = dict(record.values)
+        for name, series in self.series.items():
+            del series[record.epoch :]
+            series.append(as_float(values[name]))
+
+
+def chosen_weights(spec: Spec, weight: str | Sequence[str]) -> list[str]:
+    """The weights `weight` names (globs work), in the network's order, within the number a
+    picture draws."""
     chosen = resolve_names(
         _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
     )
@@ -324,17 +338,20 @@ def weight_history(
             parameter="weight",
             value=weight,
         )
-    history: dict[str, list[float]] = {
-        name: [] for name in spec.names.all_weights if chosen and name in chosen
-    }
-    numbers = number_system(spec, exact)
-    for record in train(spec, lambda epoch: True, numbers):
-        if isinstance(record, records.Weights):
-            values = dict(record.values)
-            for name, series in history.items():
-                del series[record.epoch :]  # "current" and "final" both follow the last epoch
-                series.append(as_float(values[name]))
-    return history
+    return [name for name in spec.names.all_weights if chosen and name in chosen]
+
+
+def weight_history(
+    config: Source, weight: str | Sequence[str], *, exact: bool = False
+) -> dict[str, list[float]]:
+    """Each weight `weight` names (globs work) before training and after every epoch: the
+    list's item e is the value after e epochs. It trains once, tracing nothing; a run that
+    is traced anyway can keep the history itself (`run(..., weights_seen=...)`)."""
+    spec = load(config)
+    history = WeightHistory(chosen_weights(spec, weight))
+    for _ in train(spec, lambda epoch: False, number_system(spec, exact), history.note):
+        pass
+    return history.series
 
 
 def _texts(value: Any, parameter: str) -> tuple[str, ...]:

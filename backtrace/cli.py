@@ -665,7 +665,13 @@ def run(
         spec = network.load(term)
         report.check_weights(spec)
         picture = report.plan(spec)
-        result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
+        result = api.run(
+            spec,
+            trace=trace,
+            exact=exact,
+            weights_seen=report.weights_seen(spec),
+            **selection.arguments(),
+        )
 
         def through(records: Any, name: str, on_screen: bool) -> Any:
             return report.through(
