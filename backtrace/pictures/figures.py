@@ -210,7 +210,10 @@ def curves_figure(curves: Curves, title: str, fmt: Formatter) -> Any:
         weight_axes.set_ylabel("weight")
         for name, series in curves.weights.items():
             weight_axes.plot(range(len(series)), series, label=name)
-        weight_axes.legend(fontsize=8, loc="best")
+        # Beside the axes, never on the curves (constrained layout makes room for it).
+        weight_axes.legend(
+            fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, frameon=False
+        )
     axes_list[-1].set_xlabel("epoch (0: the initial weights)" if curves.weights else "epoch")
     if curves.diverged is not None:
         stopped = curves.diverged

@@ -138,3 +138,31 @@ def test_the_runs_own_weight_history_is_each_epochs_end() -> None:
     ends = [r.new for r in everything if r.event == "update" and r.weight == "V01"][3::4]
     assert series[1:] == ends
     assert api.weight_history(backtrace.load("xor-gradient", epochs=6), "V01")["V01"] == series
+
+
+def drawn(figure):
+    """The figure laid out and drawn, so that its artists report where they are."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    return figure.canvas.get_renderer()
+
+
+def test_the_weights_legend_stays_off_the_curves() -> None:
+    # With loc="best" the legend sat on the curves (issue 18); it goes beside the axes.
+    from backtrace.numbers import format_number
+    from backtrace.pictures.curves import Curves
+    from backtrace.pictures.figures import curves_figure
+
+    curves = Curves()
+    curves.losses = [0.8, 0.5, 0.3, 0.2]
+    curves.weights = {f"W3_0{index}": [index - 2.0, index - 1.5, index - 1.0, index - 0.5, index]
+                      for index in range(5)}  # fmt: skip
+    figure = curves_figure(curves, "five weights", format_number)
+    renderer = drawn(figure)
+    weight_axes = figure.axes[-1]
+    legend = weight_axes.get_legend()
+    assert legend is not None
+    box, axes_box = legend.get_window_extent(renderer), weight_axes.get_window_extent(renderer)
+    assert not box.overlaps(axes_box)
+    assert box.x0 >= axes_box.x1 and box.x1 <= figure.bbox.x1  # to the right, inside the page
