@@ -163,6 +163,8 @@ def test_divergence_on_a_terminal_is_said_once(output_format: str) -> None:
     assert shown.status == 3
     assert shown.stdout.count("Training diverged at epoch 3") == 1
     assert "Training diverged" not in shown.stderr and "error" not in shown.stderr
+    # The loss line on stderr marks the end of the curve without saying why again.
+    assert "stopped at epoch 3" in shown.stderr and "became inf" not in shown.stderr
     # Where the trace is not on the screen, or not in words, stderr says it.
     for elsewhere in (
         invoke_in(arguments),  # a pipe
