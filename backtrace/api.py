@@ -172,15 +172,19 @@ def run(
     phase: str | Sequence[str] = (),
     through_traced: bool = False,
     exact: bool = False,
+    weights_seen: Callable[[records.Weights], None] | None = None,
 ) -> Trace:
     """Train `config` and return its trace.
 
     `trace` names the epochs traced in full ("all", "none", "first", "last", "1,10,100",
     "3-5"); every epoch still gets its summary record. `sample`, `unit`, `weight` and
     `phase` keep only the records a reader asked for (globs such as "Z*" work for names).
-    With `through_traced`, training stops after the last traced epoch, even past the config's
-    own count, and untraced epochs stay silent: what `backtrace step` shows. With `exact`,
-    every number is a fraction (for networks whose functions allow it).
+    With `through_traced`, training stops after the last traced epoch, and untraced epochs
+    stay silent: what `backtrace step` shows. Either way the traced epochs must be among the
+    run's (`epochs`, else the config's): an epoch past them is refused, not trained to. With `exact`,
+    every number is a fraction (for networks whose functions allow it). `weights_seen` is
+    handed every weight before training and after each epoch as the trace is iterated (a
+    `WeightHistory.note` keeps the curves of --plot-weight from this same run).
     """
     spec = load(config)
     if epochs is not None:
@@ -192,18 +196,11 @@ def run(
             parameter="trace",
             value=trace,
         )
-    traced = parse_epochs(
-        str(trace), spec.config.epochs, parameter="trace", allow_beyond=through_traced
-    )
+    traced = parse_epochs(str(trace), spec.config.epochs, parameter="trace")
     if through_traced:
         if not traced:
             raise UsageError("selects no epoch to step through", parameter="trace", value=trace)
-        try:
-            spec = spec.with_epochs(traced.largest())
-        except ConfigError as error:  # the epoch asked for, not the config's field, is wrong
-            raise UsageError(
-                f"epoch {traced.largest()} {error.message}", parameter="trace", value=trace
-            ) from None
+        spec = spec.with_epochs(traced.largest())
     selection = record_filter(
         spec,
         samples=_texts(sample, "sample"),
@@ -215,7 +212,7 @@ def run(
     numbers = number_system(spec, exact)
 
     def produce() -> Iterator[records.Record]:
-        stream = selection.apply(train(spec, traced.__contains__, numbers))
+        stream = selection.apply(train(spec, traced.__contains__, numbers, weights_seen))
         # An untraced epoch's sample order is noise beside its one summary line (issue 18):
         # only traced epochs show theirs, so `trace=N` is how to see epoch N's order.
         stream = (
@@ -527,17 +524,30 @@ def diagram(
             parameter="step" if step is not None else "epoch",
             value=step if step is not None else epoch,
         )
+    if epoch_of_step > spec.config.epochs:  # a diagram names a point in training: train to it
+        spec = spec.with_epochs(epoch_of_step)
     traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
     return at_point(drawn, traced, point)
 
 
-def weight_history(
-    config: Source, weight: str | Sequence[str], *, exact: bool = False
-) -> dict[str, list[float]]:
-    """Each weight `weight` names (globs work) before training and after every epoch: the
-    list's item e is the value after e epochs. Every epoch is traced to get them, so this
-    takes about as long as a run with trace="all"."""
-    spec = load(config)
+class WeightHistory:
+    """Chosen weights epoch by epoch, noted from the records a training hands `weights_seen`:
+    `series[name][e]` is the value after e epochs. Noting an epoch again (a trace iterated
+    twice) replaces it, so the history is that of one run."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.series: dict[str, list[float]] = {name: [] for name in names}
+
+    def note(self, record: records.Weights) -> None:
+        values = dict(record.values)
+        for name, series in self.series.items():
+            del series[record.epoch :]
+            series.append(as_float(values[name]))
+
+
+def chosen_weights(spec: Spec, weight: str | Sequence[str]) -> list[str]:
+    """The weights `weight` names (globs work), in the network's order, within the number a
+    picture draws."""
     chosen = resolve_names(
         _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
     )
@@ -549,17 +559,20 @@ def weight_history(
             parameter="weight",
             value=weight,
         )
-    history: dict[str, list[float]] = {
-        name: [] for name in spec.names.all_weights if chosen and name in chosen
-    }
-    numbers = number_system(spec, exact)
-    for record in train(spec, lambda epoch: True, numbers):
-        if isinstance(record, records.Weights):
-            values = dict(record.values)
-            for name, series in history.items():
-                del series[record.epoch :]  # "current" and "final" both follow the last epoch
-                series.append(as_float(values[name]))
-    return history
+    return [name for name in spec.names.all_weights if chosen and name in chosen]
+
+
+def weight_history(
+    config: Source, weight: str | Sequence[str], *, exact: bool = False
+) -> dict[str, list[float]]:
+    """Each weight `weight` names (globs work) before training and after every epoch: the
+    list's item e is the value after e epochs. It trains once, tracing nothing; a run that
+    is traced anyway can keep the history itself (`run(..., weights_seen=...)`)."""
+    spec = load(config)
+    history = WeightHistory(chosen_weights(spec, weight))
+    for _ in train(spec, lambda epoch: False, number_system(spec, exact), history.note):
+        pass
+    return history.series
 
 
 def _texts(value: Any, parameter: str) -> tuple[str, ...]:
@@ -635,10 +648,13 @@ def check_drawable(spec: Spec) -> None:
 
 @dataclass(frozen=True)
 class Keys:
-    """How `render` waits for the reader between pieces: a key reader and where to prompt."""
+    """How `render` waits for the reader between pieces: a key reader, where to prompt and
+    in how many columns, and whether going back clears the screen (the output is one)."""
 
     read: Callable[[], str]
     prompt: TextIO
+    width: int = 80
+    redraw: bool = False
 
 
 class Trace:
@@ -824,10 +840,13 @@ def render(
     math: bool = False,
     fragment: bool = False,
     blanks: Mapping[Any, int] | None = None,
+    tables: bool = False,
 ) -> str | None:
     """Records (a trace, a part of one, or any list of records) in a format: written to
     `file`, or returned as a string. `math`: Markdown's arithmetic as $...$; `fragment`:
-    LaTeX without its preamble; `blanks`: a worksheet's (see `quiz`)."""
+    LaTeX without its preamble; `blanks`: a worksheet's (see `quiz`). CSV is one long table
+    that pandas reads as it is; with `tables`, it is one table per event kind instead, each
+    with its header, separated by blank lines (what -o DIR/ cuts into files)."""
     if not isinstance(format, str) or format not in FORMATS:
         raise UsageError(
             f"is not a format; formats are {', '.join(FORMATS)}", parameter="format", value=format
@@ -863,8 +882,21 @@ def render(
     )
     out = io.StringIO() if file is None else file
     if keys is not None and entry.paced:
-        from backtrace.stepping import paced  # the renderers' layout: only when stepping
+        from backtrace.stepping import CLEAR_SCREEN, paced  # the layout: only when stepping
 
-        stream = paced(stream, keys.read, keys.prompt, flush=out.flush)
-    entry.render(stream, out, options)
+        def clear() -> None:
+            if keys.redraw:
+                out.write(CLEAR_SCREEN)
+
+        stream = paced(
+            stream, keys.read, keys.prompt, flush=out.flush, width=keys.width, clear=clear
+        )
+    if tables and format != "csv":
+        raise UsageError("only CSV has separate tables", parameter="tables", value=tables)
+    if tables:
+        from backtrace.renderers.csv import render_tables
+
+        render_tables(stream, out, options)
+    else:
+        entry.render(stream, out, options)
     return out.getvalue() if file is None else None

@@ -408,7 +408,8 @@ class OutputChoice:
         )
         stream: Any = trace if through is None else through(trace, name, to_terminal)
         if paced and self.path is None and term.interactive():
-            settings["keys"] = api.Keys(term.read_key, term.stderr)
+            prompt_width = term.width(None, to_terminal=True)  # the screen's, not --width
+            settings["keys"] = api.Keys(term.read_key, term.stderr, prompt_width, redraw=True)
         if planned is None:
             api.render(stream, name, term.stdout, **settings)
             term.stdout.flush()
@@ -418,7 +419,9 @@ class OutputChoice:
         if isinstance(planned, TablePlan):
             from backtrace.csv_files import earlier_tables, write_tables
 
-            written = write_tables(lambda out: api.render(stream, name, out, **settings), planned)
+            written = write_tables(
+                lambda out: api.render(stream, name, out, tables=True, **settings), planned
+            )
             earlier = earlier_tables(self.path, written, cwd=term.cwd)  # type: ignore[arg-type]
             if earlier:
                 term.stderr.write(
@@ -457,13 +460,27 @@ def _targets(planned: Any) -> list[Any]:
     return list(planned.all) if hasattr(planned, "all") else [planned]
 
 
-def stop_if_diverged(trace: api.Trace, term: Terminal) -> None:
-    """A run that blew up ends with one line on stderr and its own exit status."""
+# Formats whose trace says in words that training diverged (layout's "Diverged" remark).
+WORDED_FORMATS = ("table", "text", "markdown", "latex")
+
+
+def stop_if_diverged(
+    trace: api.Trace, term: Terminal, output: OutputChoice | None = None, default: str = ""
+) -> None:
+    """A run that blew up ends with its own exit status, and one line on stderr unless the
+    trace on the same screen has just said it in words (say it once)."""
     if trace.diverged is not None:
         from backtrace.numbers import format_number
         from backtrace.renderers.layout import diverged_message
 
-        term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
+        said = (
+            output is not None
+            and output.path is None
+            and bool(term.stdout_is_terminal and term.stderr_is_terminal)
+            and output.chosen(default, term) in WORDED_FORMATS
+        )
+        if not said:
+            term.stderr.write(error_line(diverged_message(trace.diverged, format_number)) + "\n")
         sys.exit(ExitStatus.DIVERGED)
 
 
@@ -487,8 +504,9 @@ def output_options(formats: str) -> Callable[[Any], Any]:
                 metavar="FILE",
                 type=FILE_NAME,
                 default=None,
-                help="Write the trace to FILE (whole, or not at all) instead of stdout. -o DIR/ "
-                "(or a folder with --format csv) writes CSV, one file per table.",
+                help="Write the trace to FILE (whole, or not at all) instead of stdout. CSV to "
+                "stdout or FILE is one long table (its event column names each row's kind); "
+                "-o DIR/ (or a folder with --format csv) writes CSV, one file per table.",
             ),
             click.option(
                 "--precision",
@@ -681,7 +699,13 @@ def run(
         spec = network.load(term)
         report.check_weights(spec)
         picture = report.plan(spec)
-        result = api.run(spec, trace=trace, exact=exact, **selection.arguments())
+        result = api.run(
+            spec,
+            trace=trace,
+            exact=exact,
+            weights_seen=report.weights_seen(spec),
+            **selection.arguments(),
+        )
 
         def through(records: Any, name: str, on_screen: bool) -> Any:
             return report.through(
@@ -690,7 +714,7 @@ def run(
 
         output.write(result, term, default="table", paced=False, through=through, beside=[picture])
         report.finish(spec, exact, picture)
-        stop_if_diverged(result, term)
+        stop_if_diverged(result, term, output, "table")
 
 
 @cli.command()
@@ -737,7 +761,7 @@ def step(
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
-        stop_if_diverged(result, term)
+        stop_if_diverged(result, term, output, "text")
 
 
 @cli.command()

@@ -1,7 +1,7 @@
 """CSV as one file per table, for spreadsheets and pandas, which read one table per file.
 
-The CSV renderer writes every table into one stream, each with its header row, separated by
-blank lines. Here that stream goes to a temporary file, and is then read back with the csv
+The CSV renderer's `render_tables` writes every table into one stream, each with its header
+row, separated by blank lines (stdout's CSV is one long table instead). Here that stream goes to a temporary file, and is then read back with the csv
 module (so that a quoted note running over several lines stays one cell) and cut into
 DIR/forward.csv, DIR/delta.csv ...: one file per event kind, each written whole.
 """

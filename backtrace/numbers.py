@@ -27,6 +27,25 @@ def format_number(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
     return _format_float(value, digits)
 
 
+# A fraction with more digits than this above or below its bar is hard to read at a glance.
+READABLE_DIGITS = 6
+
+
+def with_decimal(value: float | Fraction, digits: int = HUMAN_DIGITS) -> str:
+    """`format_number(value, digits)`, and beside a fraction too long to read at a glance its
+    decimal, marked as rounded: `-4342422296361513473499/5960464477539062500 (≈ -728.538)`.
+    Every digit of the fraction stays; the decimal has `digits` significant digits (and `=`
+    when it is the fraction's exact value). What text formats print for values that stand
+    alone: an epoch's mean loss, a table of weights."""
+    text = format_number(value, digits)
+    numerator, bar, denominator = text.lstrip("-").partition("/")
+    if not bar or max(len(numerator), len(denominator)) <= READABLE_DIGITS:
+        return text
+    decimal = _format_float(as_float(value), min(digits, ALL_DIGITS - 1))
+    exactly = math.isfinite(as_float(value)) and Fraction(Decimal(decimal)) == value
+    return f"{text} ({'=' if exactly else '≈'} {decimal})"
+
+
 class NumberFormatter:
     """`format_number` at a fixed number of digits, as renderers call it for every number, and
     which tells how many digits it prints (recent floats come from `_format_float`'s cache)."""

@@ -27,6 +27,7 @@ class RunReport:
     plot_weights: tuple[str, ...] = ()
     precision: int | None = None
     curves: Curves = field(default_factory=Curves)
+    history: Any = None  # the --plot-weight curves, kept from the run itself (api.WeightHistory)
 
     def check(self) -> None:
         """Refuse a picture that cannot be written, before any training."""
@@ -71,6 +72,16 @@ class RunReport:
             binary=True,
         )
 
+    def weights_seen(self, spec: Any) -> Any:
+        """What the run hands its weights to after each epoch, for --plot-weight: so the
+        picture's weights come from the run itself, not from training it a second time."""
+        if not (self.plot is not None and self.plot_weights):
+            return None
+        from backtrace import api
+
+        self.history = api.WeightHistory(api.chosen_weights(spec, self.plot_weights))
+        return self.history.note
+
     def fmt(self, value: float) -> str:
         return format_number(value, self.precision or HUMAN_DIGITS)
 
@@ -111,7 +122,9 @@ class RunReport:
         from backtrace import api
         from backtrace.pictures.figures import curves_figure, picture_format, save
 
-        if self.plot_weights:
+        if self.history is not None:
+            self.curves.weights = self.history.series
+        elif self.plot_weights:  # a report whose run did not keep them
             self.curves.weights = api.weight_history(spec, self.plot_weights, exact=exact)
         figure = curves_figure(self.curves, spec.config.title or spec.source, self.fmt)
         with picture.open() as out:

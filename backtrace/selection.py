@@ -77,7 +77,8 @@ def parse_numbers(
                 )
             if not (1 <= low and (allow_beyond or high <= total)):
                 raise UsageError(
-                    f"{what} {raw.strip()} is out of range; there are {what}s 1 to {total}",
+                    f"{what} {raw.strip()} is out of range; there are {what}s 1 to {total}"
+                    + (further_epochs(high) if what == "epoch" and low >= 1 else ""),
                     parameter=parameter,
                     value=text,
                 )
@@ -85,10 +86,22 @@ def parse_numbers(
     return NumberSet(tuple(ranges))
 
 
+def further_epochs(epoch: int) -> str:
+    """How to reach an epoch past the run's last, when a run may train that far."""
+    from backtrace import limits
+
+    if limits.epochs_refusal(epoch):
+        return ""
+    how = f"--set epochs={epoch}" if limits.command_line() else f"load it with epochs={epoch}"
+    return f" ({how} trains that far)"
+
+
 def parse_epochs(
     text: str, total: int, *, parameter: str = "trace", allow_beyond: bool = False
 ) -> NumberSet:
-    """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5')."""
+    """The epochs a selection names ('all', 'first,last', '1,10,100', '3-5'). Every command
+    that shows epochs of a run (run's trace, step's epochs) checks them here, against the
+    epochs the run trains: one rule, so that no command quietly trains past them."""
     return parse_numbers(
         text, total, parameter=parameter, what="epoch", allow_beyond=allow_beyond
     )

@@ -6,6 +6,8 @@ and records that stand alone (the banner, weights, epoch summaries) join the pie
 follow. The pacer gathers the stepped epochs' pieces first, so that it can say where the
 reader is ("piece 5 of 16") and go back. Before each piece but the first, it hands the
 renderer a `Pause`, so that what the renderer holds reaches the screen, and waits for a key.
+Going back redraws, as a pager does: the screen is cleared and the earlier piece drawn again
+at its top, so that what is on screen reads in the trace's order.
 """
 
 from __future__ import annotations
@@ -35,11 +37,19 @@ KEYS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("help", ("?", "h"), "? : these keys"),
 )
 KEY_ACTIONS = {key: action for action, keys, _ in KEYS for key in keys}
-# Short enough, with the position before it, for an 80-column terminal: a prompt that wraps
-# could not be erased.
-KEYS_HELP = "[enter] next [b] back [s] sample [c] rest [q] quit [?] keys"
+# The prompt's list of keys, longest first: the longest that fits the terminal's width with
+# the position before it is shown, since a prompt that wraps could not be erased.
+KEYS_HELPS = (
+    "[enter] next [b] back [s] sample [c] rest [q] quit [?] keys",
+    "enter b s c q ?",
+    "? keys",
+    "",
+)
 FULL_HELP = "".join(f"  {line}\n" for *_, line in KEYS)
 CLEAR_LINE = "\r\x1b[2K"
+# Cursor home, erase the screen, then the scrollback: what a pager does to redraw.
+CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
+AT_FIRST = "This is the first piece; there is none before it.\n"
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,12 @@ def paced(
     read_key: Callable[[], str],
     prompt: TextIO,
     flush: Callable[[], None] = lambda: None,
+    *,
+    width: int = 80,
+    clear: Callable[[], None] = lambda: None,
 ) -> Iterator[records.Record]:
-    """The stream, stopping for a key before each piece; 'q' ends it early, 'b' shows the
-    piece before again."""
+    """The stream, stopping for a key before each piece; 'q' ends it early, 'b' clears the
+    screen (`clear`) and shows the piece before again. The prompt fits in `width` columns."""
     chosen = pieces(stream)
     if not chosen:
         return
@@ -86,7 +99,7 @@ def paced(
     while shown + 1 < len(chosen):
         yield records.Pause()
         flush()
-        action = ask(read_key, prompt, f"piece {shown + 1} of {len(chosen)}")
+        action = ask(read_key, prompt, f"piece {shown + 1} of {len(chosen)}", width)
         if action == "quit":
             return
         if action == "continue":
@@ -94,7 +107,11 @@ def paced(
                 yield from piece.records
             return
         if action == "back":
-            shown = max(shown - 1, 0)
+            if shown == 0:
+                prompt.write(AT_FIRST)
+                continue
+            shown -= 1
+            clear()
             yield from chosen[shown].records
             continue
         shown += 1
@@ -105,12 +122,22 @@ def paced(
         yield from chosen[shown].records
 
 
-def ask(read_key: Callable[[], str], prompt: TextIO, where: str) -> str:
+def prompt_line(where: str, width: int) -> str:
+    """Where the reader is and as many of the keys as fit in one line of `width` columns
+    (the last column stays empty: a terminal may wrap on writing it)."""
+    for keys in KEYS_HELPS:
+        line = f"{where} · {keys}" if keys else where
+        if len(line) < width:
+            return line
+    return where
+
+
+def ask(read_key: Callable[[], str], prompt: TextIO, where: str, width: int = 80) -> str:
     """Show where the reader is and the keys, read one, erase the prompt. Any other key
     lists every key (and stays on screen) and asks again. End of input counts as quit;
     Ctrl-C is left to interrupt the program as it would anywhere else."""
     while True:
-        prompt.write(f"{where} · {KEYS_HELP}")
+        prompt.write(prompt_line(where, width))
         prompt.flush()
         try:
             key = read_key()

@@ -76,3 +76,38 @@ def test_machine_numbers_are_exact(value: float, plain) -> None:
 def test_machine_numbers_rounded_on_request() -> None:
     assert plain_number(0.1 + 0.2, 15) == 0.3
     assert json.dumps(plain_number(2 / 3, 3)) == "0.667"
+
+
+def test_a_long_fraction_gets_its_decimal_beside_it() -> None:
+    from fractions import Fraction
+
+    from backtrace.numbers import with_decimal
+
+    loss = Fraction(-4342422296361513473499, 5960464477539062500)
+    # Every digit of the fraction, then a decimal marked as rounded (issue 18).
+    assert with_decimal(loss) == "-4342422296361513473499/5960464477539062500 (≈ -728.538)"
+    assert with_decimal(loss, 10) == "-4342422296361513473499/5960464477539062500 (≈ -728.5375683)"
+    assert with_decimal(Fraction(7, 5)) == "7/5"  # short enough to read as it is
+    assert with_decimal(Fraction(-4)) == "-4"
+    assert with_decimal(1.4) == "1.4" and with_decimal(-4.0) == "-4"
+    # A decimal that is the fraction's exact value says "=".
+    assert with_decimal(Fraction(1234567, 1000000), 7) == "1234567/1000000 (= 1.234567)"
+    assert with_decimal(Fraction(1, 3 * 10**7)) == "1/30000000 (≈ 3.33333e-8)"
+
+
+def test_an_exact_run_ends_with_a_mean_loss_a_person_can_read() -> None:
+    import re
+    from fractions import Fraction
+
+    from helpers import invoke_in
+
+    for output_format in ("text", "table", "markdown"):
+        exact = invoke_in(["run", "xor", "--exact", "--format", output_format]).stdout
+        found = re.search(r"mean loss (-?\d+/\d+) \(≈ (-?[\d.]+)\)", exact)
+        assert found, output_format
+        fraction, decimal = Fraction(found[1]), found[2]
+        assert decimal == f"{float(fraction):.6g}"
+        # The float64 run of the same network computes the same mean loss to many digits.
+        floats = invoke_in(["run", "xor", "--format", output_format]).stdout
+        assert f"mean loss {decimal}" in floats
+        assert "…" not in exact

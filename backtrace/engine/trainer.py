@@ -266,16 +266,24 @@ def epoch_end(
 
 
 def train(
-    spec: Spec, traced: EpochFilter = trace_all, numbers: Numbers = FLOAT64
+    spec: Spec,
+    traced: EpochFilter = trace_all,
+    numbers: Numbers = FLOAT64,
+    weights_seen: Callable[[records.Weights], None] | None = None,
 ) -> Iterator[records.Record]:
     """Train for `spec.config.epochs` epochs, yielding the trace; epochs where `traced` is true
-    are traced in full, the rest get only their `epoch` summary."""
+    are traced in full, the rest get only their `epoch` summary. `weights_seen`, if given, is
+    handed every weight before training and after each epoch, traced or not (for a picture
+    of the weights from the same run), without changing the trace."""
     training = Training(spec, numbers)
     network = training.network
     tracer = Tracer(spec, numbers, training.batch_size)
     yield tracer.start(training.optimizer)
     yield from notes(spec)
-    yield tracer.weights("initial", 0, network.weights)
+    initial = tracer.weights("initial", 0, network.weights)
+    if weights_seen is not None:
+        weights_seen(initial)
+    yield initial
 
     judge = LOSSES[spec.config.loss].correct
     step_number = 0
@@ -294,6 +302,8 @@ def train(
                 yield totals
                 return
             step_number += len(epoch_batches)
+            if weights_seen is not None:
+                weights_seen(tracer.weights("current", epoch, network.weights))
             summary = epoch_end(numbers, epoch, totals, samples, step_number, False, judge is not None)
             totals_loss = summary.loss
             yield summary
@@ -319,6 +329,8 @@ def train(
             if judge is not None:
                 correct += int(judge(step.forward.z[-1], training.targets[indices]).sum())
         totals = EpochTotals(loss_total, correct)
+        if weights_seen is not None:
+            weights_seen(tracer.weights("current", epoch, network.weights))
         summary = epoch_end(numbers, epoch, totals, samples, step_number, True, judge is not None)
         totals_loss = summary.loss
         yield summary

@@ -104,10 +104,8 @@ def loss_summary(curves: Curves, fmt: Callable[[float], str], columns: int = 80)
     scale = ", log scale" if log_scaled(losses) else ""
     if stopped is not None:
         before = f"loss per epoch: {first} "
-        after = (
-            f" stopped at epoch {stopped.epoch}, where {stopped.quantity} of {stopped.name} "
-            f"became {stopped.non_finite}{scale}"
-        )
+        # Where and why it blew up is said once, by the trace or the error line after this.
+        after = f" stopped at epoch {stopped.epoch}{scale}"
     else:
         before = f"loss per epoch: {first} "
         after = f" {fmt(losses[-1])} ({len(losses):,} epochs{scale})"

@@ -50,6 +50,19 @@ class Link:
             label += f"{before_new}{fmt(self.new)}"
         return label
 
+    def named_label(self, fmt: Callable[[float], str]) -> str:
+        """One line in which each number is named: `W10: 1 → 1.4, J' = -4` (the weight goes
+        from 1 to 1.4; its gradient is -4), or `W10 = 1, J' = -4` without a new value."""
+        if self.w is None:
+            return self.weight
+        if self.new is not None:
+            label = f"{self.weight}: {fmt(self.w)} → {fmt(self.new)}"
+        else:
+            label = f"{self.weight} = {fmt(self.w)}"
+        if self.grad is not None:
+            label += f", J' = {fmt(self.grad)}"
+        return label
+
 
 @dataclass(frozen=True)
 class Column:

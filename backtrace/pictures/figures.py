@@ -10,6 +10,7 @@ no window or global state is involved, and SVG output is the same bytes every ti
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +23,13 @@ Formatter = Callable[[float], str]
 PICTURE_FORMATS = {".svg": "svg", ".png": "png"}
 INSTALL_HINT = "pip install 'backtrace-nn[plot]'"
 MOST_UNITS = 12  # a layer with more units is summarised, as in the terminal
+# More links than this are a heap of labels, not a picture: they are drawn unlabelled, and the
+# caption says so. (The article's network has 13 and xor-deep 37; iris's 4-8-3 has 67, and
+# its labels, though none overlaps another, can no longer be told to their links.)
+MOST_LABELS = 40
+LABEL_ROOM = 0.3  # units between columns per character of the longest line of a link label
+# Where along a link (0: its sender, 1: its receiver) its label may sit, tried in order.
+PLACES_ALONG_LINK = tuple(0.22 + 0.03 * step for step in range(19))
 
 
 def picture_format(path: str, option: str) -> str:
@@ -66,10 +74,19 @@ def diagram_figure(diagram: Diagram, fmt: Formatter) -> Any:
     numbers = diagram.point is not None
     columns = [_shown(column.units) for column in diagram.columns]
     tallest = max(len(units) for units in columns)
-    figure = _figure(3.2 * len(columns) + (1.5 if numbers else 0), 1.1 * tallest + 1.6)
+    # Columns far enough apart for the labels of the links between them to be laid side by
+    # side along the links: about three labels' lengths (a character is about 0.06 units).
+    shown = {unit.key for units in columns for unit in units if unit is not None}
+    drawn = [link for links in diagram.links for link in links
+             if link.source in shown and link.target in shown]  # fmt: skip
+    labelled = len(drawn) <= MOST_LABELS
+    longest = max((len(line) for link in drawn
+                   for line in _link_label(link, fmt).splitlines()), default=0)  # fmt: skip
+    spacing = max(4.0 if numbers else 3.0, LABEL_ROOM * longest if labelled else 0)
+    width = 3.2 * len(columns) + (1.5 if numbers else 0)
+    figure = _figure(max(width, spacing * (len(columns) - 1) + 3.5), 1.1 * tallest + 1.6)
     axes = figure.add_subplot()
     axes.set_axis_off()
-    spacing = 4.0 if numbers else 3.0
     places: dict[str, tuple[float, float]] = {}
     for index, units in enumerate(columns):
         x = index * spacing
@@ -87,10 +104,8 @@ def diagram_figure(diagram: Diagram, fmt: Formatter) -> Any:
             fontsize=10,
             color="dimgray",
         )
+    arrows = []
     for links in diagram.links:
-        senders = list(dict.fromkeys(link.source for link in links if link.source in places))
-        receivers = list(dict.fromkeys(link.target for link in links if link.target in places))
-        slots = max(len(senders) * len(receivers) - 1, 1)
         for link in links:
             if link.source not in places or link.target not in places:
                 continue
@@ -107,19 +122,7 @@ def diagram_figure(diagram: Diagram, fmt: Formatter) -> Any:
                     "shrinkB": 0,
                 },
             )
-            # Each link's label at its own distance along the lines, so that labels near a
-            # shared unit do not sit on top of one another.
-            slot = senders.index(link.source) * len(receivers) + receivers.index(link.target)
-            t = 0.2 + 0.6 * slot / slots
-            axes.text(
-                x0 + (x1 - x0) * t,
-                y0 + (y1 - y0) * t,
-                link.label(fmt, " → "),
-                ha="center",
-                va="center",
-                fontsize=7 if numbers else 8,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
+            arrows.append((link, (x0, y0), (x1, y1)))
     for units in columns:
         for unit in units:
             if unit is None:
@@ -128,13 +131,61 @@ def diagram_figure(diagram: Diagram, fmt: Formatter) -> Any:
             _draw_unit(axes, unit, x, y, fmt)
     title = diagram.title
     where = point_text(diagram, fmt)
-    if where:
-        title += f"\nat {where}"
+    if where:  # wrapped to the page: a wide input layer makes a long line
+        columns_of_text = int(figure.get_figwidth() * 11)
+        title += "\n" + textwrap.fill(f"at {where}", columns_of_text)
+    if not labelled:
+        title += (
+            f"\nlinks unlabelled: {diagram.weights:,} weights are too many to label "
+            "(the trace has each weight's numbers)"
+        )
     axes.set_title(title, fontsize=11)
     axes.set_xlim(-1.2, spacing * (len(columns) - 1) + 1.2)
     axes.set_ylim(-(tallest - 1) / 2 - 0.9, (tallest - 1) / 2 + 1.2)
     axes.set_aspect("equal")
+    if labelled:
+        _label_links(figure, axes, arrows, fmt, fontsize=7 if numbers else 8)
     return figure
+
+
+def _label_links(figure: Any, axes: Any, arrows: list, fmt: Formatter, fontsize: float) -> None:
+    """Each link's label on its line, interrupting it in a white box (a halo would turn an
+    SVG's text into paths), as near its sender as it fits without touching another label, a
+    unit or a unit's numbers. The drawing is laid out first, so that each label's box is
+    measured where it will be drawn; the labels stay out of that layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    renderer = figure.canvas.get_renderer()
+    taken = [
+        artist.get_window_extent(renderer).expanded(1.05, 1.1)
+        for artist in [*axes.patches, *axes.texts]
+        if artist.get_visible() and (not hasattr(artist, "get_text") or artist.get_text())
+    ]
+    for link, (x0, y0), (x1, y1) in arrows:
+        label = axes.text(
+            x0, y0, _link_label(link, fmt), ha="center", va="center", fontsize=fontsize,
+            in_layout=False, zorder=5, gid=f"link-{link.weight}",
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"},
+        )  # fmt: skip
+        best: tuple[int, float, Any] | None = None
+        for t in PLACES_ALONG_LINK:
+            label.set_position((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+            box = label.get_window_extent(renderer).padded(2)  # and its white box's margin
+            clashes = sum(box.overlaps(other) for other in taken)
+            if best is None or clashes < best[0]:
+                best = (clashes, t, box)
+            if clashes == 0:
+                break
+        assert best is not None
+        _, t, box = best
+        label.set_position((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+        taken.append(box)
+
+
+def _link_label(link: Any, fmt: Formatter) -> str:
+    """The link's label in two lines: `W10: 1 → 1.4` over `J' = -4`."""
+    return link.named_label(fmt).replace(", J'", "\nJ'")
 
 
 def _shown(units: tuple) -> list:
@@ -210,7 +261,10 @@ def curves_figure(curves: Curves, title: str, fmt: Formatter) -> Any:
         weight_axes.set_ylabel("weight")
         for name, series in curves.weights.items():
             weight_axes.plot(range(len(series)), series, label=name)
-        weight_axes.legend(fontsize=8, loc="best")
+        # Beside the axes, never on the curves (constrained layout makes room for it).
+        weight_axes.legend(
+            fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, frameon=False
+        )
     axes_list[-1].set_xlabel("epoch (0: the initial weights)" if curves.weights else "epoch")
     if curves.diverged is not None:
         stopped = curves.diverged

@@ -44,7 +44,7 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", "jsonl", (".jsonl", ".ndjson"), True, "one JSON object per line"),
         Format("json", "json", (".json",), True, "one JSON document: a list of the records"),
         # CSV holds each kind's rows until the end, so there is nothing to show between keys.
-        Format("csv", "csv", (".csv",), False, "one table per event kind, with header rows"),
+        Format("csv", "csv", (".csv",), False, "one long table (an event column names each row's kind); -o DIR/ writes one file per table"),
         Format(
             "markdown", "markdown", (".md", ".markdown"), True, "tables and formulas for handouts"
         ),

@@ -1,8 +1,16 @@
-"""CSV: one table per event kind, each with a header row, tables separated by a blank line.
+"""CSV, in two shapes.
 
-Every row starts with its `event`, so a table says what it holds even when cut out alone.
+`render` writes one table that pandas and spreadsheets read as it is: the header is `event`
+and then every column of every kind of record the trace may hold, in one long table, rows in
+the trace's order, each row's cells under its kind's columns and the others empty. The
+`event` column says which kind (which table) each row belongs to:
+`pandas.read_csv(f).query("event == 'update'").dropna(axis=1, how="all")` is the update table.
 
-The first table's rows are written as they come. The other kinds' rows are spooled (to
+`render_tables` writes one table per event kind, each with its own header row, separated by
+blank lines: what `-o DIR/` cuts into DIR/forward.csv, DIR/update.csv ... Every row starts
+with its `event`, so a table says what it holds even when cut out alone.
+
+In `render_tables`, the first table's rows are written as they come. The other kinds' rows are spooled (to
 memory, then to a temporary file past a megabyte) while the trace runs and written out kind
 by kind at the end, so long traces do not grow memory. Because a spooling run may write
 nothing for a long time, it asks a pipe now and then whether anyone still reads it, so that
@@ -186,7 +194,52 @@ def _exact_rows(
     return make
 
 
+def long_columns(kinds: Iterable[type[records.Record]], layout: Layout) -> list[str]:
+    """The long table's header: `event`, then each kind's columns not named before, in the
+    order of TABLES (a column shared by several kinds, such as `epoch`, appears once)."""
+    header: list[str] = []
+    for kind in kinds:
+        header += [name for name in columns(kind, layout) if name not in header]
+    return header
+
+
 def render(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    """One long table: a row per record (a weight per row for weights), as they come."""
+    digits = options.digits(machine=True)
+    kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
+    layout = Layout()  # until the start record says otherwise
+    writer = csv.writer(out, lineterminator="\n")
+    header: list[str] | None = None
+    places: dict[type, tuple[list[int], typing.Callable[[records.Record], list[list[object]]]]]
+    places = {}
+    for record in stream:
+        kind = type(record)
+        if kind is records.Start:
+            layout = Layout.of(typing.cast(records.Start, record))
+            places = {}  # the columns follow the layout
+        if kind not in kinds:
+            continue
+        if header is None:  # the first row to write: the start record has come, if any
+            header = long_columns(kinds, layout)
+            writer.writerow(header)
+        if kind not in places:
+            position = {name: index for index, name in enumerate(header)}
+            places[kind] = (
+                [position[name] for name in columns(kind, layout)],
+                _row_maker(kind, layout, digits),
+            )
+        indices, make = places[kind]
+        for cells in make(record):
+            row: list[object] = [""] * len(header)
+            for index, cell in zip(indices, cells):
+                row[index] = cell
+            writer.writerow(row)
+    if header is None and kinds:  # no rows: the header still says what the table holds
+        writer.writerow(long_columns(kinds, layout))
+
+
+def render_tables(stream: Iterable[records.Record], out: TextIO, options: RenderOptions) -> None:
+    """One table per event kind, each with its header, separated by blank lines."""
     digits = options.digits(machine=True)
     kinds = [kind for kind in TABLES if options.events is None or kind.event in options.events]
     streamed = kinds[0] if kinds else None  # its table comes first, so it needs no spool

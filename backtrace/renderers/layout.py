@@ -34,6 +34,7 @@ from backtrace.expressions.nodes import (
 )
 from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.numbers import with_decimal
 from backtrace.records import sending_names
 from backtrace.renderers import wording, worked
 
@@ -342,6 +343,9 @@ class _Context:
     exact: bool = False  # fractions, not floats
     # Each weight's per-sample gradients shown since the last update, for the update table.
     step_gradients: dict[str, list[records.Gradient]] = field(default_factory=dict)
+    # The samples whose records were shown since the last weights: a selection of samples
+    # makes the weights that follow, after every sample, worth saying so (issue 18).
+    shown_samples: set[int] = field(default_factory=set)
 
 
 def blocks(
@@ -368,6 +372,10 @@ def worked_blocks(
     `blanks` is left as that numbered blank (a worksheet)."""
     context = _Context()
     for section in sections(stream):
+        for record in section.records:
+            if record.kind.phase is not None:  # a sample's own record, or a step's
+                samples = getattr(record, "samples", None) or (getattr(record, "sample", None),)
+                context.shown_samples.update(s for s in samples if isinstance(s, int))
         if section.name is None:
             yield from _whole(section.records[0], context, fmt)
         else:
@@ -462,14 +470,17 @@ def _whole(record: records.Record, context: _Context, fmt: Formatter) -> Iterato
     elif isinstance(record, records.Note):
         yield Remark("Note", record.text)
     elif isinstance(record, records.Weights):
-        yield Heading(wording.weights_heading(record))
-        yield from weight_grids(context.layers, dict(record.values), fmt)
+        shown = sorted(context.shown_samples) if record.when != "initial" else []
+        context.shown_samples = set()
+        yield Heading(wording.weights_heading(record, shown, context.samples))
+        yield from weight_grids(context.layers, dict(record.values), readable(fmt))
     elif isinstance(record, records.Sample):
         yield Heading(sample_heading(record, fmt))
     elif isinstance(record, records.EpochEnd):
-        text = f"Epoch {record.epoch}: mean loss {fmt(record.loss)}"
+        shown = readable(fmt)
+        text = f"Epoch {record.epoch}: mean loss {shown(record.loss)}"
         if record.accuracy is not None:
-            text += f", accuracy {fmt(record.accuracy)} ({record.correct} of {context.samples})"
+            text += f", accuracy {shown(record.accuracy)} ({record.correct} of {context.samples})"
         yield Line(text, strong=False)
     elif isinstance(record, records.Shuffle):
         order = ", ".join(str(sample) for sample in record.order)
@@ -531,6 +542,13 @@ def sample_heading(record: records.Sample, fmt: Formatter) -> str:
     inputs = ", ".join(f"{name} = {fmt(value)}" for name, value in record.inputs)
     targets = ", ".join(f"{name} = {fmt(value)}" for name, value in record.targets)
     return f"Epoch {record.epoch} · sample {record.sample}: {inputs}; target {targets}"
+
+
+def readable(fmt: Formatter) -> Formatter:
+    """`fmt` for a value that stands alone: a long exact fraction gets its decimal beside it
+    (numbers.with_decimal), which a line of arithmetic, already long, does without."""
+    digits = wording.digits_of(fmt)
+    return lambda value: with_decimal(value, digits)
 
 
 def weight_grids(

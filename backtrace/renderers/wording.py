@@ -74,8 +74,20 @@ def update_heading(record: records.Update) -> str:
     return f"Update, step {record.step} ({span})"
 
 
-def weights_heading(record: records.Weights) -> str:
-    return "Initial weights" if record.when == "initial" else f"Weights after epoch {record.epoch}"
+def weights_heading(
+    record: records.Weights, shown_samples: Sequence[int] = (), samples: int = 0
+) -> str:
+    """The heading, "Weights after epoch 2"; when the trace above showed only some of the samples, the
+    heading says that these weights come after all of them, lest they look like the shown
+    step's result."""
+    if record.when == "initial":
+        return "Initial weights"
+    heading = f"Weights after epoch {record.epoch}"
+    if shown_samples and len(shown_samples) < samples:
+        which = ", ".join(str(sample) for sample in shown_samples)
+        only = f"sample{'s' if len(shown_samples) > 1 else ''} {which}"
+        heading += f", after all {samples} samples (the trace above shows {only} only)"
+    return heading
 
 
 def checks_approximations(fmt: Formatter, exact: bool) -> bool:

@@ -150,3 +150,26 @@ def test_debug_shows_the_traceback(runner: CliRunner) -> None:
     assert isinstance(result.exception, ConfigError)  # raised, not turned into SystemExit
     quiet = runner.invoke(cli, ["run", "missing.yaml"])
     assert isinstance(quiet.exception, SystemExit)
+
+
+@pytest.mark.parametrize("output_format", ["table", "text", "markdown"])
+def test_divergence_on_a_terminal_is_said_once(output_format: str) -> None:
+    # The trace on screen ends with its "Diverged" remark; a second line on the same screen,
+    # `backtrace: error: Training diverged ...`, said it again (issue 18). The status stays 3.
+    from helpers import invoke_in
+
+    arguments = ["run", "xor", "--epochs", "10", "--trace", "none", "--format", output_format]
+    shown = invoke_in(arguments, terminal=True, stderr_terminal=True)
+    assert shown.status == 3
+    assert shown.stdout.count("Training diverged at epoch 3") == 1
+    assert "Training diverged" not in shown.stderr and "error" not in shown.stderr
+    # The loss line on stderr marks the end of the curve without saying why again.
+    assert "stopped at epoch 3" in shown.stderr and "became inf" not in shown.stderr
+    # Where the trace is not on the screen, or not in words, stderr says it.
+    for elsewhere in (
+        invoke_in(arguments),  # a pipe
+        invoke_in(arguments, terminal=True),  # stderr to a log
+        invoke_in([*arguments[:-1], "jsonl"], terminal=True, stderr_terminal=True),
+    ):
+        assert elsewhere.status == 3
+        assert elsewhere.stderr.count("backtrace: error: Training diverged at epoch 3") == 1

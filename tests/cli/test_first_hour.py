@@ -337,3 +337,19 @@ def test_init_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     assert result.status == 1
     assert result.stderr.startswith("backtrace: error: cannot write no/such/net.yaml: ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_handout_of_one_sample_says_whose_weights_end_it(tmp_path: Path) -> None:
+    # After sample 1's step the article's W10 is 1.4; the closing block holds the weights
+    # after all four samples, which must not pass for that step's result (issue 18).
+    result = invoke_in(["run", "xor", "--sample", "1", "-o", "handout.md"], cwd=tmp_path)
+    assert result.status == 0
+    handout = (tmp_path / "handout.md").read_text()
+    headings = [line for line in handout.splitlines() if line.startswith("## Weights")]
+    assert headings == [
+        "## Weights after epoch 1, after all 4 samples (the trace above shows sample 1 only)"
+    ]
+    assert "| W10 | X0·δ_Z1 = 1·(-4) = -4 | 1 - 0.1·(-4) = 1.4 |" in handout  # the step's own
+    # Without a selection of samples the heading is the plain one.
+    whole = invoke_in(["run", "xor", "--format", "markdown"]).stdout
+    assert "## Weights after epoch 1\n" in whole

@@ -28,12 +28,29 @@ def invoke(runner: CliRunner, *arguments: str, **kwargs):
 
 
 def csv_tables(text: str) -> dict[str, list[dict[str, str]]]:
-    """The CSV format's tables, keyed by the event named in their rows."""
-    tables = {}
-    for chunk in text.strip().split("\n\n"):
-        rows = list(csv.DictReader(io.StringIO(chunk)))
-        tables[rows[0]["event"]] = rows
+    """The CSV format's long table cut into its tables, keyed by the event of their rows."""
+    tables: dict[str, list[dict[str, str]]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        tables.setdefault(row["event"], []).append(row)
     return tables
+
+
+def test_csv_on_stdout_is_one_table_every_row_as_wide_as_its_header(runner: CliRunner) -> None:
+    # Several tables with their own headers in one stream put one table's rows under
+    # another's columns for pandas.read_csv (issue 18): stdout is one long table instead.
+    for arguments in (["run", "xor"], ["run", "xor", "--exact"], ["run", "xor-adam"],
+                      ["check", "xor-sigmoid"], ["run", "xor-sigmoid", "--epochs", "3"]):  # fmt: skip
+        text = invoke(runner, *arguments, "--format", "csv").stdout
+        rows = list(csv.reader(io.StringIO(text)))
+        header = rows[0]
+        assert header[0] == "event" and len(set(header)) == len(header), arguments
+        assert all(len(row) == len(header) for row in rows), arguments  # no blank lines either
+        assert header.count("event") == 1 and sum(row == header for row in rows) == 1
+    # The article's first update, under its own columns of the long table.
+    updates = csv_tables(invoke(runner, "run", "xor", "--format", "csv").stdout)["update"]
+    assert (updates[0]["weight"], updates[0]["old"], updates[0]["grad"], updates[0]["new"]) == (
+        "W10", "1", "-4", "1.4",
+    )  # fmt: skip
 
 
 def test_text_lays_out_the_articles_arithmetic(runner: CliRunner) -> None:
@@ -407,4 +424,24 @@ def test_an_epoch_past_the_ceiling_names_the_option() -> None:
 
     result = invoke_in(["step", "xor", "--epoch", "2000000"])
     assert result.status == 2
-    assert result.stderr.startswith("backtrace: error: --epoch: epoch 2000000 is more than the 1,000,000")
+    # No hint to train that far: a run may not (limits.epochs).
+    assert result.stderr == (
+        "backtrace: error: --epoch: epoch 2000000 is out of range; there are epochs 1 to 1\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["step", "xor", "--epoch"], ["run", "xor", "--trace"]])
+def test_step_and_run_refuse_an_epoch_past_the_config_alike(command: list[str]) -> None:
+    # configs/xor.yaml trains for 1 epoch: epoch 5 is not part of its run, for either command
+    # (step used to train on to epoch 5 quietly; issue 18).
+    from helpers import invoke_in
+
+    result = invoke_in([*command, "5"])
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"backtrace: error: {command[-1]}: epoch 5 is out of range; there are epochs 1 to 1 "
+        "(--set epochs=5 trains that far)\n"
+    )
+    # As the hint says (epoch 2: the article's network diverges in epoch 3).
+    further = invoke_in([*command, "2", "--set", "epochs=2", "--format", "jsonl"])
+    assert further.status == 0 and '"epoch": 2, "sample": 1' in further.stdout

@@ -47,6 +47,34 @@ def test_back_shows_the_piece_before_again() -> None:
     assert back.stdout.count("Loss (article)") == 1
 
 
+def test_back_redraws_the_piece_before_as_a_pager_does() -> None:
+    from backtrace.stepping import CLEAR_SCREEN
+
+    back = invoke_in(["step", "xor"], keys="\rbq", terminal=True)
+    assert back.stdout.count(CLEAR_SCREEN) == 1
+    # After the clear, the screen holds piece 1 alone: the loss of piece 2 is gone from it.
+    redrawn = back.stdout.split(CLEAR_SCREEN)[1]
+    assert "Forward pass" in redrawn and "Loss (article)" not in redrawn
+
+
+def test_back_at_the_first_piece_says_it_is_the_first() -> None:
+    quit_at_once = invoke_in(["step", "xor"], keys="q", terminal=True)
+    back = invoke_in(["step", "xor"], keys="bq", terminal=True)
+    assert "This is the first piece; there is none before it." in back.stderr
+    assert prompts(back.stderr) == [(1, 16), (1, 16)]
+    assert back.stdout == quit_at_once.stdout  # nothing redrawn, nothing cleared
+
+
+@pytest.mark.parametrize("columns", [20, 40, 60, 79])
+def test_the_prompt_fits_a_narrow_terminal(columns: int) -> None:
+    # A prompt that wraps leaves its first lines behind when it is erased (issue 18).
+    result = invoke_in(["step", "xor"], keys="\r" * 20, terminal=True, columns=columns)
+    assert len(prompts(result.stderr)) == 15 or columns < 25
+    shown = result.stderr.split("\r\x1b[2K")
+    assert max(len(line) for line in shown) < columns
+    assert all("piece" in line for line in shown if line)
+
+
 def test_an_unknown_key_shows_the_keys_and_does_not_move() -> None:
     result = invoke_in(["step", "xor"], keys="x\rq", terminal=True)
     assert prompts(result.stderr) == [(1, 16), (1, 16), (2, 16)]

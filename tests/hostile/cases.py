@@ -362,7 +362,7 @@ OPTIONS = [
     option("unit-with-escape", ["--unit", "\x1b[31m"], 2, "\\x1b[31m"),
     Case("weight-typo-on-a-wide-network", ["run", "net.yaml", "--weight", "nope"], 2, "error: --weight: no weight matches 'nope'; the weights are W1_0, W1_1,", files={"net.yaml": edited("inputs", "inputs: 80").replace("{units: 3,", "{units: 80,").replace("data:\n  - [0, 0, 0]\n  - [0, 1, 1]\n  - [1, 0, 1]\n  - [1, 1, 0]\n", "data: [[" + ", ".join(["0"] * 81) + "]]\n")}),
     option("format-xml", ["--format", "xml"], 2, "Invalid value for '--format'"),
-    Case("step-epoch-beyond-ceiling", ["step", "net.yaml", "--epoch", "2000000"], 2, "--epoch: epoch 2000000 is more than the 1,000,000 epochs a run may train", files={"net.yaml": BASE}),
+    Case("step-epoch-beyond-ceiling", ["step", "net.yaml", "--epoch", "2000000"], 2, "--epoch: epoch 2000000 is out of range; there are epochs 1 to 1", files={"net.yaml": BASE}),
 ]
 
 OUTPUTS = [

@@ -152,11 +152,12 @@ def test_dev_stdout_appends_where_the_shell_says(tmp_path) -> None:
 
 
 def test_a_csv_reader_that_goes_away_ends_a_long_run(tmp_path) -> None:
-    # CSV holds most of its tables until the end; the run must notice that nobody reads.
+    # CSV streams its long table; the run must notice that nobody reads.
     command = "set -o pipefail; {bt} run xor-sigmoid --epochs 1000000 --format csv | head -1"
     outcome = in_a_process(command, cwd=tmp_path)
     assert (outcome.status, outcome.stderr) == (0, "")
-    assert outcome.stdout == "event,epoch,sample,layer,unit,h,z,activation\n"
+    header = outcome.stdout.splitlines()
+    assert len(header) == 1 and header[0].startswith("event,epoch,sample,layer,unit,h,z,")
     quiet = in_a_process(
         "set -o pipefail; {bt} run xor-sigmoid --epochs 1000000 --trace none --format csv | true",
         cwd=tmp_path,

@@ -129,8 +129,14 @@ def test_an_svg_picture_carries_the_articles_names(tmp_path: Path) -> None:
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     for name in ["X0", "X1", "X2", "Z0", "Z1", "Z2", "Z3", "D0"]:
         assert name in texts, name
+    # Each number named (issue 18): "W10: 1 → 1.4" over "J' = -4", as the article's first
+    # step has it; the weights from X1 and X2, 0 in sample 1, get J' = 0·δ = 0 and stay 1.
+    lines = list(zip(texts, texts[1:]))
     for weight in ARTICLE_WEIGHTS:
-        assert any(text.startswith(f"{weight} = 1") for text in texts), weight
+        moved = weight[-1] == "0" or weight.startswith("V")
+        expected = (f"{weight}: 1 → 1.4", "J' = -4") if moved else (f"{weight}: 1 → 1", "J' = 0")
+        assert expected in lines, weight
+    assert not any("J' = -4 →" in text for text in texts)
     assert "δ = -4" in texts
     again = invoke_in(["graph", "xor", "--sample", "1", "-o", "again.svg"], cwd=tmp_path)
     assert again.status == 0 and (tmp_path / "again.svg").read_text() == svg  # same bytes
@@ -159,3 +165,60 @@ def test_a_picture_without_matplotlib_says_how_to_get_it(tmp_path: Path, monkeyp
 def test_graph_decides_its_epochs_itself() -> None:
     result = invoke_in(["graph", "xor", "--epochs", "3"])
     assert result.status == 2 and "graph has no --epochs" in result.stderr
+
+
+def link_labels(figure) -> tuple[list, object]:
+    """The diagram's link labels, drawn, with the renderer that measured them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    renderer = figure.canvas.get_renderer()
+    labels = [text for text in figure.axes[0].texts if (text.get_gid() or "").startswith("link-")]
+    return labels, renderer
+
+
+@needs_plot
+@pytest.mark.parametrize(
+    "config, point",
+    [("xor", {"sample": 1}), ("xor", {}), ("xor-deep", {"sample": 2}), ("xor-deep", {}),
+     ("mazur", {"sample": 1}), ("mazur", {})],
+)  # fmt: skip
+def test_no_two_link_labels_overlap(config: str, point: dict) -> None:
+    # W11's label sat under W30's where their links cross (issue 18). Measured as matplotlib
+    # draws them: no two label boxes overlap, and none covers a unit.
+    from backtrace import api
+    from backtrace.numbers import format_number
+    from backtrace.pictures.figures import diagram_figure
+
+    drawn = api.diagram(config, **point)
+    figure = diagram_figure(drawn, format_number)
+    labels, renderer = link_labels(figure)
+    assert len(labels) == sum(len(links) for links in drawn.links)  # every link labelled
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    for first in range(len(boxes)):
+        for second in range(first + 1, len(boxes)):
+            pair = (labels[first].get_text(), labels[second].get_text())
+            assert not boxes[first].overlaps(boxes[second]), pair
+    units = [patch.get_window_extent(renderer) for patch in figure.axes[0].patches]
+    assert not any(box.overlaps(unit) for box in boxes for unit in units)
+
+
+@needs_plot
+def test_a_large_diagram_leaves_its_links_unlabelled_and_says_so(tmp_path: Path) -> None:
+    # A 64-32-10 network's labels were a heap (issue 18).
+    from backtrace import api
+    from backtrace.numbers import format_number
+    from backtrace.pictures.figures import diagram_figure
+
+    big = {**article_document(), "inputs": 64, "data": [[0.5] * 64 + [0] * 9 + [1]]}
+    big["layers"] = [{"units": 32, "activation": "relu", "weights": 0.1},
+                     {"units": 10, "activation": "identity", "weights": 0.1}]  # fmt: skip
+    figure = diagram_figure(api.diagram(big, sample=1), format_number)
+    labels, _ = link_labels(figure)
+    assert labels == []
+    weights = 64 * 32 + 32 + 32 * 10 + 10  # each unit's weights, bias included
+    assert f"links unlabelled: {weights:,} weights are too many to label" in (
+        figure.axes[0].get_title()
+    )
+    small = diagram_figure(api.diagram("xor", sample=1), format_number)
+    assert "unlabelled" not in small.axes[0].get_title()
