@@ -274,7 +274,12 @@ def quiz(
             if randomly_initialised(spec)
             else spec
         )
-        trace = run(version_spec, trace=epoch, sample=sample, through_traced=True)
+        try:
+            trace = run(version_spec, trace=epoch, sample=sample, through_traced=True)
+        except UsageError as error:  # the epoch is quiz's own parameter, not run's trace
+            if error.parameter != "trace":
+                raise
+            raise UsageError(error.message, parameter="epoch", value=epoch) from None
         sheets.append(
             worksheet(
                 version_spec, trace, seed=version_seed, version=version, versions=students,

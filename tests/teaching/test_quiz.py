@@ -152,3 +152,9 @@ def test_latex_sheets_and_keys_compile(tmp_path: Path) -> None:
         assert compiled.returncode == 0, log[-2000:]
         assert not re.search(r"^! ", log, re.MULTILINE)
     assert "\\boxed" in (tmp_path / "sheet.tex").read_text()
+
+
+def test_an_epoch_past_the_config_is_refused_in_quiz_words(tmp_path: Path) -> None:
+    result = invoke_in(["quiz", "xor", "--epoch", "2"], cwd=tmp_path)
+    assert result.status == 2
+    assert result.stderr.startswith("backtrace: error: --epoch: epoch 2 is out of range")
