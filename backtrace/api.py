@@ -243,7 +243,8 @@ def quiz(
     weights are seeded random. `blank` names quantities (h, z, loss, delta, grad, new);
     `unit` and `weight` narrow them by name; `count` draws that many. Render a sheet with
     `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key."""
-    from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, worksheet
+    from backtrace.renderers.layout import worked_lines
+    from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, sheet_records, worksheet
 
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("sample", sample), ("students", students)):
@@ -280,11 +281,12 @@ def quiz(
             if error.parameter != "trace":
                 raise
             raise UsageError(error.message, parameter="epoch", value=epoch) from None
+        shown = sheet_records(trace)
         sheets.append(
             worksheet(
-                version_spec, trace, seed=version_seed, version=version, versions=students,
-                quantities=quantities, units=_texts(unit, "unit"),
-                weights=_texts(weight, "weight"), count=count, digits=precision,
+                version_spec, shown, worked_lines(shown, precision), seed=version_seed,
+                version=version, versions=students, quantities=quantities,
+                units=_texts(unit, "unit"), weights=_texts(weight, "weight"), count=count,
             )  # fmt: skip
         )
     return sheets
@@ -305,6 +307,7 @@ def grade(
     unit in the last of the `precision` significant digits the trace prints; each wrong one
     with its worked line and its likely cause. `sample` and `epoch` apply to answers whose
     file does not say; `name` is how messages name the file (its path by default)."""
+    from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.answers import read_answers
     from backtrace.teaching.grading import chains_explained
     from backtrace.teaching.grading import grade as graded
@@ -349,7 +352,8 @@ def grade(
             raise UsageError(f"epoch {number:,} {refusal}", parameter="epoch", value=number)
     trace = run(spec, trace=",".join(map(str, epochs)), through_traced=True)
     report = graded(
-        trace.records, given, inputs=names.layers[0].units, source=shown,
+        trace.records, given, worked_lines(trace.records, precision),
+        inputs=names.layers[0].units, source=shown,
         tolerance=None if tolerance is None else float(tolerance), digits=precision,
     )  # fmt: skip
     chains_explained(report)
@@ -384,6 +388,7 @@ def diff(
     or Spec), run with `trace` and `epochs` as `run` takes them, or a saved .jsonl or .json
     trace (`read_trace`). `sample` and `phase` narrow both; values within `tolerance` count
     as the same."""
+    from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.diff import compare
     from backtrace.trace_files import looks_like_trace
 
@@ -413,8 +418,10 @@ def diff(
             shown, stream = spec.source, run(spec, trace=trace, epochs=epochs).records
         sides.append((shown, [r for r in stream if _kept(r, samples, phases)]))
     (name_a, records_a), (name_b, records_b) = sides
-    return compare(records_a, records_b, names=(name_a, name_b), tolerance=float(tolerance),
-                   digits=precision)  # fmt: skip
+    return compare(
+        records_a, records_b, names=(name_a, name_b), tolerance=float(tolerance),
+        lines_of=lambda trace: worked_lines(trace, precision),
+    )  # fmt: skip
 
 
 def _numbers_in(text: str, parameter: str) -> list[int]:

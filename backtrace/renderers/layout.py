@@ -34,7 +34,7 @@ from backtrace.expressions.nodes import (
 )
 from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
-from backtrace.numbers import with_decimal
+from backtrace.numbers import NumberFormatter, with_decimal
 from backtrace.records import sending_names
 from backtrace.renderers import wording, worked
 
@@ -762,3 +762,20 @@ def _update_table(
     full_title: Cell = (title, "; ", *step_line) if step_line else title
     columns_cells: tuple[Cell, ...] = tuple((c.title,) for c in columns)
     return full_title, ("weight", (gradient_column,), *columns_cells), body
+
+
+def worked_lines(shown: Iterable[records.Record], digits: int) -> dict[Address, Cell]:
+    """Each result's full worked line, keyed by the result's address: a column's formula
+    joined to its arithmetic (`h_Z1 = W10·X0 + ... = 1`), as a too-wide table lists it."""
+    lines: dict[Address, Cell] = {}
+    for block in worked_blocks(shown, NumberFormatter(digits)):
+        if isinstance(block, Grid) and not block.matrix:
+            for row in block.rows:
+                label = row[0] if isinstance(row[0], str) else None
+                for title, cell in zip(block.columns[1:], row[1:]):
+                    for _, result in results(cell):
+                        lines.setdefault(result.address, listed(title, cell, label))
+        elif isinstance(block, Line) and not isinstance(block.text, str):
+            for chain, result in results(block.text):
+                lines.setdefault(result.address, (chain,))
+    return lines

@@ -10,13 +10,12 @@ network, or another selection).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backtrace import records
 from backtrace.expressions.nodes import Address, Cell, numbers
 from backtrace.teaching.grading import computed_values
-from backtrace.teaching.quiz import worked_lines
 
 PHASE_OF = {"h": "forward", "z": "forward", "loss": "loss", "delta": "backward",
             "grad": "backward", "new": "update", "epoch loss": "epoch", "final": "weights"}  # fmt: skip
@@ -88,9 +87,10 @@ def compare(
     *,
     names: tuple[str, str] = ("A", "B"),
     tolerance: float = 0.0,
-    digits: int = 6,
+    lines_of: Callable[[Sequence[records.Record]], Mapping[Address, Cell]] = lambda _: {},
 ) -> TraceDiff:
-    """How trace `b` differs from trace `a`."""
+    """How trace `b` differs from trace `a`. `lines_of` gives a trace's worked lines by
+    their results' addresses (`layout.worked_lines`); only the first difference needs them."""
     values_a, values_b = values_of(a), values_of(b)
     tallies: dict[tuple[str, int], Tally] = {}
     first_address = None
@@ -111,7 +111,7 @@ def compare(
     only_b = [address for address in values_b if address not in values_a]
     first = None
     if first_address is not None:
-        lines_a, lines_b = worked_lines(a, digits), worked_lines(b, digits)
+        lines_a, lines_b = lines_of(a), lines_of(b)
         line_a, line_b = lines_a.get(first_address), lines_b.get(first_address)
         first = FirstDifference(
             first_address,

@@ -13,7 +13,7 @@ checked by evaluating the line's own tree with the changed number, never by patt
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backtrace import records
@@ -22,7 +22,6 @@ from backtrace.expressions.evaluation import NotComputable, evaluate
 from backtrace.expressions.nodes import Address, Cell, Chain, Number, numbers, numbers_mapped
 from backtrace.numbers import format_number
 from backtrace.teaching.answers import Answer, decimals_written
-from backtrace.teaching.quiz import worked_lines
 
 Key = tuple[str, str | None, int, int]  # quantity, subject, epoch, sample
 # The operands whose sign a student may flip, the likeliest first (a rate or a setting is
@@ -90,15 +89,16 @@ def printed_tolerance(value: float, digits: int) -> float:
 def grade(
     trace: Sequence[records.Record],
     answers: Sequence[Answer],
+    lines: Mapping[Address, Cell],
     *,
     inputs: Sequence[str],
     source: str,
     tolerance: float | None = None,
     digits: int = 6,
 ) -> Report:
-    """Each answer judged against `trace` (the epochs the answers name, traced in full)."""
+    """Each answer judged against `trace` (the epochs the answers name, traced in full);
+    `lines` are its worked lines by their results' addresses (`layout.worked_lines`)."""
     values = computed_values(trace)
-    lines = worked_lines(trace, digits)
     inputs_by_sample = _inputs(trace)
     verdicts: list[Verdict] = []
     for answer in answers:

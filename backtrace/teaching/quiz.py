@@ -3,14 +3,14 @@
 A blank replaces a result (the last number of a worked line), never an operand, so the
 sheet still shows the arithmetic a student needs. Blanks are chosen from the trace's own
 records by quantity, unit or weight and count, drawn with a seed, and numbered in the order
-the trace computes them. Nothing here prints: renderers draw the sheet (with
-`RenderOptions.blanks`) and the key (`renderers/key.py`).
+the trace computes them. Nothing here prints or lays out: renderers draw the sheet (with
+`RenderOptions.blanks`) and the key (`renderers/key.py`), and lend it the worked lines.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +20,6 @@ from backtrace.config import Spec
 from backtrace.config.schema import RandomWeights
 from backtrace.errors import UsageError
 from backtrace.expressions.nodes import Address, Cell
-from backtrace.numbers import NumberFormatter
-from backtrace.renderers import layout
 
 # What a blank can be, in the words a student uses; the --blank choices.
 BLANKABLE = ("h", "z", "loss", "delta", "grad", "new")
@@ -169,23 +167,6 @@ def sheet_records(trace: Iterable[records.Record]) -> tuple[records.Record, ...]
     )
 
 
-def worked_lines(shown: Sequence[records.Record], digits: int) -> dict[Address, Cell]:
-    """Each result's full worked line, keyed by the result's address: a column's formula
-    joined to its arithmetic (`h_Z1 = W10·X0 + ... = 1`), as a too-wide table lists it."""
-    lines: dict[Address, Cell] = {}
-    for block in layout.worked_blocks(shown, NumberFormatter(digits)):
-        if isinstance(block, layout.Grid) and not block.matrix:
-            for row in block.rows:
-                label = row[0] if isinstance(row[0], str) else None
-                for title, cell in zip(block.columns[1:], row[1:]):
-                    for _, result in layout.results(cell):
-                        lines.setdefault(result.address, layout.listed(title, cell, label))
-        elif isinstance(block, layout.Line) and not isinstance(block.text, str):
-            for chain, result in layout.results(block.text):
-                lines.setdefault(result.address, (chain,))
-    return lines
-
-
 def randomly_initialised(spec: Spec) -> bool:
     """Whether any weights are drawn from the seed, so that a new seed gives new numbers."""
     return any(isinstance(layer.weights, RandomWeights) for layer in spec.config.layers)
@@ -193,7 +174,8 @@ def randomly_initialised(spec: Spec) -> bool:
 
 def worksheet(
     spec: Spec,
-    trace: Iterable[records.Record],
+    shown: tuple[records.Record, ...],
+    lines: Mapping[Address, Cell],
     *,
     seed: int,
     version: int = 1,
@@ -202,10 +184,10 @@ def worksheet(
     units: Sequence[str] = (),
     weights: Sequence[str] = (),
     count: int | None = None,
-    digits: int = 6,
 ) -> Worksheet:
-    """One version of a worksheet from a trace of the chosen sample."""
-    shown = sheet_records(trace)
+    """One version of a worksheet: `shown`, the records it shows (`sheet_records`), and
+    `lines`, each result's full worked line by the result's address (the renderers'
+    `layout.worked_lines`), from which the key is made."""
     if any(isinstance(record, records.Diverged) for record in shown):
         raise UsageError("diverges before the sheet's step ends; choose another sample or epoch")
     outputs = spec.names.layers[-1].units
@@ -217,7 +199,6 @@ def worksheet(
         count=count,
         seed=seed,
     )
-    lines = worked_lines(shown, digits)
     missing = [c.name for c in picked if c.address not in lines]
     if missing:  # a result the tables do not show as a worked line cannot be a blank
         picked = [c for c in picked if c.address in lines]
