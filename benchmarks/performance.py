@@ -470,10 +470,29 @@ def tables(quick: bool, runs: int) -> list[str]:
         lambda: backtrace.run(iris, trace="all").render("table", io.StringIO()), runs
     )
     target("One traced epoch of iris as tables in < 3 s", f"{t_iris:.2f} s", t_iris < 3)
+    # The same tables in colour, as a terminal gets them, against the same tables for a file:
+    # the records are made once, so the ratio is the cost of colour alone.
+    from backtrace.renderers import table as table_format
+    from backtrace.renderers.options import RenderOptions
+
+    traced = backtrace.run(iris, trace="all").records
+
+    def tables_to(color: bool) -> Callable[[], object]:
+        options = RenderOptions(width=120, color=color)
+        return lambda: table_format.render(traced, io.StringIO(), options)
+
+    t_colour, t_file, colour_ratio = paired(tables_to(True), tables_to(False), max(3, runs))
+    target(
+        "One traced iris epoch as colour tables within 1.2× the same tables for a file",
+        f"{colour_ratio:.2f}× ({t_colour:.2f} s against {t_file:.2f} s)",
+        colour_ratio <= 1.2,
+    )
     lines = [
         "## Tables",
         "",
         f"One traced epoch of `iris` (150 samples, 4-8-3, 15 steps) as tables: {t_iris:.2f} s.",
+        f"Drawing those tables in colour, as for a terminal, costs {colour_ratio:.2f}× drawing "
+        f"them for a file ({t_colour:.2f} s against {t_file:.2f} s, the records made once).",
         "",
         "One traced sample of a 4-W-1 network, as tables, by width W:",
         "",

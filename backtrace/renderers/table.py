@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
+from rich.console import COLOR_SYSTEMS, Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
@@ -158,6 +158,17 @@ class Drawn:
             console.file.write(
                 "".join(text for line in self.lines for text, _ in line + [("\n", "")])
             )
+        elif not console.record and console.color_system is not None:
+            # Each piece wrapped in its style's codes, as rich's own print would write them,
+            # but without measuring and splitting every line again (the tables are already
+            # laid out): one write per table instead of one print per line.
+            ansi = _ansi_codes(console)
+            console.file.write(
+                "".join(
+                    "".join(ansi(style, text) if style else text for text, style in line) + "\n"
+                    for line in self.lines
+                )
+            )
         else:
             for line in self.lines:
                 console.print(
@@ -175,6 +186,23 @@ class Drawn:
             yield Text.assemble(*[(text, style or None) for text, style in line])
         for number, note in enumerate(self.notes, start=1):
             yield Text(f"[{number}] {note}", style="yellow")
+
+
+def _ansi_codes(console: Console) -> Any:
+    """`ansi(style, text)`: text in a style's escape codes for this console's colours, each
+    style's codes found once (rich writes `ESC[<codes>m text ESC[0m` for a styled piece)."""
+    system = COLOR_SYSTEMS[console.color_system or "standard"]
+    known: dict[str, tuple[str, str]] = {}
+
+    def ansi(style: str, text: str) -> str:
+        if style not in known:
+            marked = console.get_style(style).render("\0", color_system=system)
+            before, _, after = marked.partition("\0")
+            known[style] = (before, after)
+        before, after = known[style]
+        return f"{before}{text}{after}"
+
+    return ansi
 
 
 def overhead(grid: layout.Grid) -> int:
