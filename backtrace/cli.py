@@ -1073,6 +1073,22 @@ def quiz(
             )
 
 
+def report_options(precision_help: str) -> Callable[[Any], Any]:
+    """--precision and --format text|json, for the commands that report on a trace."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+            show_default=True, help="text for a person, json for a script.",
+        )(command)  # fmt: skip
+        return click.option(
+            "--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+            help=precision_help,
+        )(command)  # fmt: skip
+
+    return decorate
+
+
 @cli.command()
 @network_options(None, "grade reads the epoch from the answers or --epoch")
 @click.argument("answers", metavar="ANSWERS")  # read (and refused) as configs are
@@ -1088,10 +1104,7 @@ def quiz(
     help="Accept answers within T of the right value. Default: half a unit in the last "
     "digit the trace prints (see --precision).",
 )
-@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits the right values are printed (and judged) to.")  # fmt: skip
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for a person, json for a script.")  # fmt: skip
+@report_options("Significant digits the right values are printed (and judged) to.")
 @debug_option
 def grade(
     network: NetworkChoice,
@@ -1148,10 +1161,7 @@ def config_or_trace(argument: str, term: Terminal) -> str:
               help="Compare only these phases. Repeatable.")  # fmt: skip
 @click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
               metavar="T", help="Values within T of each other count as the same.")  # fmt: skip
-@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits of the values shown.")  # fmt: skip
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for a person, json for a script.")  # fmt: skip
+@report_options("Significant digits of the values shown.")
 @debug_option
 def diff(
     a: str,

@@ -197,29 +197,26 @@ def children(node: Node) -> tuple[Node, ...]:
 
 def substituted(node: Node, bindings: dict[Node, Node]) -> Node:
     """The tree with each node found in `bindings` replaced: a formula's symbols by numbers."""
-    if node in bindings:
-        return bindings[node]
-    changes = {
-        name: (
-            tuple(substituted(item, bindings) for item in value)
-            if isinstance(value, tuple)
-            else substituted(value, bindings)
-        )
-        for name, value in _subtrees(node).items()
-    }
-    return replace(node, **changes) if changes else node
+    return rebuilt(node, lambda part: bindings.get(part))
 
 
 def numbers_mapped(node: Node, function: Callable[[Number], Node]) -> Node:
     """The tree with each number replaced by `function(number)`; unlike `substituted`, which
     matches by value, this sees each number's address."""
-    if isinstance(node, Number):
-        return function(node)
+    return rebuilt(node, lambda part: function(part) if isinstance(part, Number) else None)
+
+
+def rebuilt(node: Node, replacement: Callable[[Node], Node | None]) -> Node:
+    """The tree with each node for which `replacement` gives a node replaced by it (and not
+    looked into further); the rest rebuilt around the replacements."""
+    found = replacement(node)
+    if found is not None:
+        return found
     changes = {
         name: (
-            tuple(numbers_mapped(item, function) for item in value)
+            tuple(rebuilt(item, replacement) for item in value)
             if isinstance(value, tuple)
-            else numbers_mapped(value, function)
+            else rebuilt(value, replacement)
         )
         for name, value in _subtrees(node).items()
     }
