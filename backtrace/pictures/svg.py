@@ -74,6 +74,10 @@ def _link(
     lx, ly = x1 + (x2 - x1) * LABEL_AT, y1 + (y2 - y1) * LABEL_AT
     name = escaped(weight)
     shown = "" if labelled else " quiet"
+    # Labelled links sit a line apart, so the gradient follows the weight on its line; a
+    # label shown only while lit has room below, and takes it, to stay clear of the units.
+    gradient_at = 'dx="8"' if labelled else f'x="{lx:.1f}" dy="14"'
+
     line = (
         f'<g class="link" data-weight="{name}">'
         f'<line x1="{x1 + ux * RADIUS:.1f}" y1="{y1 + uy * RADIUS:.1f}" '
@@ -82,7 +86,7 @@ def _link(
     label = (
         f'<g class="link label{shown}" data-weight="{name}">'
         f'<text x="{lx:.1f}" y="{ly + 4:.1f}"><tspan class="name">{name}</tspan>'
-        f'<tspan class="w"></tspan><tspan class="g"></tspan></text></g>'
+        f'<tspan class="w"></tspan><tspan class="g" {gradient_at}></tspan></text></g>'
     )
     return line, label
 

@@ -327,12 +327,12 @@ class Page:
         elif isinstance(record, records.Gradient):
             piece.units = [unit for unit in (record.source, record.target) if unit]
             piece.links = [record.weight]
-            piece.sets.append(["g", record.weight, " · J' = " + fmt(record.grad)])
+            piece.sets.append(["g", record.weight, "J' = " + fmt(record.grad)])
         elif isinstance(record, records.Update):
             piece.links = [record.weight]
             piece.sets += [
                 ["w", record.weight, " = " + fmt(record.new)],
-                ["g", record.weight, " · J' = " + fmt(record.grad)],
+                ["g", record.weight, "J' = " + fmt(record.grad)],
             ]
 
     # -- blocks as HTML -------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_the_article_first_sample_as_the_page_shows_it() -> None:
     assert "1 - 0.1·(-4) = 1.4" in row and "✓ 1.4" in row
     assert update["links"] == ["W10"]
     assert labels(data, update)[("w", "W10")] == " = 1.4"
-    assert labels(data, update)[("g", "W10")] == " · J' = -4"
+    assert labels(data, update)[("g", "W10")] == "J' = -4"
     # The article's slip (W11 printed 1.4, computed 1) is marked as the tables mark it.
     assert "✗ prints 1.4 [1]" in visible_row(data, piece_named(data, "update · W11"))
 
