@@ -308,7 +308,8 @@ def grade(
     with its worked line and its likely cause. `sample` and `epoch` apply to answers whose
     file does not say; `name` is how messages name the file (its path by default)."""
     from backtrace.renderers.layout import worked_lines
-    from backtrace.teaching.answers import read_answers
+    from backtrace.teaching.answers import key_settings, read_answers
+    from backtrace.teaching.quiz import randomly_initialised
     from backtrace.teaching.grading import chains_explained
     from backtrace.teaching.grading import grade as graded
 
@@ -329,6 +330,15 @@ def grade(
     if not isinstance(answers, (str, os.PathLike)):
         raise UsageError(f"should be a path, not {_kind(answers)}", parameter="answers",
                          value=answers)  # fmt: skip
+    # A quiz key grades against the numbers its sheet was made with.
+    settings = key_settings(os.fspath(answers), name)
+    drawn = settings.get("weights_seed")
+    if isinstance(drawn, int) and drawn != spec.config.seed and randomly_initialised(spec):
+        spec = spec.with_fields(seed=drawn)
+    if isinstance(settings.get("slips"), list) and settings["slips"] != [
+        entry if isinstance(entry, str) else entry.model_dump() for entry in spec.config.slips
+    ]:
+        spec = spec.with_fields(slips=settings["slips"])
     names = spec.names
     given = read_answers(
         os.fspath(answers),

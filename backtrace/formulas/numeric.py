@@ -21,6 +21,7 @@ functions have exact rational values (no exp, no log).
 from __future__ import annotations
 
 import contextlib
+import decimal
 import math
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
@@ -92,10 +93,11 @@ class Numbers:
         return self.scalar(self.ordered_sum(values, axis=0))
 
     def rounded(self, values: Array, decimals: int) -> Array:
-        """Each value rounded to `decimals` decimals, half to even, as Python's `round` does:
-        correctly, from the value's exact binary digits, so the same on every machine (numpy's
-        own `round` scales by 10**decimals first and can miss by one)."""
-        kept = [round(value, decimals) for value in np.ravel(values).tolist()]
+        """Each value rounded to `decimals` decimals as a person with a calculator rounds the
+        number it shows: half away from zero, from the value's decimal digits (0.3925 goes to
+        0.393, though the float nearest it is a hair below). Decimal arithmetic, so the same
+        on every machine."""
+        kept = [calculator_rounded(value, decimals) for value in np.ravel(values).tolist()]
         return np.array(kept, dtype=self.dtype).reshape(np.shape(values))
 
     # -- the rest ---------------------------------------------------------------------------
@@ -279,6 +281,24 @@ _EXPM1_Q = (
     4.00821782732936239552e-06,
     -2.01099218183624371326e-07,
 )
+
+
+_DECIMALS = decimal.Context(prec=40)
+
+
+def calculator_rounded(value: Any, decimals: int) -> Any:
+    """`value` to `decimals` decimals, half away from zero: a fraction exactly, a float from
+    the 15 significant digits a calculator would show of it. Floats beyond 15 digits before
+    the point, and inf and NaN, stay as they are."""
+    if isinstance(value, Fraction):
+        scaled = abs(value) * 10**decimals
+        whole = math.floor(scaled + Fraction(1, 2))
+        return Fraction(whole if value >= 0 else -whole, 10**decimals)
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        return value
+    shown = decimal.Decimal(format(value, ".15g"))
+    step = decimal.Decimal(1).scaleb(-decimals)
+    return float(shown.quantize(step, rounding=decimal.ROUND_HALF_UP, context=_DECIMALS))
 
 
 def portable_exp(x: Any) -> Array:

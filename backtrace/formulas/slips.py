@@ -49,8 +49,9 @@ SLIPS: dict[str, Slip] = {
         ),
         Slip(
             "round_as_you_go",
-            "every intermediate value is rounded to {digits} decimals as it is computed, as a "
-            "person with a calculator does; the last note shows how far that drifts",
+            "every value the trace shows (h, z, f'(h), the loss, δ, J', the new weights) is "
+            "rounded to {digits} decimals, half up, as it is computed, as a person with a "
+            "calculator does; the last note shows how far that drifts",
         ),
     )
 }

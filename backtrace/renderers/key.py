@@ -44,7 +44,8 @@ def render_key(sheet: Worksheet, name: str, out: TextIO, digits: int, math: bool
             where = entry.address
             writer.writerow(
                 [entry.number, entry.name, machine_number(entry.value, None)[0], fmt(entry.value),
-                 where.epoch, where.sample or "", where.step or "", text.cell(entry.line)]
+                 where.epoch, where.sample or sheet_sample(sheet), where.step or "",
+                 text.cell(entry.line)]
             )  # fmt: skip
     elif name == "latex":
         printer = LatexPrinter(fmt)
@@ -75,15 +76,25 @@ def render_key(sheet: Worksheet, name: str, out: TextIO, digits: int, math: bool
             out.write(f"       {line}\n")
 
 
+def sheet_sample(sheet: Worksheet) -> int | None:
+    """The sample the sheet works: where its updates' blanks belong when graded."""
+    return next((r.sample for r in sheet.records if r.event == "sample"), None)
+
+
 def key_data(sheet: Worksheet, digits: int) -> dict:
-    """The key as JSON-ready data, which `backtrace grade` reads back."""
+    """The key as JSON-ready data, which `backtrace grade` reads back. It also says how the
+    sheet's numbers were made (the seed its weights were drawn with, its slips), so that a
+    key of any version grades against the same numbers."""
     fmt = NumberFormatter(digits)
     text = TextPrinter(fmt)
+    config = sheet.spec.config
     return {
         "key": "backtrace quiz",
         "format_version": KEY_FORMAT_VERSION,
         "config": sheet.spec.source,
         "seed": sheet.seed,
+        "weights_seed": config.seed,
+        "slips": [entry if isinstance(entry, str) else entry.model_dump() for entry in config.slips],
         "version": sheet.version,
         "versions": sheet.versions,
         "blanks": [
@@ -93,7 +104,7 @@ def key_data(sheet: Worksheet, digits: int) -> dict:
                 "quantity": entry.address.quantity,
                 "subject": entry.address.subject,
                 "epoch": entry.address.epoch,
-                "sample": entry.address.sample,
+                "sample": entry.address.sample or sheet_sample(sheet),
                 "step": entry.address.step,
                 "value": machine_number(entry.value, None)[0],
                 "printed": fmt(entry.value),

@@ -48,6 +48,27 @@ class Answer:
     line: int | None  # where in the file
 
 
+def key_settings(path: str, shown_as: str | None = None) -> dict[str, Any]:
+    """What a `backtrace quiz` JSON key says about the numbers it was made with (the seed the
+    weights were drawn with, the slips); {} for any other answers file."""
+    if Path(path).suffix.lower() != ".json":
+        return {}
+    text = _read(path, shown_as or path)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}  # read_answers says what is wrong with it
+    if not (isinstance(data, dict) and data.get("key") == "backtrace quiz"):
+        return {}
+    return {name: data[name] for name in ("weights_seed", "slips") if name in data}
+
+
+def _read(path: str, where: str) -> str:
+    stream, _ = open_input(path, what=where, role="the answers")
+    with stream:  # read as far as the limit and no further, even from a pipe
+        return decode(read_bounded(stream, ANSWER_BYTES, where, "an answer file"), where)
+
+
 def decimals_written(text: str) -> int | None:
     """The decimal place of the last digit written: 3 for 0.593, 0 for 4, -2 for 4e2 (in
     hundreds), 7 for 1.25e-5. None for a fraction, which is exact."""
@@ -67,21 +88,20 @@ def resolve(name: str, units: Sequence[str], weights: Sequence[str]) -> tuple[st
         return "new", cleaned
     if cleaned in units:
         return "z", cleaned
-    for separator in ("_", " ", "(", "'"):
-        if separator not in cleaned:
-            continue
-        head, _, tail = cleaned.partition(separator)
-        tail = tail.rstrip(")")
-        if head in QUANTITY_WORDS:  # h_Z1, delta_D0, grad_W10
-            quantity, subject = QUANTITY_WORDS[head], tail
-        elif tail in QUANTITY_WORDS:  # W10_new, Z1_h
-            quantity, subject = QUANTITY_WORDS[tail], head
-        else:
-            continue
-        known = weights if quantity in ("grad", "new") else units
-        if subject in known:
+    readings = []  # (quantity, subject): h_Z1, delta_D0, grad_W10, J(W10), W10_new, W1_11_new
+    for word, quantity in QUANTITY_WORDS.items():
+        for separator in ("_", " ", "(", "'"):
+            if cleaned.startswith(word + separator):
+                readings.append((quantity, cleaned[len(word) + 1 :].strip().rstrip(")")))
+            if cleaned.endswith(separator + word):
+                readings.append((quantity, cleaned[: -len(word) - 1].strip()))
+    for quantity, subject in readings:
+        if subject in (weights if quantity in ("grad", "new") else units):
             return quantity, subject
+    if readings:
+        quantity, subject = readings[0]
         kind = "weight" if quantity in ("grad", "new") else "unit"
+        known = weights if kind == "weight" else units
         raise ValueError(f"{subject!r} is not a {kind} of this network; its {kind}s are "
                          f"{', '.join(known[:12])}{' ...' if len(known) > 12 else ''}")  # fmt: skip
     raise ValueError(
@@ -101,9 +121,7 @@ def read_answers(
 ) -> list[Answer]:
     """The answers in the file at `path`, each resolved to a quantity of the network."""
     where = shown_as or path
-    stream, _ = open_input(path, what=where, role="the answers")
-    with stream:  # read as far as the limit and no further, even from a pipe
-        text = decode(read_bounded(stream, ANSWER_BYTES, where, "an answer file"), where)
+    text = _read(path, where)
     suffix = Path(path).suffix.lower()
     rows = _csv_rows(text, where) if suffix == ".csv" else _document_rows(text, where, suffix)
     if not rows:

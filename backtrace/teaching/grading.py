@@ -81,9 +81,12 @@ def computed_values(trace: Iterable[records.Record]) -> dict[Key, tuple[float, A
 
 
 def printed_tolerance(value: float, digits: int) -> float:
-    """Half a unit in the last digit `value` prints with at `digits` significant digits."""
-    places = decimals_written(format_number(value, digits)) or 0
-    return 0.5 * 10.0**-places + 4 * math.ulp(value)
+    """Half a unit in the `digits`-th significant digit of `value`: 5e-6 for 1 at six digits,
+    5e-7 for 0.3775. Counted from the value's leading digit, not from how briefly it prints
+    (1 prints as "1", yet six digits of it are 1.00000). A zero takes the unit of its
+    `digits`-th decimal."""
+    magnitude = math.floor(math.log10(abs(value))) if value else 0
+    return 0.5 * 10.0 ** (magnitude - digits + 1) + 4 * math.ulp(value)
 
 
 def grade(

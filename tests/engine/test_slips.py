@@ -159,3 +159,9 @@ def test_slips_keep_the_reference_values(tmp_path) -> None:
     assert [r.agrees for r in epoch_two] == [True]
     right = backtrace.run(backtrace.load("mazur"), trace="all")
     assert [r.agrees for r in right if r.event == "reference" and r.epoch == 2] == [False]
+
+
+def test_rounding_as_you_go_rounds_half_up_as_a_calculator_does() -> None:
+    """Mazur's h2 = 0.25·0.05 + 0.3·0.1 + 0.35·1 = 0.3925, which a person rounds up to 0.393
+    (the float sum is a hair below 0.3925, so rounding the float would give 0.392)."""
+    assert first_step("mazur", {"slips": [{"round_as_you_go": 3}]}, "h", "h2") == 0.393

@@ -112,3 +112,35 @@ def test_bad_answer_files_get_one_line(tmp_path: Path, text: str, message: str) 
     assert result.status == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+
+
+def test_the_tolerance_counts_significant_digits_not_printed_ones(tmp_path: Path) -> None:
+    """1 prints as "1", but six significant digits of it are 1.00000: 1.4 is wrong (the
+    article's own W11 slip), and so is 1.49; 1.000001 is within half a unit of the sixth."""
+    answers = "name,value\nW11_new,1.4\nW11_new,1.49\nh_Z1,1.4\nh_Z1,1.000001\n"
+    result = grade(tmp_path, "xor", write(tmp_path, "a.csv", answers))
+    assert result.status == 5
+    marks = [line.split()[0] for line in result.stdout.splitlines() if line[:1] in "✓✗"]
+    assert marks == ["✗", "✗", "✗", "✓"]
+
+
+@pytest.mark.parametrize(
+    ("config", "quiz_options"),
+    [
+        ("xor-sigmoid", ["--students", "2"]),  # version 2 draws its own weights
+        ("iris", ["--seed", "1"]),  # so does any sheet with a seed of its own
+        ("xor", ["--sample", "3"]),  # its updates follow sample 3, not 1
+        ("xor-deep", []),  # names with underscores: W1_11_new
+        ("xor", ["--set", "loss=squared_error", "--set", "slips=[stale_weights]"]),
+    ],
+)
+def test_every_quiz_key_grades_all_right(config: str, quiz_options: list, tmp_path: Path) -> None:
+    made = invoke_in(["quiz", config, *quiz_options, "-o", "s.txt", "--key", "k.json"],
+                     cwd=tmp_path)  # fmt: skip
+    assert made.status == 0, made.stderr
+    keys = sorted(tmp_path.glob("k*.json"))
+    overrides = [o for o in quiz_options if o.startswith("loss=")]
+    for key in keys:
+        extra = ["--set", overrides[0]] if overrides else []
+        result = grade(tmp_path, config, key.name, *extra)
+        assert result.status == 0, result.stdout
