@@ -237,11 +237,13 @@ def quiz(
     seed: int = 0,
     students: int = 1,
     precision: int = 6,
+    show_uses: bool = False,
 ) -> list[Worksheet]:
     """Worksheets of one sample's step with results left blank, one per student: version k
     draws its blanks with seed `seed + k - 1`, and so do its numbers when the config's
     weights are seeded random. `blank` names quantities (h, z, loss, delta, grad, new);
-    `unit` and `weight` narrow them by name; `count` draws that many. Render a sheet with
+    `unit` and `weight` narrow them by name; `count` draws that many. A blanked value is also
+    a blank where later lines use it, unless `show_uses`. Render a sheet with
     `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key."""
     from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, sheet_records, worksheet
@@ -287,6 +289,7 @@ def quiz(
                 version_spec, shown, worked_lines(shown, precision), seed=version_seed,
                 version=version, versions=students, quantities=quantities,
                 units=_texts(unit, "unit"), weights=_texts(weight, "weight"), count=count,
+                show_uses=bool(show_uses),
             )  # fmt: skip
         )
     return sheets
@@ -309,9 +312,9 @@ def grade(
     file does not say; `name` is how messages name the file (its path by default)."""
     from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.answers import key_settings, read_answers
-    from backtrace.teaching.quiz import randomly_initialised
     from backtrace.teaching.grading import chains_explained
     from backtrace.teaching.grading import grade as graded
+    from backtrace.teaching.quiz import randomly_initialised
 
     spec = load(config)
     _whole("sample", sample)

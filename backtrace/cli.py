@@ -982,6 +982,9 @@ def numbered_path(path: str, version: int, versions: int) -> str:
               help="Draws the blanks (and, for seeded random weights, the numbers).")  # fmt: skip
 @click.option("--students", type=click.IntRange(1, 200), default=1, show_default=True,
               help="Make N versions, seeds --seed, --seed+1 ...; with -o, one file each.")  # fmt: skip
+@click.option("--show-uses", is_flag=True,
+              help="Print a blanked value where later lines use it (by default they show its "
+              "box too, so no line gives the answer away).")  # fmt: skip
 @click.option(
     "--key",
     "key_path",
@@ -1003,6 +1006,7 @@ def quiz(
     count: int | None,
     seed: int,
     students: int,
+    show_uses: bool,
     key_path: str | None,
     output: OutputChoice,
     debug: bool,
@@ -1031,7 +1035,7 @@ def quiz(
         sheets = api.quiz(
             spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
             weight=comma_separated(weights), count=count, seed=seed, students=students,
-            precision=output.precision or 6,
+            precision=output.precision or 6, show_uses=show_uses,
         )  # fmt: skip
         if output.path is None and name == "latex" and students > 1:
             raise UsageError("several LaTeX worksheets need -o FILE.tex: one document each")

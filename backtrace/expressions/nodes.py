@@ -12,7 +12,7 @@ Trees are immutable and compare by value. Only a setting's full digits are forma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Union
 
@@ -133,6 +133,26 @@ class Blank:
 
     number: int
     address: Address | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Blanks:
+    """A worksheet's blanks: the number of each blanked value, by every address it is printed
+    under. `everywhere`: each of those numbers is a blank wherever it is printed (a later
+    line that uses a blanked δ shows its box too); otherwise only where it is a line's result
+    and in that line's row."""
+
+    numbers: Mapping[Address, int]
+    everywhere: bool = True
+
+    def __contains__(self, address: object) -> bool:
+        return address in self.numbers
+
+    def __getitem__(self, address: Address) -> int:
+        return self.numbers[address]
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers)
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,9 @@ class TextPrinter:
         return self.fmt(number.value)
 
     def blank(self, blank: Blank) -> str:
-        """A box to write in, with its number: [#3 _____], which no one reads as a value."""
-        return f"[#{blank.number} _____]"
+        """A box to write in, with its number: [#3:____], which no one reads as a value (and
+        which has no space, so a line never breaks inside it)."""
+        return f"[#{blank.number}:____]"
 
     def symbol(self, symbol: Symbol) -> str:
         text = unicodedata.normalize("NFC", symbol.name + "\u0302") if symbol.hat else symbol.name

@@ -22,6 +22,7 @@ from backtrace.expressions.evaluation import approximations_marked
 from backtrace.expressions.nodes import (
     Address,
     Blank,
+    Blanks,
     Cell,
     Chain,
     Node,
@@ -364,7 +365,7 @@ def blocks(
 def worked_blocks(
     stream: Iterable[records.Record],
     fmt: Formatter,
-    blanks: Mapping[Address, int] | None = None,
+    blanks: Mapping[Address, int] | Blanks | None = None,
 ) -> Iterator[Block]:
     """The blocks for a record stream, in order, their arithmetic as trees. Words and the
     numbers inside them are formatted with `fmt`; each chain's last "=" is "≈" where the
@@ -391,24 +392,33 @@ def results(cell: Cell) -> Iterator[tuple[Chain, Number]]:
             yield piece, piece.parts[-1]
 
 
-def blanked(block: Block, blanks: Mapping[Address, int]) -> Block:
-    """The block with each result in `blanks` replaced by its blank: the result itself, and
-    the same number wherever else its row shows it (z = identity(h) would give h away), but
-    not in other rows, where it is an operand the student is meant to use."""
+def blanked(block: Block, blanks: Mapping[Address, int] | Blanks) -> Block:
+    """The block with each result in `blanks` replaced by its blank. With `Blanks` that say
+    `everywhere`, every number printed under one of its addresses becomes that blank, so no
+    later line gives the answer away; otherwise the result itself, and the same number
+    wherever else its row shows it (z = identity(h) would give h away), but not in other
+    rows."""
+
+    everywhere = isinstance(blanks, Blanks) and blanks.everywhere
 
     def row_blanked(cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
-        found = {
-            result.address: blanks[result.address]
-            for cell in cells
-            for _, result in results(cell)
-            if result.address in blanks
-        }
+        found = (
+            blanks
+            if everywhere
+            else {
+                result.address: blanks[result.address]
+                for cell in cells
+                for _, result in results(cell)
+                if result.address in blanks
+            }
+        )
         if not found:
             return cells
 
         def blank(number: Number) -> Node:
-            at = found.get(number.address)  # type: ignore[arg-type]
-            return number if at is None else Blank(at, number.address)
+            if number.address is None or number.address not in found:
+                return number
+            return Blank(found[number.address], number.address)
 
         return tuple(
             cell if isinstance(cell, str) else

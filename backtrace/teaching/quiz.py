@@ -19,7 +19,7 @@ from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.schema import RandomWeights
 from backtrace.errors import UsageError
-from backtrace.expressions.nodes import Address, Cell
+from backtrace.expressions.nodes import Address, Blanks, Cell
 
 # What a blank can be, in the words a student uses; the --blank choices.
 BLANKABLE = ("h", "z", "loss", "delta", "grad", "new")
@@ -54,7 +54,7 @@ class Worksheet:
     version: int  # 1, 2 ... of `versions`
     versions: int
     records: tuple[records.Record, ...]  # what the sheet shows
-    blanks: dict[Address, int]  # each blanked result's number
+    blanks: Blanks  # each blanked value's number, by the addresses it is printed under
     key: tuple[KeyEntry, ...]
 
 
@@ -184,6 +184,7 @@ def worksheet(
     units: Sequence[str] = (),
     weights: Sequence[str] = (),
     count: int | None = None,
+    show_uses: bool = False,
 ) -> Worksheet:
     """One version of a worksheet: `shown`, the records it shows (`sheet_records`), and
     `lines`, each result's full worked line by the result's address (the renderers'
@@ -202,10 +203,17 @@ def worksheet(
     missing = [c.name for c in picked if c.address not in lines]
     if missing:  # a result the tables do not show as a worked line cannot be a blank
         picked = [c for c in picked if c.address in lines]
-    blanks = {candidate.address: number for number, candidate in enumerate(picked, start=1)}
+    numbered = {candidate.address: number for number, candidate in enumerate(picked, start=1)}
     key = tuple(
-        KeyEntry(blanks[c.address], c.name, c.address, c.value, lines[c.address]) for c in picked
+        KeyEntry(numbered[c.address], c.name, c.address, c.value, lines[c.address]) for c in picked
     )
+    if not show_uses:  # the same values where later lines print them, under their addresses
+        numbered |= {
+            alias: numbered[address]
+            for address in list(numbered)
+            for alias in _printed_as(address, shown, outputs)
+        }
+    blanks = Blanks(numbered, everywhere=not show_uses)
     drawn = (
         f" Its weights are drawn with seed {spec.config.seed} (the config's, plus {seed})."
         if randomly_initialised(spec)
@@ -219,6 +227,31 @@ def worksheet(
     )
     with_heading = _after_start(shown, heading)
     return Worksheet(spec, seed, version, versions, with_heading, blanks, key)
+
+
+def _printed_as(
+    address: Address, shown: Sequence[records.Record], outputs: Sequence[str]
+) -> list[Address]:
+    """The other addresses a result is printed under in later lines: an output's z as the
+    loss's ŷ, a delta in a gradient (which knows its step), a one-sample step's gradient as
+    the J of its update."""
+    steps = {(r.epoch, r.sample): r.step for r in shown if isinstance(r, records.Sample)}
+    single = {
+        (r.epoch, r.step) for r in shown if isinstance(r, records.Update) and len(r.samples) == 1
+    }
+    quantity, subject, epoch, sample = (
+        address.quantity,
+        address.subject,
+        address.epoch,
+        address.sample,
+    )
+    if quantity == "z" and subject in outputs:
+        return [Address("output", subject, epoch, sample)]
+    if quantity == "delta":
+        return [Address("delta", subject, epoch, sample, steps.get((epoch, sample)))]
+    if quantity == "grad" and (epoch, address.step) in single:
+        return [Address("J", subject, epoch, None, address.step)]
+    return []
 
 
 def _after_start(

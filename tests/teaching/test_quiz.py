@@ -72,9 +72,9 @@ def test_a_blank_replaces_the_result_and_the_sheet_keeps_the_operands() -> None:
     (sheet,) = api.quiz("xor", blank="delta", unit="Z1")
     assert [entry.name for entry in sheet.key] == ["delta_Z1"]
     text = backtrace.render(list(sheet.records), "text", width=100, blanks=sheet.blanks)
-    assert "δ_Z1 = V01·δ_D0·f'(h_Z1) = 1·(-4)·1 = [#1 _____]" in text
-    # Z1's delta is an operand of W10's gradient: that row still shows it.
-    assert "X0·δ_Z1 = 1·(-4) = -4" in text
+    assert "δ_Z1 = V01·δ_D0·f'(h_Z1) = 1·(-4)·1 = [#1:____]" in text
+    # Z1's delta is an operand of W10's gradient: that line shows its box, not its value.
+    assert "X0·δ_Z1 = 1·[#1:____] = -4" in text
     # Nothing that would give the answers away: no reference marks, no final weights.
     assert "✓" not in text and "✗" not in text and "after epoch" not in text
 
@@ -103,7 +103,7 @@ def test_the_cli_writes_sheets_and_keys_one_file_per_student(tmp_path: Path) -> 
         assert key["seed"] == seed and key["version"] == version
         assert f"seed {seed}" in sheet
         for blank in key["blanks"]:
-            assert f"[#{blank['number']} _____]" in sheet
+            assert f"[#{blank['number']}:____]" in sheet
             assert blank["value"] == ARTICLE[blank["name"]]
 
 
