@@ -431,6 +431,11 @@ def diff(
             shown, stream = spec.source, run(spec, trace=trace, epochs=epochs).records
         sides.append((shown, [r for r in stream if _kept(r, samples, phases)]))
     (name_a, records_a), (name_b, records_b) = sides
+    if samples and not any(
+        isinstance(r, records.Sample) and r.sample in samples for r in (*records_a, *records_b)
+    ):
+        raise UsageError("selects no sample either trace holds", parameter="sample",
+                         value=sample)  # fmt: skip
     return compare(
         records_a, records_b, names=(name_a, name_b), tolerance=float(tolerance),
         lines_of=lambda trace: worked_lines(trace, precision),
@@ -522,7 +527,10 @@ def diagram(
         if value is not None:
             _whole(parameter, value)
     check_drawable(spec)
-    drawn = network_diagram(spec.config.title or spec.source, spec.names.layers)
+    title = spec.config.title or spec.source
+    if spec.config.slip_set.names:  # the numbers drawn are a slip's: the picture says so too
+        title += f" (slips on purpose: {', '.join(spec.config.slip_set.names)})"
+    drawn = network_diagram(title, spec.names.layers)
     if epoch is None and sample is None and step is None:
         return drawn
     if step is not None and epoch is not None:

@@ -165,3 +165,10 @@ def test_rounding_as_you_go_rounds_half_up_as_a_calculator_does() -> None:
     """Mazur's h2 = 0.25·0.05 + 0.3·0.1 + 0.35·1 = 0.3925, which a person rounds up to 0.393
     (the float sum is a hair below 0.3925, so rounding the float would give 0.392)."""
     assert first_step("mazur", {"slips": [{"round_as_you_go": 3}]}, "h", "h2") == 0.393
+
+
+def test_a_diagram_of_a_slip_says_so() -> None:
+    from backtrace import api
+
+    drawn = api.diagram(backtrace.load("mazur", {"slips": ["stale_weights"]}), sample=1)
+    assert "slips on purpose: stale_weights" in drawn.title

@@ -109,3 +109,9 @@ def test_files_that_are_not_traces_are_refused(tmp_path: Path, text: str, messag
     assert message in str(caught.value).replace(str(tmp_path) + "/", "")
     result = invoke_in(["diff", "xor", "t.jsonl"], cwd=tmp_path)
     assert result.status == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_sample_neither_trace_holds_is_refused(tmp_path: Path) -> None:
+    result = invoke_in(["diff", "xor", "xor", "--sample", "9"], cwd=tmp_path)
+    assert result.status == 2
+    assert "--sample: selects no sample either trace holds" in result.stderr
