@@ -363,6 +363,13 @@ def grade(
         refusal = limits.epochs_refusal(number)
         if refusal:
             raise UsageError(f"epoch {number:,} {refusal}", parameter="epoch", value=number)
+    for answer in given:
+        if answer.epoch > spec.config.epochs:
+            raise ConfigError(
+                f"epoch {answer.epoch} is past the config's {spec.config.epochs}; grade it with "
+                f"--set epochs={answer.epoch}",
+                source=shown, field=answer.name, line=answer.line,
+            )  # fmt: skip
     trace = run(spec, trace=",".join(map(str, epochs)), through_traced=True)
     report = graded(
         trace.records, given, worked_lines(trace.records, precision),

@@ -484,17 +484,20 @@ def stop_if_diverged(
         sys.exit(ExitStatus.DIVERGED)
 
 
-def output_options(formats: str) -> Callable[[Any], Any]:
+def output_options(formats: str, offered: Sequence[str] | None = None) -> Callable[[Any], Any]:
+    """--format (among `offered`, all formats by default; `formats` the default one), -o,
+    --precision, --width, --math and --fragment."""
+    entries = [entry for entry in FORMATS.values() if offered is None or entry.name in offered]
     return option_group(
         OutputChoice,
         [
             click.option(
                 "--format",
                 "output_format",
-                type=click.Choice(list(FORMATS)),
+                type=click.Choice([entry.name for entry in entries]),
                 default=None,
-                help="How to write the trace: "
-                + "; ".join(f"{entry.name}: {entry.description}" for entry in FORMATS.values())
+                help="How to write it: "
+                + "; ".join(f"{entry.name}: {entry.description}" for entry in entries)
                 + f". Default: from the -o file's extension, else {formats}.",
             ),
             click.option(
@@ -994,7 +997,7 @@ def numbered_path(path: str, version: int, versions: int) -> str:
     help="Write the answer key to FILE: .json or .csv (which 'backtrace grade' reads), .md, "
     ".tex or .txt.",
 )
-@output_options("text")
+@output_options("text", SHEET_FORMATS)
 @debug_option
 def quiz(
     network: NetworkChoice,

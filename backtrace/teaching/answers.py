@@ -139,8 +139,11 @@ def read_answers(
         except ValueError as error:
             raise ConfigError(str(error), source=where, field=field, line=line) from None
         written, parsed = _number(value)
-        if parsed is None:
-            raise ConfigError(f"{value!r} is not a number", source=where, field=field, line=line)
+        if value is None or value == "":
+            raise ConfigError("has no value", source=where, field=field, line=line)
+        if parsed is None or not math.isfinite(parsed):
+            raise ConfigError(f"{value!r} is not a finite number", source=where, field=field,
+                              line=line)  # fmt: skip
         answers.append(
             Answer(name.strip(), quantity, subject, parsed, written,
                    _whole(row_sample, sample, where, field, line),

@@ -126,7 +126,7 @@ def grade(
                 wrong.setdefault(key, verdict)
     for verdict in verdicts:
         if not verdict.passed:
-            _diagnose(verdict, wrong, values, inputs, inputs_by_sample)
+            _diagnose(verdict, wrong, values, inputs, inputs_by_sample, digits)
     return Report(tuple(verdicts), tolerance, digits)
 
 
@@ -162,6 +162,7 @@ def _diagnose(
     values: dict[Key, tuple[float, Address]],
     inputs: Sequence[str],
     inputs_by_sample: dict[tuple[int, int], dict[str, float]],
+    digits: int,
 ) -> None:
     given, answer = verdict.answer.value, verdict.answer
     close = max(verdict.tolerance, _written_tolerance(answer))
@@ -215,7 +216,7 @@ def _diagnose(
             verdict.marked = operand.address
             verdict.cause = (
                 f"it is what the line gives with the sign of {_named(operand.address)} flipped "
-                f"({format_number(-value, 17)} instead of {format_number(value, 17)})"
+                f"({format_number(-value, digits)} instead of {format_number(value, digits)})"
             )
             return
     stale = {
@@ -247,8 +248,8 @@ def _diagnose(
                 if matches(with_value(address, guess)):
                     verdict.marked = address
                     verdict.cause = (
-                        f"it assumes {address.subject} = {format_number(guess, 17)}; "
-                        f"{address.subject} = {format_number(actual, 17)} for this sample"
+                        f"it assumes {address.subject} = {format_number(guess, digits)}; "
+                        f"{address.subject} = {format_number(actual, digits)} for this sample"
                     )
                     return
         if address.quantity == "weight":
@@ -260,7 +261,7 @@ def _diagnose(
             ):
                 verdict.marked = address
                 verdict.cause = (
-                    f"it uses {address.subject}'s updated value {format_number(updated[0], 17)} "
+                    f"it uses {address.subject}'s updated value {format_number(updated[0], digits)} "
                     "(stale weights): this step's deltas use the weights its forward pass used"
                 )
                 return

@@ -101,10 +101,13 @@ def test_answers_for_several_samples_and_json_out(tmp_path: Path) -> None:
     [
         ("name,value\nq_Z1,1\n", "a.csv:2: answer 1 (q_Z1): is not a name this network has"),
         ("name,value\nh_Z9,1\n", "answer 1 (h_Z9): 'Z9' is not a unit of this network"),
-        ("name,value\nh_Z1,one\n", "answer 1 (h_Z1): 'one' is not a number"),
+        ("name,value\nh_Z1,one\n", "answer 1 (h_Z1): 'one' is not a finite number"),
         ("unit,number\nZ1,1\n", "a.csv:1: needs a header row with name and value columns"),
         ("name,value\n", "a.csv: holds no answers"),
         ("name,value\nh_X1,1\n", "the trace has no h of X1"),
+        ("name,value\nh_Z1,1e400\n", "'1e400' is not a finite number"),
+        ("name,value\nh_Z1,\n", "answer 1 (h_Z1): has no value"),
+        ("name,value,epoch\nloss,1,5\n", "a.csv:2: loss: epoch 5 is past the config's 1; grade it"),
     ],
 )
 def test_bad_answer_files_get_one_line(tmp_path: Path, text: str, message: str) -> None:

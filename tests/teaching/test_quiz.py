@@ -125,7 +125,8 @@ def test_a_csv_key_holds_every_digit(tmp_path: Path) -> None:
         # 4 units × (h, z), the loss, 4 deltas, 13 gradients and 13 new weights: 39 results.
         (["--count", "500"], "--count: asks for more blanks than the 39 results"),
         (["--unit", "Q*"], "--unit: 'Q*' matches no unit"),
-        (["--format", "jsonl"], "a worksheet is written as text, markdown, latex, table"),
+        (["--format", "jsonl"], "'jsonl' is not one of 'table', 'text', 'markdown', 'latex'"),
+        (["-o", "sheet.jsonl"], "a worksheet is written as text, markdown, latex, table, not jsonl"),
         (["--key", "key.xlsx"], "--key key.xlsx: a key is written as .json, .csv"),
         (["--sample", "9"], "--sample: sample 9 is out of range"),
     ],
