@@ -12,6 +12,7 @@ The command line is a thin layer over these functions; docs/api.md walks through
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -201,13 +202,14 @@ def run(
         if not traced:
             raise UsageError("selects no epoch to step through", parameter="trace", value=trace)
         spec = spec.with_epochs(traced.largest())
-    selection = record_filter(
-        spec,
-        samples=_texts(sample, "sample"),
-        units=_texts(unit, "unit"),
-        weights=_texts(weight, "weight"),
-        phases=_texts(phase, "phase"),
-    )
+    with _as_given(sample=sample, unit=unit, weight=weight, phase=phase):
+        selection = record_filter(
+            spec,
+            samples=_texts(sample, "sample"),
+            units=_texts(unit, "unit"),
+            weights=_texts(weight, "weight"),
+            phases=_texts(phase, "phase"),
+        )
 
     numbers = number_system(spec, exact)
 
@@ -400,7 +402,8 @@ def diff(
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise UsageError("should be a whole number from 1 to 17", parameter="precision",
                          value=precision)  # fmt: skip
-    samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
+    with _as_given(sample=sample):
+        samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
     phases = _texts(phase, "phase")
     for name in phases:
         if name not in records.PHASES:
@@ -478,7 +481,8 @@ def check(
             wanted = "a positive, finite number" if least else "a finite number, 0 or more"
             raise UsageError(f"should be {wanted}", parameter=parameter, value=value)
     _check_within_epoch_limit(spec, epoch, step)
-    chosen = record_filter(spec, weights=_texts(weight, "weight"))
+    with _as_given(weight=weight):
+        chosen = record_filter(spec, weights=_texts(weight, "weight"))
     _check_weight_count(spec, chosen.weights)
     return Trace(
         spec,
@@ -560,9 +564,10 @@ class WeightHistory:
 def chosen_weights(spec: Spec, weight: str | Sequence[str]) -> list[str]:
     """The weights `weight` names (globs work), in the network's order, within the number a
     picture draws."""
-    chosen = resolve_names(
-        _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
-    )
+    with _as_given(weight=weight):
+        chosen = resolve_names(
+            _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
+        )
     most = limits.active().plotted_weights
     if chosen is not None and len(chosen) > most:
         raise UsageError(
@@ -600,6 +605,20 @@ def _texts(value: Any, parameter: str) -> tuple[str, ...]:
         parameter=parameter,
         value=value,
     )
+
+
+@contextlib.contextmanager
+def _as_given(**given: Any) -> Iterator[None]:
+    """A UsageError about one of these parameters shows its value as the caller passed it
+    (`sample=9`), not as the text the selection read it as (`sample='9'`)."""
+    try:
+        yield
+    except UsageError as error:
+        if error.parameter not in given:
+            raise
+        raise UsageError(
+            error.message, parameter=error.parameter, value=given[error.parameter]
+        ) from None
 
 
 def _whole(parameter: str, value: Any) -> None:
