@@ -466,10 +466,14 @@ def check(
     weight: str | Sequence[str] = (),
     tolerance: float = DEFAULT_TOLERANCE,
     atol: float = DEFAULT_ATOL,
+    pulse: Callable[[], None] | None = None,
 ) -> Trace:
     """Check backpropagation's gradients against central finite differences of the loss, at
     the first step of `epoch` or at global step `step` (default: the very first step), for
-    the weights `weight` names (default: all). `Trace.failed_checks` counts the failures."""
+    the weights `weight` names (default: all). `Trace.failed_checks` counts the failures.
+    `pulse`, if given, is called between the steps of the training up to there and between
+    the weights compared, while the check yields nothing; an exception it raises stops the
+    check (the CLI stops there when no one reads its output any more)."""
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("step", step)):
         if value is not None:
@@ -488,7 +492,7 @@ def check(
         spec,
         lambda: gradient_check(
             spec, epoch=epoch, step=step, weights=chosen.weights, tolerance=tolerance,
-            atol=atol,
+            atol=atol, pulse=pulse,
         ),
         RecordFilter(),
     )
@@ -501,11 +505,13 @@ def diagram(
     sample: int | None = None,
     step: int | None = None,
     exact: bool = False,
+    pulse: Callable[[], None] | None = None,
 ) -> Diagram:
     """The network's diagram: units and links named as the trace names them. Given an
     `epoch` and `sample` (each 1 when only the other is given), or a `step`, each unit also
     carries that sample's h, z and δ, and each link its weight, the step's gradient and the
-    weight after the step."""
+    weight after the step. `pulse`, if given, is called after each epoch of the training up
+    to that point; an exception it raises stops the training."""
     from backtrace.pictures.diagram import Point, at_point, network_diagram
 
     spec = load(config)
@@ -542,7 +548,10 @@ def diagram(
         )
     if epoch_of_step > spec.config.epochs:  # a diagram names a point in training: train to it
         spec = spec.with_epochs(epoch_of_step)
-    traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
+    seen = (lambda weights: pulse()) if pulse is not None else None
+    traced = run(
+        spec, trace=str(epoch_of_step), through_traced=True, exact=exact, weights_seen=seen
+    )
     return at_point(drawn, traced, point)
 
 

@@ -30,7 +30,7 @@ from backtrace.errors import (
 )
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, chosen_format
-from backtrace.terminal import Terminal
+from backtrace.terminal import ReaderWatch, Terminal
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start quickly
     from backtrace import api
@@ -818,11 +818,13 @@ def check(
     with reported_errors(debug, term):
         chosen = {} if tolerance is None else {"tolerance": tolerance}
         chosen |= {} if atol is None else {"atol": atol}
-        result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
-        from backtrace.terminal import while_read
-
-        watched = lambda records, name, on_screen: while_read(records, term.stdout)  # noqa: E731
-        output.write(result, term, default="table", paced=False, through=watched)
+        # The table comes at the end, and the training and comparing before it write nothing:
+        # they ask now and then whether stdout is still read, so that `| head` stops them.
+        pulse = ReaderWatch(term.stdout).check if output.path is None else None
+        result = api.check(
+            network.load(term), epoch=epoch, step=step, weight=weights, pulse=pulse, **chosen
+        )
+        output.write(result, term, default="table", paced=False)
         stop_if_diverged(result, term)
         if result.failed_checks:
             term.stderr.write(
@@ -923,7 +925,8 @@ def graph(
             streams = {1: term.stdout, 2: term.stderr}
             target = plan(path, inputs=spec.files, streams=streams, cwd=term.cwd,
                           binary=name in ("svg", "png"))  # fmt: skip
-        drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact)
+        pulse = ReaderWatch(term.stdout).check if path is None else None  # `| head` stops it
+        drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact, pulse=pulse)
         write_diagram(drawn, name, path, term, precision=precision, width=width, target=target)
 
 
