@@ -453,6 +453,16 @@ class OutputChoice:
         return plan(self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd)
 
 
+def reader_pulse(term: Terminal, path: str | None) -> Callable[[], None] | None:
+    """For work that writes nothing for a long time (training up to a check's step, a
+    diagram's point, the epoch `step` shows): a call that raises BrokenPipeError once no one
+    reads stdout (`| head`). None when the output is a file or stdout is not a pipe."""
+    if path is not None:
+        return None
+    watch = ReaderWatch(term.stdout)
+    return watch.check if watch.fd is not None else None
+
+
 def _targets(planned: Any) -> list[Any]:
     """The files a plan writes: none for stdout, one, or a folder's tables."""
     if planned is None:
@@ -753,11 +763,13 @@ def step(
 
     term = terminal()
     with reported_errors(debug, term, {"trace": "--epoch"}), term.holding_keys():
+        pulse = reader_pulse(term, output.path)  # the epochs before the first shown are silent
         result = api.run(
             network.load(term),
             trace=trace,
             through_traced=True,
             exact=exact,
+            weights_seen=(lambda weights: pulse()) if pulse is not None else None,
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
@@ -820,7 +832,7 @@ def check(
         chosen |= {} if atol is None else {"atol": atol}
         # The table comes at the end, and the training and comparing before it write nothing:
         # they ask now and then whether stdout is still read, so that `| head` stops them.
-        pulse = ReaderWatch(term.stdout).check if output.path is None else None
+        pulse = reader_pulse(term, output.path)
         result = api.check(
             network.load(term), epoch=epoch, step=step, weight=weights, pulse=pulse, **chosen
         )
@@ -925,7 +937,7 @@ def graph(
             streams = {1: term.stdout, 2: term.stderr}
             target = plan(path, inputs=spec.files, streams=streams, cwd=term.cwd,
                           binary=name in ("svg", "png"))  # fmt: skip
-        pulse = ReaderWatch(term.stdout).check if path is None else None  # `| head` stops it
+        pulse = reader_pulse(term, path)  # the training before the drawing writes nothing
         drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact, pulse=pulse)
         write_diagram(drawn, name, path, term, precision=precision, width=width, target=target)
 

@@ -173,13 +173,14 @@ def test_a_csv_reader_that_goes_away_ends_a_long_run(tmp_path) -> None:
         ["check", "xor-sigmoid", "--step", "200000", "--max-epochs", "1000000"],
         ["check", "xor-sigmoid", "--epoch", "900000"],
         ["graph", "xor-sigmoid", "--step", "3000000"],
+        ["step", "xor-sigmoid", "--set", "epochs=900000", "--epoch", "900000"],
     ],
-    ids=["check-step", "check-epoch", "graph-step"],
+    ids=["check-step", "check-epoch", "graph-step", "step-epoch"],
 )
-def test_a_reader_that_goes_away_ends_the_training_before_a_check_or_a_graph(
+def test_a_reader_that_goes_away_ends_the_training_before_what_it_shows(
     arguments, tmp_path
 ) -> None:
-    # They write nothing while they train up to their step (minutes here), so they must ask
+    # They write nothing while they train up to their point (minutes here), so they must ask
     # the pipe whether it is still read: a reader gone (`| head`) ends them, with status 0.
     with (tmp_path / "stderr").open("wb") as stderr:
         process = subprocess.Popen([BACKTRACE, *arguments], stdout=subprocess.PIPE, stderr=stderr)
