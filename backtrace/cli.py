@@ -1043,30 +1043,31 @@ def quiz(
         if key_path is not None:
             key_format = key_format_for(key_path)
         spec = network.load(term)
-        sheets = api.quiz(
-            spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
-            weight=comma_separated(weights), count=count, seed=seed, students=students,
-            precision=output.precision or 6,
-        )  # fmt: skip
         if output.path is None and name == "latex" and students > 1:
             raise UsageError("several LaTeX worksheets need -o FILE.tex: one document each")
         from backtrace.output import distinct, plan
         from backtrace.renderers.key import render_key
 
-        targets = []
-        for sheet in sheets:
+        planned = []  # every version's sheet and key, checked before the training
+        for version in range(1, students + 1):
             sheet_target = None
             if output.path is not None:
-                sheet_path = numbered_path(output.path, sheet.version, students)
+                sheet_path = numbered_path(output.path, version, students)
                 sheet_target = plan(sheet_path, inputs=spec.files, cwd=term.cwd)
             key_target = None
             if key_path is not None:
                 key_target = plan(
-                    numbered_path(key_path, sheet.version, students), option="--key",
+                    numbered_path(key_path, version, students), option="--key",
                     inputs=spec.files, cwd=term.cwd,
                 )  # fmt: skip
-            targets.append((sheet, sheet_target, key_target))
-        distinct([t for _, *pair in targets for t in pair])
+            planned.append((sheet_target, key_target))
+        distinct([target for pair in planned for target in pair])
+        sheets = api.quiz(
+            spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
+            weight=comma_separated(weights), count=count, seed=seed, students=students,
+            precision=output.precision or 6,
+        )  # fmt: skip
+        targets = [(sheet, *pair) for sheet, pair in zip(sheets, planned)]
         width = term.width(output.width, to_terminal=output.path is None)
         for number, (sheet, sheet_target, key_target) in enumerate(targets):
             settings = dict(precision=output.precision, width=width, math=output.math,

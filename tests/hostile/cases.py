@@ -380,6 +380,8 @@ OUTPUTS = [
     Case("o-fifo-without-reader-before-training", ["run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
     Case("check-o-fifo-without-reader", ["check", "xor-sigmoid", "--step", "1000000", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
     Case("plot-fifo-without-reader", ["run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", "/dev/null", "--plot", "pipe.svg"], 1, "error: cannot write pipe.svg: nothing is reading that pipe", files={"pipe.svg": Fifo()}),
+    Case("quiz-o-missing-folder-before-training", ["quiz", "xor-sigmoid", "--set", "epochs=1000000", "--epoch", "1000000", "-o", "nowhere/sheet.txt"], 1, "error: cannot write nowhere/sheet.txt: No such file or directory"),
+    Case("quiz-key-fifo-without-reader", ["quiz", "xor-sigmoid", "--set", "epochs=1000000", "--epoch", "1000000", "--key", "key.json"], 1, "error: cannot write key.json: nothing is reading that pipe", files={"key.json": Fifo()}),
     Case("graph-o-fifo-without-reader", ["graph", "xor-sigmoid", "--step", "1000000", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
     Case("o-dev-full", ["run", "net.yaml", "-o", "/dev/full", "--format", "jsonl"], 1, "error: cannot write /dev/full: No space left on device", files={"net.yaml": BASE}),
     Case("o-name-too-long", ["run", "net.yaml", "-o", "o" * 300 + ".jsonl"], 1, "File name too long", files={"net.yaml": BASE}),
