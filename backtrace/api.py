@@ -239,12 +239,14 @@ def quiz(
     seed: int = 0,
     students: int = 1,
     precision: int = 6,
+    pulse: Callable[[], None] | None = None,
 ) -> list[Worksheet]:
     """Worksheets of one sample's step with results left blank, one per student: version k
     draws its blanks with seed `seed + k - 1`, and so do its numbers when the config's
     weights are seeded random. `blank` names quantities (h, z, loss, delta, grad, new);
     `unit` and `weight` narrow them by name; `count` draws that many. Render a sheet with
-    `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key."""
+    `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key.
+    `pulse`, if given, is called after each epoch trained; an exception it raises stops."""
     from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, sheet_records, worksheet
 
@@ -278,7 +280,8 @@ def quiz(
             else spec
         )
         try:
-            trace = run(version_spec, trace=epoch, sample=sample, through_traced=True)
+            trace = run(version_spec, trace=epoch, sample=sample, through_traced=True,
+                        weights_seen=(lambda weights: pulse()) if pulse is not None else None)  # fmt: skip
         except UsageError as error:  # the epoch is quiz's own parameter, not run's trace
             if error.parameter != "trace":
                 raise

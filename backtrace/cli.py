@@ -1065,7 +1065,7 @@ def quiz(
         sheets = api.quiz(
             spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
             weight=comma_separated(weights), count=count, seed=seed, students=students,
-            precision=output.precision or 6,
+            precision=output.precision or 6, pulse=reader_pulse(term, output.path),
         )  # fmt: skip
         targets = [(sheet, *pair) for sheet, pair in zip(sheets, planned)]
         width = term.width(output.width, to_terminal=output.path is None)

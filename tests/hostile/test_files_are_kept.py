@@ -174,8 +174,9 @@ def test_a_csv_reader_that_goes_away_ends_a_long_run(tmp_path) -> None:
         ["check", "xor-sigmoid", "--epoch", "900000"],
         ["graph", "xor-sigmoid", "--step", "3000000"],
         ["step", "xor-sigmoid", "--set", "epochs=900000", "--epoch", "900000"],
+        ["quiz", "xor-sigmoid", "--set", "epochs=900000", "--epoch", "900000"],
     ],
-    ids=["check-step", "check-epoch", "graph-step", "step-epoch"],
+    ids=["check-step", "check-epoch", "graph-step", "step-epoch", "quiz-epoch"],
 )
 def test_a_reader_that_goes_away_ends_the_training_before_what_it_shows(
     arguments, tmp_path
