@@ -253,6 +253,7 @@ def quiz(
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("sample", sample), ("students", students)):
         _whole(parameter, value)
+    _pulse(pulse)
     if count is not None:
         _whole("count", count)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -481,6 +482,7 @@ def check(
     for parameter, value in (("epoch", epoch), ("step", step)):
         if value is not None:
             _whole(parameter, value)
+    _pulse(pulse)
     for parameter, value, least in (("tolerance", tolerance, "positive"), ("atol", atol, "")):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
             math.isfinite(value) and (value > 0 if least else value >= 0)
@@ -521,6 +523,7 @@ def diagram(
     for parameter, value in (("epoch", epoch), ("sample", sample), ("step", step)):
         if value is not None:
             _whole(parameter, value)
+    _pulse(pulse)
     check_drawable(spec)
     drawn = network_diagram(spec.config.title or spec.source, spec.names.layers)
     if epoch is None and sample is None and step is None:
@@ -631,6 +634,13 @@ def _as_given(**given: Any) -> Iterator[None]:
         raise UsageError(
             error.message, parameter=error.parameter, value=given[error.parameter]
         ) from None
+
+
+def _pulse(value: Any) -> None:
+    """A pulse is a function of no arguments, or None."""
+    if value is not None and not callable(value):
+        raise UsageError("should be a function of no arguments, or None", parameter="pulse",
+                         value=value)  # fmt: skip
 
 
 def _whole(parameter: str, value: Any) -> None:
