@@ -17,7 +17,6 @@ which is written through the descriptor itself so that `-o /dev/stdout >> log` a
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import os
 import re
@@ -26,7 +25,7 @@ import signal
 import stat
 import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
@@ -74,7 +73,7 @@ class Target:
     streams: Mapping[int, Any] | None = None
     # A named pipe's descriptor, opened when planned to learn that it has a reader, and kept
     # open for the trace: closing it would tell that reader the trace has ended.
-    held: int | None = dataclasses.field(default=None, compare=False)
+    held: int | None = field(default=None, compare=False)
 
     @contextlib.contextmanager
     def open(self) -> Iterator[Any]:
