@@ -12,6 +12,7 @@ The command line is a thin layer over these functions; docs/api.md walks through
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -201,13 +202,14 @@ def run(
         if not traced:
             raise UsageError("selects no epoch to step through", parameter="trace", value=trace)
         spec = spec.with_epochs(traced.largest())
-    selection = record_filter(
-        spec,
-        samples=_texts(sample, "sample"),
-        units=_texts(unit, "unit"),
-        weights=_texts(weight, "weight"),
-        phases=_texts(phase, "phase"),
-    )
+    with _as_given(sample=sample, unit=unit, weight=weight, phase=phase):
+        selection = record_filter(
+            spec,
+            samples=_texts(sample, "sample"),
+            units=_texts(unit, "unit"),
+            weights=_texts(weight, "weight"),
+            phases=_texts(phase, "phase"),
+        )
 
     numbers = number_system(spec, exact)
 
@@ -238,19 +240,22 @@ def quiz(
     students: int = 1,
     precision: int = 6,
     show_uses: bool = False,
+    pulse: Callable[[], None] | None = None,
 ) -> list[Worksheet]:
     """Worksheets of one sample's step with results left blank, one per student: version k
     draws its blanks with seed `seed + k - 1`, and so do its numbers when the config's
     weights are seeded random. `blank` names quantities (h, z, loss, delta, grad, new);
     `unit` and `weight` narrow them by name; `count` draws that many. A blanked value is also
     a blank where later lines use it, unless `show_uses`. Render a sheet with
-    `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key."""
+    `render(sheet.records, format, blanks=sheet.blanks)`; `sheet.key` is its answer key.
+    `pulse`, if given, is called after each epoch trained; an exception it raises stops."""
     from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.quiz import BLANKABLE, randomly_initialised, sheet_records, worksheet
 
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("sample", sample), ("students", students)):
         _whole(parameter, value)
+    _pulse(pulse)
     if count is not None:
         _whole("count", count)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -278,7 +283,8 @@ def quiz(
             else spec
         )
         try:
-            trace = run(version_spec, trace=epoch, sample=sample, through_traced=True)
+            trace = run(version_spec, trace=epoch, sample=sample, through_traced=True,
+                        weights_seen=(lambda weights: pulse()) if pulse is not None else None)  # fmt: skip
         except UsageError as error:  # the epoch is quiz's own parameter, not run's trace
             if error.parameter != "trace":
                 raise
@@ -420,7 +426,8 @@ def diff(
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise UsageError("should be a whole number from 1 to 17", parameter="precision",
                          value=precision)  # fmt: skip
-    samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
+    with _as_given(sample=sample):
+        samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
     phases = _texts(phase, "phase")
     for name in phases:
         if name not in records.PHASES:
@@ -488,14 +495,19 @@ def check(
     weight: str | Sequence[str] = (),
     tolerance: float = DEFAULT_TOLERANCE,
     atol: float = DEFAULT_ATOL,
+    pulse: Callable[[], None] | None = None,
 ) -> Trace:
     """Check backpropagation's gradients against central finite differences of the loss, at
     the first step of `epoch` or at global step `step` (default: the very first step), for
-    the weights `weight` names (default: all). `Trace.failed_checks` counts the failures."""
+    the weights `weight` names (default: all). `Trace.failed_checks` counts the failures.
+    `pulse`, if given, is called between the steps of the training up to there and between
+    the weights compared, while the check yields nothing; an exception it raises stops the
+    check (the CLI stops there when no one reads its output any more)."""
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("step", step)):
         if value is not None:
             _whole(parameter, value)
+    _pulse(pulse)
     for parameter, value, least in (("tolerance", tolerance, "positive"), ("atol", atol, "")):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
             math.isfinite(value) and (value > 0 if least else value >= 0)
@@ -503,13 +515,14 @@ def check(
             wanted = "a positive, finite number" if least else "a finite number, 0 or more"
             raise UsageError(f"should be {wanted}", parameter=parameter, value=value)
     _check_within_epoch_limit(spec, epoch, step)
-    chosen = record_filter(spec, weights=_texts(weight, "weight"))
+    with _as_given(weight=weight):
+        chosen = record_filter(spec, weights=_texts(weight, "weight"))
     _check_weight_count(spec, chosen.weights)
     return Trace(
         spec,
         lambda: gradient_check(
             spec, epoch=epoch, step=step, weights=chosen.weights, tolerance=tolerance,
-            atol=atol,
+            atol=atol, pulse=pulse,
         ),
         RecordFilter(),
     )
@@ -522,17 +535,20 @@ def diagram(
     sample: int | None = None,
     step: int | None = None,
     exact: bool = False,
+    pulse: Callable[[], None] | None = None,
 ) -> Diagram:
     """The network's diagram: units and links named as the trace names them. Given an
     `epoch` and `sample` (each 1 when only the other is given), or a `step`, each unit also
     carries that sample's h, z and δ, and each link its weight, the step's gradient and the
-    weight after the step."""
+    weight after the step. `pulse`, if given, is called after each epoch of the training up
+    to that point; an exception it raises stops the training."""
     from backtrace.pictures.diagram import Point, at_point, network_diagram
 
     spec = load(config)
     for parameter, value in (("epoch", epoch), ("sample", sample), ("step", step)):
         if value is not None:
             _whole(parameter, value)
+    _pulse(pulse)
     check_drawable(spec)
     title = spec.config.title or spec.source
     if spec.config.slip_set.names:  # the numbers drawn are a slip's: the picture says so too
@@ -566,7 +582,10 @@ def diagram(
         )
     if epoch_of_step > spec.config.epochs:  # a diagram names a point in training: train to it
         spec = spec.with_epochs(epoch_of_step)
-    traced = run(spec, trace=str(epoch_of_step), through_traced=True, exact=exact)
+    seen = (lambda weights: pulse()) if pulse is not None else None
+    traced = run(
+        spec, trace=str(epoch_of_step), through_traced=True, exact=exact, weights_seen=seen
+    )
     return at_point(drawn, traced, point)
 
 
@@ -588,9 +607,10 @@ class WeightHistory:
 def chosen_weights(spec: Spec, weight: str | Sequence[str]) -> list[str]:
     """The weights `weight` names (globs work), in the network's order, within the number a
     picture draws."""
-    chosen = resolve_names(
-        _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
-    )
+    with _as_given(weight=weight):
+        chosen = resolve_names(
+            _texts(weight, "weight"), spec.names.all_weights, parameter="weight", what="weight"
+        )
     most = limits.active().plotted_weights
     if chosen is not None and len(chosen) > most:
         raise UsageError(
@@ -628,6 +648,27 @@ def _texts(value: Any, parameter: str) -> tuple[str, ...]:
         parameter=parameter,
         value=value,
     )
+
+
+@contextlib.contextmanager
+def _as_given(**given: Any) -> Iterator[None]:
+    """A UsageError about one of these parameters shows its value as the caller passed it
+    (`sample=9`), not as the text the selection read it as (`sample='9'`)."""
+    try:
+        yield
+    except UsageError as error:
+        if error.parameter not in given:
+            raise
+        raise UsageError(
+            error.message, parameter=error.parameter, value=given[error.parameter]
+        ) from None
+
+
+def _pulse(value: Any) -> None:
+    """A pulse is a function of no arguments, or None."""
+    if value is not None and not callable(value):
+        raise UsageError("should be a function of no arguments, or None", parameter="pulse",
+                         value=value)  # fmt: skip
 
 
 def _whole(parameter: str, value: Any) -> None:

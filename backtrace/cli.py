@@ -30,7 +30,7 @@ from backtrace.errors import (
 )
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, chosen_format
-from backtrace.terminal import Terminal
+from backtrace.terminal import ReaderWatch, Terminal
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it, to start quickly
     from backtrace import api
@@ -453,6 +453,16 @@ class OutputChoice:
         return plan(self.path, inputs=trace.spec.files, streams=streams, cwd=term.cwd)
 
 
+def reader_pulse(term: Terminal, path: str | None) -> Callable[[], None] | None:
+    """For work that writes nothing for a long time (training up to a check's step, a
+    diagram's point, the epoch `step` shows): a call that raises BrokenPipeError once no one
+    reads stdout (`| head`). None when the output is a file or stdout is not a pipe."""
+    if path is not None:
+        return None
+    watch = ReaderWatch(term.stdout)
+    return watch.check if watch.fd is not None else None
+
+
 def _targets(planned: Any) -> list[Any]:
     """The files a plan writes: none for stdout, one, or a folder's tables."""
     if planned is None:
@@ -756,11 +766,13 @@ def step(
 
     term = terminal()
     with reported_errors(debug, term, {"trace": "--epoch"}), term.holding_keys():
+        pulse = reader_pulse(term, output.path)  # the epochs before the first shown are silent
         result = api.run(
             network.load(term),
             trace=trace,
             through_traced=True,
             exact=exact,
+            weights_seen=(lambda weights: pulse()) if pulse is not None else None,
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
@@ -821,11 +833,13 @@ def check(
     with reported_errors(debug, term):
         chosen = {} if tolerance is None else {"tolerance": tolerance}
         chosen |= {} if atol is None else {"atol": atol}
-        result = api.check(network.load(term), epoch=epoch, step=step, weight=weights, **chosen)
-        from backtrace.terminal import while_read
-
-        watched = lambda records, name, on_screen: while_read(records, term.stdout)  # noqa: E731
-        output.write(result, term, default="table", paced=False, through=watched)
+        # The table comes at the end, and the training and comparing before it write nothing:
+        # they ask now and then whether stdout is still read, so that `| head` stops them.
+        pulse = reader_pulse(term, output.path)
+        result = api.check(
+            network.load(term), epoch=epoch, step=step, weight=weights, pulse=pulse, **chosen
+        )
+        output.write(result, term, default="table", paced=False)
         stop_if_diverged(result, term)
         if result.failed_checks:
             term.stderr.write(
@@ -926,7 +940,8 @@ def graph(
             streams = {1: term.stdout, 2: term.stderr}
             target = plan(path, inputs=spec.files, streams=streams, cwd=term.cwd,
                           binary=name in ("svg", "png"))  # fmt: skip
-        drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact)
+        pulse = reader_pulse(term, path)  # the training before the drawing writes nothing
+        drawn = api.diagram(spec, epoch=epoch, sample=sample, step=step, exact=exact, pulse=pulse)
         write_diagram(drawn, name, path, term, precision=precision, width=width, target=target)
 
 
@@ -1035,30 +1050,32 @@ def quiz(
         if key_path is not None:
             key_format = key_format_for(key_path)
         spec = network.load(term)
-        sheets = api.quiz(
-            spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
-            weight=comma_separated(weights), count=count, seed=seed, students=students,
-            precision=output.precision or 6, show_uses=show_uses,
-        )  # fmt: skip
         if output.path is None and name == "latex" and students > 1:
             raise UsageError("several LaTeX worksheets need -o FILE.tex: one document each")
         from backtrace.output import distinct, plan
         from backtrace.renderers.key import render_key
 
-        targets = []
-        for sheet in sheets:
+        planned = []  # every version's sheet and key, checked before the training
+        for version in range(1, students + 1):
             sheet_target = None
             if output.path is not None:
-                sheet_path = numbered_path(output.path, sheet.version, students)
+                sheet_path = numbered_path(output.path, version, students)
                 sheet_target = plan(sheet_path, inputs=spec.files, cwd=term.cwd)
             key_target = None
             if key_path is not None:
                 key_target = plan(
-                    numbered_path(key_path, sheet.version, students), option="--key",
+                    numbered_path(key_path, version, students), option="--key",
                     inputs=spec.files, cwd=term.cwd,
                 )  # fmt: skip
-            targets.append((sheet, sheet_target, key_target))
-        distinct([t for _, *pair in targets for t in pair])
+            planned.append((sheet_target, key_target))
+        distinct([target for pair in planned for target in pair])
+        sheets = api.quiz(
+            spec, epoch=epoch, sample=sample, blank=wanted, unit=comma_separated(units),
+            weight=comma_separated(weights), count=count, seed=seed, students=students,
+            precision=output.precision or 6, show_uses=show_uses,
+            pulse=reader_pulse(term, output.path),
+        )  # fmt: skip
+        targets = [(sheet, *pair) for sheet, pair in zip(sheets, planned)]
         width = term.width(output.width, to_terminal=output.path is None)
         for number, (sheet, sheet_target, key_target) in enumerate(targets):
             settings = dict(precision=output.precision, width=width, math=output.math,

@@ -25,7 +25,7 @@ import signal
 import stat
 import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
@@ -71,6 +71,9 @@ class Target:
     in_folder: bool = False  # a table in a folder backtrace fills: its name is never followed
     inputs: tuple[Any, ...] = ()
     streams: Mapping[int, Any] | None = None
+    # A named pipe's descriptor, opened when planned to learn that it has a reader, and kept
+    # open for the trace: closing it would tell that reader the trace has ended.
+    held: int | None = field(default=None, compare=False)
 
     @contextlib.contextmanager
     def open(self) -> Iterator[Any]:
@@ -81,7 +84,9 @@ class Target:
             ) as stream:
                 yield stream
         elif self.how == "in place":
-            with _in_place(self.path, self.where, self.binary, follow=not self.in_folder) as stream:
+            with _in_place(
+                self.path, self.where, self.binary, follow=not self.in_folder, held=self.held
+            ) as stream:
                 yield stream
         else:
             with _whole(self.path, self.where, self.binary, follow=not self.in_folder) as stream:
@@ -152,7 +157,11 @@ def plan(
         if not stat.S_ISREG(status.st_mode):
             if _always_full(status):
                 raise OutputError(f"cannot write {path}: No space left on device")
-            return Target(path, where, how="in place", identity=_identity(status), **common)
+            held = None
+            if stat.S_ISFIFO(status.st_mode):  # a pipe nobody reads: refused before training
+                held = _open_in_place(path, where, follow=not in_folder)
+            return Target(path, where, how="in place", identity=_identity(status), held=held,
+                          **common)  # fmt: skip
         if not _writable(where, status):
             raise OutputError(f"cannot write {path}: it is read-only (Permission denied)")
     folder = os.path.dirname(_resolved(where, follow=not in_folder)) or "."
@@ -304,10 +313,10 @@ def _descriptor_stream(
             yield stream
 
 
-@contextlib.contextmanager
-def _in_place(path: str, where: str, binary: bool, *, follow: bool = True) -> Iterator[Any]:
-    """Write a device or a named pipe where it is; renaming over it would replace it."""
-    # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever.
+def _open_in_place(path: str, where: str, *, follow: bool = True) -> int:
+    """A descriptor for writing a device or a named pipe where it is."""
+    # O_NONBLOCK: a FIFO with no reader would otherwise hold the open forever; it fails with
+    # ENXIO instead, which is how a pipe nobody reads is found.
     flags = os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     if not follow:
         flags |= os.O_NOFOLLOW  # a link planted since the plan is refused, not followed
@@ -318,6 +327,16 @@ def _in_place(path: str, where: str, binary: bool, *, follow: bool = True) -> It
             raise OutputError(f"cannot write {path}: nothing is reading that pipe") from None
         raise OutputError(f"cannot write {path}: {_reason(error)}") from None
     os.set_blocking(fd, True)
+    return fd
+
+
+@contextlib.contextmanager
+def _in_place(
+    path: str, where: str, binary: bool, *, follow: bool = True, held: int | None = None
+) -> Iterator[Any]:
+    """Write a device or a named pipe where it is; renaming over it would replace it.
+    `held` is the descriptor planning opened (a named pipe's), else one is opened now."""
+    fd = held if held is not None else _open_in_place(path, where, follow=follow)
     with _as_output_errors(path):
         with open(fd, **_mode(binary)) as stream:
             yield stream

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -174,34 +174,38 @@ def rich_console(**settings: Any) -> Any:
     return PipeConsole(**settings)
 
 
-READER_CHECK_SECONDS = 0.2
+READER_CHECK_SECONDS = 0.2  # how often work that writes nothing asks whether it is still read
 
 
-def while_read(stream: Iterable[Any], out: Any) -> Iterator[Any]:
-    """The items of `stream`, stopping with BrokenPipeError once the pipe `out` writes to has
-    lost its reader: for output that is written only at the end (a check's table), so that
-    `| head` ends the work rather than waiting for it. Looked at a few times a second."""
-    import select
-    import stat
+class ReaderWatch:
+    """Whether the pipe `out` writes to still has a reader, for work that writes nothing for
+    a long time (training before a check or a diagram, a check's table written at its end,
+    CSV tables spooled until the end of the run), so that `| head` ends the work rather than
+    waiting for it. `check()` raises BrokenPipeError, as a write would, once the reader has
+    gone; it asks the pipe at most every READER_CHECK_SECONDS, so it may be called often."""
 
-    try:
-        fd: int | None = out.fileno()
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):  # type: ignore[arg-type]
-            fd = None
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        fd = None  # not a pipe, or no descriptor at all: writes will tell
-    if fd is None:
-        yield from stream
-        return
-    poller = select.poll()
-    poller.register(fd, select.POLLOUT)
-    due = time.monotonic() + READER_CHECK_SECONDS
-    for item in stream:
-        if time.monotonic() >= due:
-            due = time.monotonic() + READER_CHECK_SECONDS
-            if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
-                raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")
-        yield item
+    def __init__(self, out: Any) -> None:
+        import stat
+
+        self.fd: int | None = None
+        try:
+            fd = out.fileno()
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                self.fd = fd
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass  # not a pipe, or no descriptor at all: writes will tell
+        self.due = time.monotonic() + READER_CHECK_SECONDS
+
+    def check(self) -> None:
+        if self.fd is None or time.monotonic() < self.due:
+            return
+        import select
+
+        self.due = time.monotonic() + READER_CHECK_SECONDS
+        poller = select.poll()
+        poller.register(self.fd, select.POLLOUT)
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")
 
 
 def _isatty(stream: Any) -> bool:

@@ -18,7 +18,7 @@ gradient from the true one. The relative error is still reported, for the reader
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from backtrace import records
 from backtrace.config import Spec
@@ -62,9 +62,14 @@ def gradient_check(
     weights: frozenset[str] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     atol: float = DEFAULT_ATOL,
+    pulse: Callable[[], None] | None = None,
 ) -> Iterator[records.Record]:
     """The check's records: start, a note where the loss explains the result, the weights'
-    check records and a summary; or a divergence record if training blew up first."""
+    check records and a summary; or a divergence record if training blew up first. `pulse`,
+    if given, is called before each training step and each weight's comparison, which yield
+    nothing for a long time; it may raise to stop the check (the CLI's, when no one reads
+    its output any more)."""
+    pulse = pulse or _no_pulse
     training = Training(spec, FLOAT64)
     target_epoch, target_step = resolve_step(training.steps_per_epoch, epoch, step)
     tracer = Tracer(spec, FLOAT64, training.batch_size)
@@ -77,19 +82,24 @@ def gradient_check(
     for current_epoch in range(1, target_epoch + 1):
         _, epoch_batches = training.epoch_batches()
         for indices in epoch_batches:
+            pulse()
             step_number += 1
             computed = training.compute(current_epoch, step_number, indices)
             if isinstance(computed, records.Diverged):
                 yield computed
                 return
             if step_number == target_step:
-                yield from _compare(spec, training, computed, weights, tolerance, atol)
+                yield from _compare(spec, training, computed, weights, tolerance, atol, pulse)
                 return
             new_weights = training.update(computed)
             if isinstance(new_weights, records.Diverged):
                 yield new_weights
                 return
             training.network.weights = new_weights
+
+
+def _no_pulse() -> None:
+    pass
 
 
 def _compare(
@@ -99,6 +109,7 @@ def _compare(
     chosen: frozenset[str] | None,
     tolerance: float,
     atol: float,
+    pulse: Callable[[], None],
 ) -> Iterator[records.Record]:
     network = training.network
     differentiated = LOSSES[spec.config.loss].checked_against or spec.config.loss
@@ -125,6 +136,7 @@ def _compare(
     for name, where in places.items():
         if chosen is not None and name not in chosen:
             continue
+        pulse()
         layer, row, column = where[0]
         value = float(network.weights[layer][row, column])
         epsilon = RELATIVE_STEP * max(1.0, abs(value))

@@ -22,14 +22,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import errno
 import functools
 import io
-import os
-import select
-import stat
 import tempfile
-import time
 import typing
 from collections.abc import Iterable
 from fractions import Fraction
@@ -40,11 +35,11 @@ from backtrace.errors import OutputError
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.numbers import machine_number, plain_number
 from backtrace.renderers.options import RenderOptions
+from backtrace.terminal import ReaderWatch
 
 # The kinds that become tables, in the order the tables are written.
 TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS if kind.csv_table)
 SPOOL_BYTES = 1 << 20
-READER_CHECK_SECONDS = 0.25  # how often a spooling run asks whether its pipe is still read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +241,7 @@ def render_tables(stream: Iterable[records.Record], out: TextIO, options: Render
     layout = Layout()  # until the start record says otherwise
     writer = csv.writer(out, lineterminator="\n")
     started = False  # whether the streamed table has its header yet
-    reader = _ReaderWatch(out)
+    reader = ReaderWatch(out)
     spools: dict[type, _SpoolWriter] = {}
     makers: dict[type, typing.Callable[[records.Record], list[list[object]]]] = {}
     try:
@@ -338,28 +333,3 @@ def _spool_error(error: OSError) -> OutputError:
         f"cannot hold the CSV tables until the end of the run in {tempfile.gettempdir()}: "
         f"{error.strerror or error} (set TMPDIR to a folder with room)"
     )
-
-
-class _ReaderWatch:
-    """Tells, at most every READER_CHECK_SECONDS, whether the pipe `out` writes to has lost
-    its reader; raises BrokenPipeError when it has, as a write would."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.fd: int | None = None
-        try:
-            fd = out.fileno()
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                self.fd = fd
-        except (OSError, ValueError, AttributeError):
-            pass  # not a pipe, or no descriptor at all: writes will tell
-        self.next = time.monotonic() + READER_CHECK_SECONDS
-
-    def check(self) -> None:
-        if self.fd is None or time.monotonic() < self.next:
-            return
-        self.next = time.monotonic() + READER_CHECK_SECONDS
-        poller = select.poll()
-        poller.register(self.fd, select.POLLOUT)
-        for _, events in poller.poll(0):
-            if events & (select.POLLERR | select.POLLHUP):
-                raise BrokenPipeError(errno.EPIPE, "the reader of the pipe has gone")

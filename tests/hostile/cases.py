@@ -376,6 +376,13 @@ OUTPUTS = [
     Case("o-directory", ["run", "net.yaml", "-o", "sub"], 1, "error: cannot write sub: it is a directory", files={"net.yaml": BASE, "sub": Link(".")}),
     Case("o-missing-folder", ["run", "net.yaml", "-o", "nowhere/t.jsonl"], 1, "error: cannot write nowhere/t.jsonl: No such file or directory", files={"net.yaml": BASE}),
     Case("o-fifo-without-reader", ["run", "net.yaml", "-o", "pipe.jsonl"], 1, "error: cannot write pipe.jsonl: nothing is reading that pipe", files={"net.yaml": BASE, "pipe.jsonl": Fifo()}),
+    # A pipe nobody reads is refused before the training (a long one here: the CPU bound tells).
+    Case("o-fifo-without-reader-before-training", ["run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
+    Case("check-o-fifo-without-reader", ["check", "xor-sigmoid", "--step", "1000000", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
+    Case("plot-fifo-without-reader", ["run", "xor-sigmoid", "--epochs", "1000000", "--trace", "none", "-o", "/dev/null", "--plot", "pipe.svg"], 1, "error: cannot write pipe.svg: nothing is reading that pipe", files={"pipe.svg": Fifo()}),
+    Case("quiz-o-missing-folder-before-training", ["quiz", "xor-sigmoid", "--set", "epochs=1000000", "--epoch", "1000000", "-o", "nowhere/sheet.txt"], 1, "error: cannot write nowhere/sheet.txt: No such file or directory"),
+    Case("quiz-key-fifo-without-reader", ["quiz", "xor-sigmoid", "--set", "epochs=1000000", "--epoch", "1000000", "--key", "key.json"], 1, "error: cannot write key.json: nothing is reading that pipe", files={"key.json": Fifo()}),
+    Case("graph-o-fifo-without-reader", ["graph", "xor-sigmoid", "--step", "1000000", "-o", "pipe.txt"], 1, "error: cannot write pipe.txt: nothing is reading that pipe", files={"pipe.txt": Fifo()}),
     Case("o-dev-full", ["run", "net.yaml", "-o", "/dev/full", "--format", "jsonl"], 1, "error: cannot write /dev/full: No space left on device", files={"net.yaml": BASE}),
     Case("o-name-too-long", ["run", "net.yaml", "-o", "o" * 300 + ".jsonl"], 1, "File name too long", files={"net.yaml": BASE}),
     Case("o-closed-descriptor", ["run", "net.yaml", "-o", "/dev/fd/97"], 1, "error: cannot write /dev/fd/97: descriptor 97 is not open", files={"net.yaml": BASE}),

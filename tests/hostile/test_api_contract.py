@@ -14,6 +14,11 @@ import backtrace
 from backtrace import api
 from backtrace.errors import BacktraceError, ConfigError, TraceError, UsageError
 
+
+def stopped() -> None:
+    raise UsageError("stopped by its pulse")
+
+
 CALLS = [
     ("load(None)", lambda: backtrace.load(None), ConfigError, "source should be a path"),
     ("load(42)", lambda: backtrace.load(42), ConfigError, "not an int"),
@@ -32,9 +37,16 @@ CALLS = [
     ("render(format=xml)", lambda: backtrace.render([], "xml"), UsageError, "format='xml'"),
     ("epoch(99)", lambda: backtrace.run("xor").epoch(99), UsageError, "number=99: the trace holds no epoch 99"),
     ("step(-1)", lambda: backtrace.run("xor").step(-1), UsageError, "number=-1"),
-    ("run(sample=9)", lambda: backtrace.run("xor", sample=9), UsageError, "sample='9': sample 9 is out of range"),
+    ("run(sample=9)", lambda: backtrace.run("xor", sample=9), UsageError, "sample=9: sample 9 is out of range"),
+    ("run(sample=[1, 9])", lambda: backtrace.run("xor", sample=[1, 9]), UsageError, "sample=[1, 9]: sample 9 is out of range"),
+    ("check(weight=5)", lambda: backtrace.check("xor", weight=5), UsageError, "weight=5: no weight matches '5'"),
+    ("weight_history(weight=[7])", lambda: api.weight_history("xor", [7]), UsageError, "weight=[7]: no weight matches '7'"),
     ("run(unit=None)", lambda: backtrace.run("xor", unit=None), UsageError, "unit=None"),
     ("diagram(step=0)", lambda: api.diagram("xor", step=0), UsageError, "step=0"),
+    ("check(pulse=5)", lambda: backtrace.check("xor", pulse=5), UsageError, "pulse=5: should be a function of no arguments"),
+    ("diagram(pulse='x')", lambda: api.diagram("xor", step=1, pulse="x"), UsageError, "pulse='x'"),
+    ("quiz(pulse=[])", lambda: api.quiz("xor", pulse=[]), UsageError, "pulse=[]"),
+    ("check(pulse stops)", lambda: backtrace.check("xor", step=9, pulse=stopped).records, UsageError, "stopped by its pulse"),
     ("weight_history(*)", lambda: api.weight_history(api.load("xor"), 5.5), UsageError, "weight=5.5"),
     ("quiz(blank=x)", lambda: api.quiz("xor", blank="x"), UsageError, "blank='x': blanks are"),
     ("quiz(count=0)", lambda: api.quiz("xor", count=0), UsageError, "count=0"),
@@ -77,7 +89,7 @@ SPEC = api.load("xor")
                      "diff"]),
     st.sampled_from(["sample", "unit", "weight", "phase", "trace", "epoch", "step", "tolerance",
                      "precision", "width", "format", "source", "epochs", "blank", "count",
-                     "seed", "students"]),
+                     "seed", "students", "pulse"]),
     VALUES,
 )  # fmt: skip
 def test_any_argument_gives_a_result_or_a_documented_error(function, parameter, value) -> None:

@@ -165,3 +165,34 @@ def test_a_csv_reader_that_goes_away_ends_a_long_run(tmp_path) -> None:
     assert (quiet.status, quiet.stderr) == (0, "")
     assert_bounded(outcome)
     assert_bounded(quiet)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["check", "xor-sigmoid", "--step", "200000", "--max-epochs", "1000000"],
+        ["check", "xor-sigmoid", "--epoch", "900000"],
+        ["graph", "xor-sigmoid", "--step", "3000000"],
+        ["step", "xor-sigmoid", "--set", "epochs=900000", "--epoch", "900000"],
+        ["quiz", "xor-sigmoid", "--set", "epochs=900000", "--epoch", "900000"],
+    ],
+    ids=["check-step", "check-epoch", "graph-step", "step-epoch", "quiz-epoch"],
+)
+def test_a_reader_that_goes_away_ends_the_training_before_what_it_shows(
+    arguments, tmp_path
+) -> None:
+    # They write nothing while they train up to their point (minutes here), so they must ask
+    # the pipe whether it is still read: a reader gone (`| head`) ends them, with status 0.
+    with (tmp_path / "stderr").open("wb") as stderr:
+        process = subprocess.Popen([BACKTRACE, *arguments], stdout=subprocess.PIPE, stderr=stderr)
+        time.sleep(1.5)  # started and training by now: the reader leaves during the training
+        process.stdout.close()  # type: ignore[union-attr]
+        gone = time.monotonic()
+        try:
+            status = process.wait(timeout=HANG_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"still training {HANG_SECONDS:g} s after its reader went away")
+    assert time.monotonic() - gone < 5
+    assert (status, (tmp_path / "stderr").read_text()) == (0, "")

@@ -9,12 +9,14 @@ bound shows that the refusal came first.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from hostile.bounded import assert_bounded, in_process
+from hostile.bounded import BACKTRACE, HANG_SECONDS, assert_bounded, in_process
 
 LONG = ["xor-sigmoid", "--epochs", "1000000", "--trace", "none"]
 PLOT = pytest.importorskip  # matplotlib is optional; cases with --plot skip without it
@@ -196,3 +198,24 @@ def test_a_full_file_system_is_refused_before_training(tmp_path, monkeypatch) ->
         assert outcome.status == 1 and "No space left on device" in outcome.stderr, outcome.stderr
         assert list(tmp_path.iterdir()) == []
         assert_bounded(outcome)
+
+
+def test_a_named_pipe_that_is_read_gets_the_whole_trace(tmp_path) -> None:
+    """Planning opens a named pipe to learn that someone reads it, and keeps that descriptor
+    for the trace: closing it in between would be an end of file to the reader (`cat`), which
+    would then miss the trace."""
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    arguments = ["run", "xor", "--format", "jsonl"]
+    reader = subprocess.Popen(["cat", "pipe.jsonl"], cwd=tmp_path, stdout=subprocess.PIPE)
+    try:
+        for _ in range(200):  # until cat has opened its end, nothing reads the pipe
+            written = subprocess.run([BACKTRACE, *arguments, "-o", "pipe.jsonl"], cwd=tmp_path,
+                                     capture_output=True, text=True, timeout=HANG_SECONDS)  # fmt: skip
+            if "nothing is reading" not in written.stderr:
+                break
+            time.sleep(0.05)
+        got, _ = reader.communicate(timeout=HANG_SECONDS)
+    finally:
+        reader.kill()
+    assert (written.returncode, written.stderr) == (0, "")
+    assert got.decode("utf-8") == in_process(arguments, cwd=tmp_path).stdout
