@@ -265,7 +265,7 @@ def network_options(count_help: str | None, refusal: str = "") -> Callable[[Any]
                 type=click.IntRange(0, 15),
                 default=None,
                 metavar="K",
-                help="Make a slip on purpose: round every intermediate to K decimals, as a "
+                help="Make a slip on purpose: round every value the trace shows to K decimals, as a "
                 "person with a calculator does, and show the drift at the end (the "
                 "config's slips: [{round_as_you_go: K}]).",
             ),

@@ -132,7 +132,7 @@ class Network:
         slips = spec.config.slip_set
         self.loss, self.gradient_loss = losses_taken(spec)
         self.flipped_error = "flipped_error_sign" in slips
-        self.decimals = slips.decimals  # round every intermediate to this many, if set
+        self.decimals = slips.decimals  # round every value the trace shows to this many, if set
         self.weights: list[Array] = (
             weights if weights is not None else initial_weights(spec, numbers)
         )
