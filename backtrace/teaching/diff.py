@@ -119,12 +119,17 @@ def compare(
             Part(values_b[first_address], line_b),
             _differing_operands(line_a, line_b, tolerance) - {first_address},
         )
+    starts = [
+        trace[0] if trace and isinstance(trace[0], records.Start) else None for trace in (a, b)
+    ]
     notes = tuple(
         f"{label} makes slips on purpose: {', '.join(start.slips)}"
-        for label, trace in zip("AB", (a, b))
-        for start in trace[:1]
-        if isinstance(start, records.Start) and start.slips
+        for label, start in zip("AB", starts)
+        if start is not None and start.slips
     )
+    if None not in starts and starts[0].layers != starts[1].layers:  # type: ignore[union-attr]
+        notes = ("A and B are different networks (their layers, units or weights differ): "
+                 "only the values both name are compared", *notes)  # fmt: skip
     order = list(PHASE_OF.values())
     tallies = dict(sorted(tallies.items(), key=lambda item: (item[0][1], order.index(item[0][0]))))
     return TraceDiff(

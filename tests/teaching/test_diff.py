@@ -115,3 +115,9 @@ def test_a_sample_neither_trace_holds_is_refused(tmp_path: Path) -> None:
     result = invoke_in(["diff", "xor", "xor", "--sample", "9"], cwd=tmp_path)
     assert result.status == 2
     assert "--sample: selects no sample either trace holds" in result.stderr
+
+
+def test_different_networks_are_said_to_be_so_first() -> None:
+    found = backtrace.diff("xor", "mazur")
+    assert found.notes[0].startswith("A and B are different networks")
+    assert not found.same
