@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from backtrace import records
 from backtrace.errors import ConfigError
@@ -124,10 +125,60 @@ def grade(
         if not verdict.passed:
             for key in _keys(_address_of(values, verdict.answer)):
                 wrong.setdefault(key, verdict)
+    formed = _expressions(lines)
+
+    def carried(address: Address, seen: frozenset[Address]) -> tuple[float | None, list[Verdict]]:
+        """A number as the student's own wrong answers make it: their answer where they gave
+        one, else its line evaluated with what they gave for its operands (so a wrong δ
+        reaches an update through a gradient they never wrote down); None where none did."""
+        keys = _keys(address)
+        given = next((wrong[k] for k in keys if k in wrong), None)
+        if given is not None:
+            return given.answer.value, [given]
+        expression = next((formed[k] for k in keys if k in formed), None)
+        if expression is None or address in seen or len(seen) > 8:
+            return None, []
+        changes: dict[Address, float] = {}
+        sources: list[Verdict] = []
+        for operand in numbers(expression):
+            if operand.address is None:
+                continue
+            value, found = carried(operand.address, seen | {address})
+            if value is not None and found:
+                changes[operand.address] = value
+                sources += [v for v in found if v not in sources]
+        if not changes:
+            return None, []
+        return _evaluated(expression, changes), sources
+
     for verdict in verdicts:
         if not verdict.passed:
-            _diagnose(verdict, wrong, values, inputs, inputs_by_sample, digits)
+            _diagnose(verdict, wrong, values, inputs, inputs_by_sample, digits, carried)
     return Report(tuple(verdicts), tolerance, digits)
+
+
+def _expressions(lines: Mapping[Address, Cell]) -> dict[tuple, Any]:
+    """Each worked line's arithmetic (its last part before the result), found as `_keys`
+    finds an answer."""
+    found: dict[tuple, Any] = {}
+    for address, line in lines.items():
+        chain = line[-1] if line and isinstance(line[-1], Chain) else None
+        if chain is not None and len(chain.parts) > 1:
+            for key in _keys(address):
+                found.setdefault(key, chain.parts[-2])
+    return found
+
+
+def _evaluated(expression: Any, changes: Mapping[Address, float]) -> float | None:
+    """The arithmetic's value with the numbers at `changes` replaced; None if it has none."""
+    changed = numbers_mapped(
+        expression,
+        lambda n: Number(changes[n.address], n.address) if n.address in changes else n,
+    )
+    try:
+        return float(evaluate(changed))
+    except (NotComputable, ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return None
 
 
 # What an operand of a line is, as the quantity a student answers: an update's J is the
@@ -163,6 +214,7 @@ def _diagnose(
     inputs: Sequence[str],
     inputs_by_sample: dict[tuple[int, int], dict[str, float]],
     digits: int,
+    carried: Any,
 ) -> None:
     given, answer = verdict.answer.value, verdict.answer
     close = max(verdict.tolerance, _written_tolerance(answer))
@@ -178,16 +230,7 @@ def _diagnose(
         return with_values({address: value})
 
     def with_values(changes: dict[Address, float]) -> float | None:
-        if expression is None:
-            return None
-        changed = numbers_mapped(
-            expression,
-            lambda n: Number(changes[n.address], n.address) if n.address in changes else n,
-        )
-        try:
-            return float(evaluate(changed))
-        except (NotComputable, ZeroDivisionError, OverflowError, ValueError, TypeError):
-            return None
+        return None if expression is None else _evaluated(expression, changes)
 
     # 1. One of the student's own wrong answers, used as an operand here.
     for operand in operands:
@@ -201,6 +244,20 @@ def _diagnose(
                     "that value the line gives your number"
                 )
                 return
+    # 1b. The student's wrong answers, carried here through lines they did not write down.
+    changes: dict[Address, float] = {}
+    sources: list[Verdict] = []
+    for operand in operands:
+        value, found = carried(operand.address, frozenset())
+        if value is not None and found and verdict not in found:
+            changes[operand.address] = value
+            sources += [v for v in found if v not in sources]
+    if sources and matches(with_values(changes)):
+        verdict.follows_from = sources[0]
+        verdict.marked = next(iter(changes))
+        names = " and ".join(f"{v.answer.name} = {v.answer.text}" for v in sources)
+        verdict.cause = f"it follows from your {names}, carried through the lines between"
+        return
     # 2. The whole sign.
     if given != 0 and matches(-verdict.right):
         verdict.cause = "it has the right size but the opposite sign"

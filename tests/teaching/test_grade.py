@@ -147,3 +147,15 @@ def test_every_quiz_key_grades_all_right(config: str, quiz_options: list, tmp_pa
         extra = ["--set", overrides[0]] if overrides else []
         result = grade(tmp_path, config, key.name, *extra)
         assert result.status == 0, result.stdout
+
+
+def test_a_slip_carried_through_a_line_the_student_did_not_write(tmp_path: Path) -> None:
+    """δ_Z1 = 4 (from δ_D0 = 4) gives J'(W10) = 1·4 = 4, which the student never wrote, and
+    W10 := 1 - 0.1·4 = 0.6: the update follows from δ_Z1, and δ_D0 explains both."""
+    answers = "name,value\ndelta_D0,4\ndelta_Z1,4\nW10_new,0.6\n"
+    result = grade(tmp_path, "xor", write(tmp_path, "a.csv", answers))
+    assert "your W10_new = 0.6: it follows from your delta_Z1 = 4, carried through" in result.stdout
+    assert (
+        "your delta_D0 = 4: it has the right size but the opposite sign; 2 later answers"
+        in result.stdout
+    )
