@@ -110,8 +110,11 @@ def chosen(
     """The blanks: those matching the filters, `count` of them drawn with `seed` (all when no
     count is given and a filter is; the default mix when neither is), in trace order."""
     subjects = {"h": units, "z": units, "delta": units, "grad": weights, "new": weights}
-    for parameter, patterns, kinds in (("unit", units, "hz"), ("weight", weights, "gn")):
-        names = {c.address.subject for c in found if c.address.quantity[0] in kinds}
+    for parameter, patterns, kinds in (
+        ("unit", units, ("h", "z", "delta")),
+        ("weight", weights, ("grad", "new")),
+    ):
+        names = {c.address.subject for c in found if c.address.quantity in kinds}
         for pattern in patterns:
             if not any(fnmatch.fnmatchcase(name or "", pattern) for name in names):
                 raise UsageError(f"{pattern!r} matches no {parameter} on this sheet",
@@ -125,7 +128,7 @@ def chosen(
     ]
     if not pool:
         raise UsageError(
-            "leave nothing to blank on this sheet", parameter="blank", value=quantities
+            "leaves nothing to blank on this sheet", parameter="blank", value=quantities
         )
     rng = np.random.default_rng(seed)
     if count is None and not (quantities or units or weights):
