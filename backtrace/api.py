@@ -34,7 +34,13 @@ from backtrace.errors import BacktraceError, ConfigError, UsageError
 from backtrace.numbers import as_float
 from backtrace.renderers import FORMATS
 from backtrace.renderers.options import RenderOptions
-from backtrace.selection import RecordFilter, parse_epochs, record_filter, resolve_names
+from backtrace.selection import (
+    RecordFilter,
+    parse_epochs,
+    parse_numbers,
+    record_filter,
+    resolve_names,
+)
 
 if TYPE_CHECKING:
     from backtrace.pictures.diagram import Diagram
@@ -260,9 +266,7 @@ def quiz(
         _whole("count", count)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError("should be a whole number from 0", parameter="seed", value=seed)
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
-                         value=precision)  # fmt: skip
+    _check_precision(precision)
     if sample > len(spec.inputs):
         raise UsageError(f"sample {sample} is out of range: the data has {len(spec.inputs)}",
                          parameter="sample", value=sample)  # fmt: skip
@@ -284,7 +288,7 @@ def quiz(
         )
         try:
             trace = run(version_spec, trace=epoch, sample=sample, through_traced=True,
-                        weights_seen=(lambda weights: pulse()) if pulse is not None else None)  # fmt: skip
+                        weights_seen=each_epoch(pulse))  # fmt: skip
         except UsageError as error:  # the epoch is quiz's own parameter, not run's trace
             if error.parameter != "trace":
                 raise
@@ -318,24 +322,15 @@ def grade(
     file does not say; `name` is how messages name the file (its path by default)."""
     from backtrace.renderers.layout import worked_lines
     from backtrace.teaching.answers import key_settings, read_answers
-    from backtrace.teaching.grading import chains_explained
     from backtrace.teaching.grading import grade as graded
     from backtrace.teaching.quiz import randomly_initialised
 
     spec = load(config)
     _whole("sample", sample)
     _whole("epoch", epoch)
-    if tolerance is not None and (
-        isinstance(tolerance, bool)
-        or not isinstance(tolerance, (int, float))
-        or not math.isfinite(tolerance)
-        or tolerance < 0
-    ):
-        raise UsageError("should be a finite number of 0 or more", parameter="tolerance",
-                         value=tolerance)  # fmt: skip
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
-                         value=precision)  # fmt: skip
+    if tolerance is not None:
+        _check_non_negative("tolerance", tolerance)
+    _check_precision(precision)
     if not isinstance(answers, (str, os.PathLike)):
         raise UsageError(f"should be a path, not {_kind(answers)}", parameter="answers",
                          value=answers)  # fmt: skip
@@ -344,9 +339,7 @@ def grade(
     drawn = settings.get("weights_seed")
     if isinstance(drawn, int) and drawn != spec.config.seed and randomly_initialised(spec):
         spec = spec.with_fields(seed=drawn)
-    if isinstance(settings.get("slips"), list) and settings["slips"] != [
-        entry if isinstance(entry, str) else entry.model_dump() for entry in spec.config.slips
-    ]:
+    if isinstance(settings.get("slips"), list) and settings["slips"] != spec.config.slips_written:
         spec = spec.with_fields(slips=settings["slips"])
     names = spec.names
     given = read_answers(
@@ -382,7 +375,6 @@ def grade(
         inputs=names.layers[0].units, source=shown,
         tolerance=None if tolerance is None else float(tolerance), digits=precision,
     )  # fmt: skip
-    chains_explained(report)
     return report
 
 
@@ -418,16 +410,12 @@ def diff(
     from backtrace.teaching.diff import compare
     from backtrace.trace_files import looks_like_trace
 
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
-        math.isfinite(tolerance) and tolerance >= 0
-    ):
-        raise UsageError("should be a finite number of 0 or more", parameter="tolerance",
-                         value=tolerance)  # fmt: skip
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
-                         value=precision)  # fmt: skip
+    _check_non_negative("tolerance", tolerance)
+    _check_precision(precision)
     with _as_given(sample=sample):
-        samples = {int(s) for text in _texts(sample, "sample") for s in _numbers_in(text, "sample")}
+        sample_texts = _texts(sample, "sample")
+        for text in sample_texts:  # its words and ranges checked before anything is trained
+            parse_numbers(text, 1, parameter="sample", what="sample", allow_beyond=True)
     phases = _texts(phase, "phase")
     for name in phases:
         if name not in records.PHASES:
@@ -443,47 +431,45 @@ def diff(
         else:
             spec = load(source, overrides) if overrides else load(source)
             shown, stream = spec.source, run(spec, trace=trace, epochs=epochs).records
-        sides.append((shown, [r for r in stream if _kept(r, samples, phases)]))
-    (name_a, records_a), (name_b, records_b) = sides
-    if samples and not any(
-        isinstance(r, records.Sample) and r.sample in samples for r in (*records_a, *records_b)
-    ):
+        sides.append((shown, stream))
+    # --sample as run reads it (2, 1,3, 2-4, all, last), counted in the larger trace.
+    total = max((r.samples for _, stream in sides for r in stream[:1] if isinstance(r, records.Start)),
+                default=1)  # fmt: skip
+    with _as_given(sample=sample):
+        samples = [
+            parse_numbers(text, total, parameter="sample", what="sample", allow_beyond=True)
+            for text in sample_texts
+        ]
+    held = (r.sample for _, stream in sides for r in stream if isinstance(r, records.Sample))
+    if samples and not any(any(number in chosen for chosen in samples) for number in held):
         raise UsageError("selects no sample either trace holds", parameter="sample",
                          value=sample)  # fmt: skip
+    (name_a, records_a), (name_b, records_b) = (
+        (shown, [r for r in stream if _kept(r, samples, phases)]) for shown, stream in sides
+    )
     return compare(
         records_a, records_b, names=(name_a, name_b), tolerance=float(tolerance),
         lines_of=lambda trace: worked_lines(trace, precision),
     )  # fmt: skip
 
 
-def _numbers_in(text: str, parameter: str) -> list[int]:
-    """2, 1,3 or 2-4, as --sample takes them."""
-    found = []
-    for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        try:
-            low, high = int(first), int(last or first)
-        except ValueError:
-            raise UsageError("should be numbers such as 2, 1,3 or 2-4", parameter=parameter,
-                             value=text) from None  # fmt: skip
-        if high - low > 1_000_000:
-            raise UsageError("is too wide a range", parameter=parameter, value=text)
-        found += range(low, high + 1)
-    return found
+def _kept(record: records.Record, samples: Sequence[Any], phases: tuple[str, ...]) -> bool:
+    """Whether a diff compares `record` under the --sample (sets of numbers) and --phase
+    given."""
 
+    def chosen(number: int) -> bool:
+        return any(number in numbers for numbers in samples)
 
-def _kept(record: records.Record, samples: set[int], phases: tuple[str, ...]) -> bool:
-    """Whether a diff compares `record` under the --sample and --phase given."""
     if phases and record.kind.phase is not None and record.kind.phase not in phases:
         return False
     if samples:
         if isinstance(record, (records.EpochEnd, records.Weights)):
             return False  # a summary of every sample, not of those chosen
         if isinstance(record, records.Update):
-            return bool(samples & set(record.samples))
+            return any(chosen(number) for number in record.samples)
         sample = getattr(record, "sample", None)
         if isinstance(sample, int) and record.kind.phase is not None:
-            return sample in samples
+            return chosen(sample)
     return True
 
 
@@ -582,10 +568,10 @@ def diagram(
         )
     if epoch_of_step > spec.config.epochs:  # a diagram names a point in training: train to it
         spec = spec.with_epochs(epoch_of_step)
-    seen = (lambda weights: pulse()) if pulse is not None else None
     traced = run(
-        spec, trace=str(epoch_of_step), through_traced=True, exact=exact, weights_seen=seen
-    )
+        spec, trace=str(epoch_of_step), through_traced=True, exact=exact,
+        weights_seen=each_epoch(pulse),
+    )  # fmt: skip
     return at_point(drawn, traced, point)
 
 
@@ -662,6 +648,25 @@ def _as_given(**given: Any) -> Iterator[None]:
         raise UsageError(
             error.message, parameter=error.parameter, value=given[error.parameter]
         ) from None
+
+
+def each_epoch(pulse: Callable[[], None] | None) -> Callable[[records.Weights], None] | None:
+    """A `weights_seen` for `run` that calls `pulse` after each epoch trained."""
+    return None if pulse is None else (lambda weights: pulse())
+
+
+def _check_precision(precision: Any) -> None:
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise UsageError("should be a whole number from 1 to 17", parameter="precision",
+                         value=precision)  # fmt: skip
+
+
+def _check_non_negative(parameter: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value >= 0
+    ):
+        raise UsageError("should be a finite number of 0 or more", parameter=parameter,
+                         value=value)  # fmt: skip
 
 
 def _pulse(value: Any) -> None:
@@ -938,12 +943,8 @@ def render(
             parameter="stream",
             value=stream,
         )
-    if precision is not None and (
-        isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17
-    ):
-        raise UsageError(
-            "should be a whole number from 1 to 17", parameter="precision", value=precision
-        )
+    if precision is not None:
+        _check_precision(precision)
     if width is not None and (
         isinstance(width, bool)
         or not isinstance(width, int)

@@ -772,7 +772,7 @@ def step(
             trace=trace,
             through_traced=True,
             exact=exact,
-            weights_seen=(lambda weights: pulse()) if pulse is not None else None,
+            weights_seen=api.each_epoch(pulse),
             **selection.arguments(),
         )
         output.write(result, term, default="text", paced=True)
@@ -1031,8 +1031,9 @@ def quiz(
 ) -> None:
     """Make a worksheet from CONFIG: one sample's step with results left blank, and a key.
 
-    A blank replaces a result, never an operand, so the sheet keeps all the arithmetic a
-    student needs. Every version names its seed, so it can be made again.
+    A blank replaces a line's result; later lines that use the value show its box too, so
+    the sheet keeps all the arithmetic and gives no answer away (--show-uses prints the
+    values there). Every version names its seed, so it can be made again.
     """
     from backtrace import api
     from backtrace.teaching.quiz import BLANKABLE

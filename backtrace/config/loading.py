@@ -62,11 +62,7 @@ class Spec:
 
     def with_rounding(self, decimals: int) -> Spec:
         """The same network with the round_as_you_go slip at `decimals` (replacing any)."""
-        kept = [
-            entry.model_dump() if hasattr(entry, "model_dump") else entry
-            for entry in self.config.slips
-            if not hasattr(entry, "round_as_you_go")
-        ]
+        kept = [entry for entry in self.config.slips_written if not isinstance(entry, dict)]
         return self.with_fields(slips=[*kept, {"round_as_you_go": decimals}])
 
     def with_fields(self, **fields: Any) -> Spec:

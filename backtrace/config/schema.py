@@ -317,6 +317,11 @@ class Config(Model):
     ] = ()
 
     @property
+    def slips_written(self) -> list[str | dict[str, int]]:
+        """The slips as a config writes them: names, and {round_as_you_go: k}."""
+        return [entry if isinstance(entry, str) else entry.model_dump() for entry in self.slips]
+
+    @property
     def slip_set(self) -> Slips:
         """The slips as the engine reads them, in the order the config lists them."""
         names: list[str] = []

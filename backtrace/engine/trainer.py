@@ -10,7 +10,6 @@ then the step's update records.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -345,10 +344,8 @@ def rounding_drift(
 ) -> records.Note:
     """How far rounding as it went moved the run: the same training without that slip, and
     the weight that ended furthest from its unrounded value."""
-    kept = tuple(entry for entry in spec.config.slips if not hasattr(entry, "round_as_you_go"))
-    unrounded_spec = dataclasses.replace(
-        spec, config=spec.config.model_copy(update={"slips": kept})
-    )
+    kept = [entry for entry in spec.config.slips_written if not isinstance(entry, dict)]
+    unrounded_spec = spec.with_fields(slips=kept)
     final, loss = None, None
     for record in train(unrounded_spec, lambda epoch: False, numbers):
         if isinstance(record, records.Diverged):

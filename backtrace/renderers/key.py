@@ -94,7 +94,7 @@ def key_data(sheet: Worksheet, digits: int) -> dict:
         "config": sheet.spec.source,
         "seed": sheet.seed,
         "weights_seed": config.seed,
-        "slips": [entry if isinstance(entry, str) else entry.model_dump() for entry in config.slips],
+        "slips": config.slips_written,
         "version": sheet.version,
         "versions": sheet.versions,
         "blanks": [

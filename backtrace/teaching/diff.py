@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 
 from backtrace import records
 from backtrace.expressions.nodes import Address, Cell, numbers
-from backtrace.teaching.grading import computed_values
+from backtrace.teaching.results import results
 
-PHASE_OF = {"h": "forward", "z": "forward", "loss": "loss", "delta": "backward",
-            "grad": "backward", "new": "update", "epoch loss": "epoch", "final": "weights"}  # fmt: skip
+# The phase each compared quantity is counted under: the phase its record kind declares, and
+# two of the summaries' own.
+PHASE_OF = {
+    **{quantity: kind.phase for quantity, kind in records.QUANTITY_KINDS.items()},
+    "epoch loss": "epoch",
+    "final": "weights",
+}
+PHASE_ORDER = (*records.PHASES, "epoch", "weights")
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,7 @@ class TraceDiff:
 
 def values_of(trace: Sequence[records.Record]) -> dict[Address, float]:
     """Every comparable value of a trace by address, in trace order."""
-    found: dict[Address, float] = {}
-    for value, address in computed_values(trace).values():
-        found.setdefault(address, value)
+    found: dict[Address, float] = {address: value for address, value, _ in results(trace)}
     for record in trace:
         if isinstance(record, records.EpochEnd):
             found[Address("epoch loss", None, record.epoch)] = record.loss
@@ -130,8 +134,9 @@ def compare(
     if None not in starts and starts[0].layers != starts[1].layers:  # type: ignore[union-attr]
         notes = ("A and B are different networks (their layers, units or weights differ): "
                  "only the values both name are compared", *notes)  # fmt: skip
-    order = list(PHASE_OF.values())
-    tallies = dict(sorted(tallies.items(), key=lambda item: (item[0][1], order.index(item[0][0]))))
+    tallies = dict(
+        sorted(tallies.items(), key=lambda item: (item[0][1], PHASE_ORDER.index(item[0][0])))
+    )
     return TraceDiff(
         names, tolerance, first, tallies, len(only_a), len(only_b),
         (only_a or only_b or [None])[0], notes,

@@ -23,6 +23,7 @@ from backtrace.expressions.evaluation import NotComputable, evaluate
 from backtrace.expressions.nodes import Address, Cell, Chain, Number, numbers, numbers_mapped
 from backtrace.numbers import format_number
 from backtrace.teaching.answers import Answer, decimals_written
+from backtrace.teaching.results import results
 
 Key = tuple[str, str | None, int, int]  # quantity, subject, epoch, sample
 # The operands whose sign a student may flip, the likeliest first (a rate or a setting is
@@ -58,26 +59,11 @@ def computed_values(trace: Iterable[records.Record]) -> dict[Key, tuple[float, A
     """Each value a student could be asked for, by (quantity, subject, epoch, sample), with
     the address of the number that is its result in the worked lines."""
     found: dict[Key, tuple[float, Address]] = {}
-    for r in trace:
-        if isinstance(r, records.Forward):
-            for quantity in ("h", "z"):
-                address = Address(quantity, r.unit, r.epoch, r.sample)
-                found[(quantity, r.unit, r.epoch, r.sample)] = (getattr(r, quantity), address)
-        elif isinstance(r, records.Loss):
-            found[("loss", None, r.epoch, r.sample)] = (
-                r.loss,
-                Address("loss", None, r.epoch, r.sample),
-            )
-        elif isinstance(r, records.Delta):
-            address = Address("delta", r.unit, r.epoch, r.sample)
-            found[("delta", r.unit, r.epoch, r.sample)] = (r.delta, address)
-        elif isinstance(r, records.Gradient):
-            address = Address("grad", r.weight, r.epoch, r.sample, r.step)
-            found[("grad", r.weight, r.epoch, r.sample)] = (r.grad, address)
-        elif isinstance(r, records.Update):
-            address = Address("new", r.weight, r.epoch, None, r.step)
-            for sample in r.samples:  # the update that follows each of its samples
-                found[("new", r.weight, r.epoch, sample)] = (r.new, address)
+    for address, value, record in results(trace):
+        # An update follows each of its samples; every other result belongs to one.
+        samples = record.samples if isinstance(record, records.Update) else (address.sample,)
+        for sample in samples:
+            found[(address.quantity, address.subject, address.epoch, sample)] = (value, address)
     return found
 
 
@@ -154,7 +140,9 @@ def grade(
     for verdict in verdicts:
         if not verdict.passed:
             _diagnose(verdict, wrong, values, inputs, inputs_by_sample, digits, carried)
-    return Report(tuple(verdicts), tolerance, digits)
+    report = Report(tuple(verdicts), tolerance, digits)
+    chains_explained(report)
+    return report
 
 
 def _expressions(lines: Mapping[Address, Cell]) -> dict[tuple, Any]:

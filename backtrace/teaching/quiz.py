@@ -20,6 +20,7 @@ from backtrace.config import Spec
 from backtrace.config.schema import RandomWeights
 from backtrace.errors import UsageError
 from backtrace.expressions.nodes import Address, Blanks, Cell
+from backtrace.teaching.results import results
 
 # What a blank can be, in the words a student uses; the --blank choices.
 BLANKABLE = ("h", "z", "loss", "delta", "grad", "new")
@@ -70,31 +71,14 @@ def student_name(quantity: str, subject: str | None) -> str:
 def candidates(trace: Iterable[records.Record], output_units: Sequence[str]) -> list[Candidate]:
     """Every result of the records that a sheet could leave blank, in trace order."""
     found = []
-    for record in trace:
-        if isinstance(record, records.Forward):
-            for quantity in ("h", "z"):
-                address = Address(quantity, record.unit, record.epoch, record.sample)
-                value = getattr(record, quantity)
-                found.append(
-                    Candidate(address, student_name(quantity, record.unit), value, "forward")
-                )
-        elif isinstance(record, records.Loss):
-            address = Address("loss", None, record.epoch, record.sample)
-            found.append(Candidate(address, "loss", record.loss, "loss"))
-        elif isinstance(record, records.Delta):
-            address = Address("delta", record.unit, record.epoch, record.sample)
-            group = "output delta" if record.unit in output_units else "hidden delta"
-            found.append(
-                Candidate(address, student_name("delta", record.unit), record.delta, group)
-            )
-        elif isinstance(record, records.Gradient):
-            address = Address("grad", record.weight, record.epoch, record.sample, record.step)
-            found.append(
-                Candidate(address, student_name("grad", record.weight), record.grad, "grad")
-            )
-        elif isinstance(record, records.Update) and not record.frozen:
-            address = Address("new", record.weight, record.epoch, None, record.step)
-            found.append(Candidate(address, student_name("new", record.weight), record.new, "new"))
+    for address, value, record in results(trace):
+        quantity = address.quantity
+        if isinstance(record, records.Update) and record.frozen:
+            continue  # a frozen weight's "update" is no arithmetic to do
+        group = {"h": "forward", "z": "forward"}.get(quantity, quantity)
+        if quantity == "delta":
+            group = "output delta" if address.subject in output_units else "hidden delta"
+        found.append(Candidate(address, student_name(quantity, address.subject), value, group))
     return found
 
 

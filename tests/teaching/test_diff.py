@@ -121,3 +121,10 @@ def test_different_networks_are_said_to_be_so_first() -> None:
     found = backtrace.diff("xor", "mazur")
     assert found.notes[0].startswith("A and B are different networks")
     assert not found.same
+
+
+def test_a_sample_and_a_phase_together() -> None:
+    """--sample 1 --phase backward: sample 1's 4 deltas and 13 gradients are compared (the
+    sample's own record belongs to the forward phase, and must not make it look absent)."""
+    found = backtrace.diff("xor", "xor", sample="1", phase="backward")
+    assert found.same and found.tallies[("backward", 1)].compared == 4 + 13
