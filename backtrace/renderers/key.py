@@ -16,11 +16,13 @@ from backtrace.expressions.nodes import Number
 from backtrace.expressions.printing import TextPrinter
 from backtrace.numbers import NumberFormatter, machine_number
 from backtrace.renderers.latex import PREAMBLE
+from backtrace.renderers.markdown import cell as markdown_cell
 
 if TYPE_CHECKING:
     from backtrace.teaching.quiz import Worksheet
 
 KEY_FORMATS = ("text", "markdown", "latex", "json", "csv")
+CSV_COLUMNS = ("number", "name", "value", "printed", "epoch", "sample", "step", "line")
 KEY_FORMAT_VERSION = 1
 
 
@@ -38,15 +40,9 @@ def render_key(sheet: Worksheet, name: str, out: TextIO, digits: int, math: bool
         out.write(json.dumps(key_data(sheet, digits), ensure_ascii=False, indent=2) + "\n")
     elif name == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["number", "name", "value", "printed", "epoch", "sample", "step", "line"])
-        text = TextPrinter(fmt)
-        for entry in sheet.key:
-            where = entry.address
-            writer.writerow(
-                [entry.number, entry.name, machine_number(entry.value, None)[0], fmt(entry.value),
-                 where.epoch, where.sample or sheet_sample(sheet), where.step or "",
-                 text.cell(entry.line)]
-            )  # fmt: skip
+        writer.writerow(CSV_COLUMNS)
+        for blank in key_data(sheet, digits)["blanks"]:  # the JSON key's entries, as rows
+            writer.writerow(["" if blank[column] is None else blank[column] for column in CSV_COLUMNS])
     elif name == "latex":
         printer = LatexPrinter(fmt)
         out.write(PREAMBLE)
@@ -64,7 +60,7 @@ def render_key(sheet: Worksheet, name: str, out: TextIO, digits: int, math: bool
             f"# {heading(sheet)}\n\n| # | name | value | worked line |\n| --- | --- | ---: | --- |\n"
         )
         for entry in sheet.key:
-            line = printer.cell(entry.line).replace("|", "\\|").replace("\n", " ")
+            line = markdown_cell(printer.cell(entry.line))
             out.write(f"| {entry.number} | {entry.name} | {fmt(entry.value)} | {line} |\n")
     else:
         printer = TextPrinter(fmt)
