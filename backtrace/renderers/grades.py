@@ -55,7 +55,7 @@ def render_grades(report: Report, name: str, out: TextIO) -> None:
             f"{fmt(verdict.right)}{where}\n"
         )
         if verdict.line is not None:
-            printer = MarkedPrinter(fmt, [verdict.marked] if verdict.marked else [])
+            printer = MarkedPrinter(fmt, verdict.marked)
             out.write(f"    {printer.cell(verdict.line).replace(chr(10), ' ')}\n")
         out.write(f"    {cause_text(verdict)}\n")
     out.write(summary(report) + "\n")
@@ -83,7 +83,7 @@ def grades_data(report: Report) -> dict:
                 "tolerance": v.tolerance,
                 "line": None
                 if v.line is None
-                else MarkedPrinter(fmt, [v.marked] if v.marked else []).cell(v.line),
+                else MarkedPrinter(fmt, v.marked).cell(v.line),
                 "cause": v.cause,
                 "follows_from": v.follows_from.answer.name if v.follows_from else None,
                 "explains": [later.answer.name for later in v.explains],

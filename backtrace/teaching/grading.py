@@ -39,7 +39,7 @@ class Verdict:
     tolerance: float
     line: Cell | None  # the right worked line
     cause: str | None = None  # what most likely went wrong
-    marked: Address | None = None  # the operand the cause names
+    marked: frozenset[Address] = frozenset()  # the operands the cause names
     follows_from: Verdict | None = None  # the wrong answer this one follows from
     explains: list[Verdict] = field(default_factory=list)  # later answers that follow
 
@@ -226,7 +226,7 @@ def _diagnose(
         if earlier is not None and earlier is not verdict:
             if matches(with_value(operand.address, earlier.answer.value)):
                 verdict.follows_from = earlier
-                verdict.marked = operand.address
+                verdict.marked = frozenset({operand.address})
                 verdict.cause = (
                     f"it follows from your {earlier.answer.name} = {earlier.answer.text}: with "
                     "that value the line gives your number"
@@ -242,7 +242,7 @@ def _diagnose(
             sources += [v for v in found if v not in sources]
     if sources and matches(with_values(changes)):
         verdict.follows_from = sources[0]
-        verdict.marked = next(iter(changes))
+        verdict.marked = frozenset(changes)
         names = " and ".join(f"{v.answer.name} = {v.answer.text}" for v in sources)
         verdict.cause = f"it follows from your {names}, carried through the lines between"
         return
@@ -258,7 +258,7 @@ def _diagnose(
     for operand in signed:
         value = operand.value
         if value != 0 and matches(with_value(operand.address, -value)):
-            verdict.marked = operand.address
+            verdict.marked = frozenset({operand.address})
             verdict.cause = (
                 f"it is what the line gives with the sign of {_named(operand.address)} flipped "
                 f"({format_number(-value, digits)} instead of {format_number(value, digits)})"
@@ -277,7 +277,7 @@ def _diagnose(
         and updated[0] != o.value
     }
     if len(stale) > 1 and matches(with_values(stale)):
-        verdict.marked = next(iter(stale))
+        verdict.marked = frozenset(stale)
         verdict.cause = (
             f"it uses the updated {', '.join(a.subject or '' for a in stale)} (stale weights): "
             "this step's deltas use the weights its forward pass used"
@@ -291,7 +291,7 @@ def _diagnose(
             others = {v for (_, _), row in inputs_by_sample.items() for v in row.values()}
             for guess in sorted(others | {1.0 - actual, 0.0, 1.0} - {actual}):
                 if matches(with_value(address, guess)):
-                    verdict.marked = address
+                    verdict.marked = frozenset({address})
                     verdict.cause = (
                         f"it assumes {address.subject} = {format_number(guess, digits)}; "
                         f"{address.subject} = {format_number(actual, digits)} for this sample"
@@ -304,7 +304,7 @@ def _diagnose(
                 and updated[0] != operand.value
                 and matches(with_value(address, updated[0]))
             ):
-                verdict.marked = address
+                verdict.marked = frozenset({address})
                 verdict.cause = (
                     f"it uses {address.subject}'s updated value {format_number(updated[0], digits)} "
                     "(stale weights): this step's deltas use the weights its forward pass used"

@@ -60,6 +60,7 @@ def test_stale_weights(tmp_path: Path) -> None:
     result = grade(tmp_path, "mazur", write(tmp_path, "a.yaml", "delta_h1: 0.00729446\n"))
     assert result.status == 5
     assert "it uses the updated w5, w7 (stale weights)" in result.stdout
+    assert "(⟨0.4⟩·0.138499 + ⟨0.5⟩·(-0.0380982))" in result.stdout  # both weights marked
 
 
 def test_the_tolerance_fits_the_printed_digits(tmp_path: Path) -> None:
