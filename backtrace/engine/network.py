@@ -208,21 +208,38 @@ class Network:
             deltas[index] = kept(flowing_back * derivatives[index])
         return Backward(deltas, derivatives, loss_gradient, through)
 
-    def gradients(self, forward: ForwardPass, backward: Backward) -> Gradients:
-        """J'(W) = Z·δ for every weight and sample, and its mean over the batch."""
+    def gradients(
+        self, forward: ForwardPass, backward: Backward, per_sample: bool = True
+    ) -> Gradients:
+        """J'(W) = Z·δ for every weight and sample, and its mean over the batch. With
+        `per_sample` false only the mean is kept (per_sample is then empty), formed in one
+        pass where the run keeps every sample's product as it is."""
+        layers = list(zip(backward.deltas, forward.layer_inputs, self.layouts))
+        if not per_sample and self.decimals is None:
+            return Gradients(
+                [],
+                [
+                    self.numbers.batch_mean(self._per_sample(delta, layer_input, layout))
+                    if layout[1]
+                    else self.numbers.mean_gradients(delta, layer_input)
+                    for delta, layer_input, layout in layers
+                ],
+            )
+        each = [self._per_sample(delta, layer_input, layout) for delta, layer_input, layout in layers]
+        return Gradients(each, [self.kept(self.numbers.batch_mean(g)) for g in each])
+
+    def _per_sample(self, delta: Array, layer_input: Array, layout: tuple[str, bool]) -> Array:
+        """One layer's J'(W) for each sample of the batch."""
         numbers = self.numbers
-        per_sample = [
-            self.kept(numbers.per_sample_gradients(delta, layer_input))
-            for delta, layer_input in zip(backward.deltas, forward.layer_inputs)
-        ]
-        for gradients, (bias, shared) in zip(per_sample, self.layouts):
-            if shared:
-                # One bias feeds every unit of the layer: its gradient is the sum of the
-                # units' 1·δ, added in unit order, and every row holds it.
-                column = 0 if bias == "unit" else -1
-                total = self.kept(numbers.ordered_sum(gradients[:, :, column], axis=1))
-                gradients[:, :, column] = total[:, None]
-        return Gradients(per_sample, [self.kept(numbers.batch_mean(g)) for g in per_sample])
+        gradients = self.kept(numbers.per_sample_gradients(delta, layer_input))
+        bias, shared = layout
+        if shared:
+            # One bias feeds every unit of the layer: its gradient is the sum of the units'
+            # 1·δ, added in unit order, and every row holds it.
+            column = 0 if bias == "unit" else -1
+            total = self.kept(numbers.ordered_sum(gradients[:, :, column], axis=1))
+            gradients[:, :, column] = total[:, None]
+        return gradients
 
     def without_bias(self, index: int, weights: list[Array] | None = None) -> Array:
         """Weight matrix `index` (of `weights`, else the current ones) without its bias column:

@@ -10,6 +10,7 @@ then the step's update records.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,8 @@ from backtrace.engine.network import Backward, ForwardPass, Gradients, Network
 from backtrace.engine.notes import notes
 from backtrace.engine.tracer import Step, Tracer
 from backtrace.errors import UsageError
-from backtrace.formulas import ACTIVATIONS, LOSSES
-from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
+from backtrace.formulas import ACTIVATIONS, LOSSES, compiled
+from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Float64, Numbers
 from backtrace.formulas.optimizers import OPTIMIZERS, Optimizer, Schedule
 from backtrace.numbers import ALL_DIGITS, format_number
 
@@ -124,6 +125,7 @@ class Training:
         )
         self.steps_per_epoch = len(self._unshuffled)
         self.slips = spec.config.slip_set
+        self.kernels: compiled.Kernels | None = None  # lent to the number system when untraced
         self._held_batches: dict[int, tuple[np.ndarray, Array, Array]] = {}
 
     def _batch_data(self, indices: np.ndarray) -> tuple[Array, Array]:
@@ -168,6 +170,28 @@ class Training:
             return problem
         return Step(epoch, step, indices, forward, losses, backward, gradients)
 
+    def compile_for(self, untraced_steps: int) -> None:
+        """Use the compiled kernels for untraced epochs when numba is installed and
+        `untraced_steps` are enough work to pay for loading them (the bits are the same)."""
+        if self.numbers is not FLOAT64 or self.kernels is not None:
+            return
+        sums = sum(matrix.size for matrix in self.network.weights)  # products per sample
+        products = 3 * sums * min(self.batch_size, len(self.inputs)) * untraced_steps
+        if compiled.worth_compiling(untraced_steps, products):
+            self.kernels = compiled.kernels()
+
+    @contextlib.contextmanager
+    def _fast_kernels(self) -> Iterator[None]:
+        if self.kernels is None:
+            yield
+            return
+        assert isinstance(self.numbers, Float64)
+        self.numbers.kernels = self.kernels
+        try:
+            yield
+        finally:
+            self.numbers.kernels = None
+
     def quiet_epoch(
         self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]
     ) -> EpochTotals | records.Diverged:
@@ -178,13 +202,13 @@ class Training:
         judge = LOSSES[self.spec.config.loss].correct
         totals = EpochTotals(numbers.number(0), 0)
         exact = numbers is EXACT
-        with numbers.quiet():
+        with numbers.quiet(), self._fast_kernels():
             for offset, indices in enumerate(epoch_batches):
                 step = steps_before + offset + 1
                 x, y = self._batch_data(indices)
                 forward = network.forward(x)
                 losses = network.losses(forward, y)
-                backward, gradients = self.backward(forward, y)
+                backward, gradients = self.backward(forward, y, per_sample=False)
                 new_weights = self.stepped(optimizer, gradients.mean)
                 if not numbers.all_finite([losses, *forward.h, *backward.deltas, *new_weights]):
                     # Say where, if anywhere, as the traced path would: the forward pass and
@@ -205,19 +229,22 @@ class Training:
                     totals.correct += int(judge(forward.z[-1], y).sum())
         return totals
 
-    def backward(self, forward: ForwardPass, y: Array) -> tuple[Backward, Gradients]:
-        """The deltas and gradients of a batch. Under the stale_weights slip the hidden deltas
-        are taken through the weights as this step's update leaves them: layer by layer from
-        the output back, each layer's new weights coming from deltas already taken that way,
-        which one pass per hidden layer settles."""
+    def backward(
+        self, forward: ForwardPass, y: Array, per_sample: bool = True
+    ) -> tuple[Backward, Gradients]:
+        """The deltas and gradients of a batch (each sample's gradients only if `per_sample`).
+        Under the stale_weights slip the hidden deltas are taken through the weights as this
+        step's update leaves them: layer by layer from the output back, each layer's new
+        weights coming from deltas already taken that way, which one pass per hidden layer
+        settles."""
         network = self.network
         backward = network.backward(forward, y)
-        gradients = network.gradients(forward, backward)
+        gradients = network.gradients(forward, backward, per_sample)
         if "stale_weights" in self.slips:
             for _ in range(len(network.weights) - 1):
                 ahead = self.stepped(self.optimizer.preview(), gradients.mean)
                 backward = network.backward(forward, y, through=ahead)
-                gradients = network.gradients(forward, backward)
+                gradients = network.gradients(forward, backward, per_sample)
         return backward, gradients
 
     def stepped(self, optimizer: Optimizer, gradients: list[Array]) -> list[Array]:
@@ -276,6 +303,8 @@ def train(
     of the weights from the same run), without changing the trace."""
     training = Training(spec, numbers)
     network = training.network
+    untraced = sum(1 for epoch in range(1, spec.config.epochs + 1) if not traced(epoch))
+    training.compile_for(untraced * training.steps_per_epoch)
     tracer = Tracer(spec, numbers, training.batch_size)
     yield tracer.start(training.optimizer)
     yield from notes(spec)

@@ -104,9 +104,7 @@ def _ones(h: Array, numbers: Numbers) -> Array:
 
 
 def _sigmoid(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
-    # 1/(1 + e^-h) for h ≥ 0 and e^h/(1 + e^h) below, so that e^x never overflows.
-    e = numbers.exp(-np.abs(h))
-    return np.where(h >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return numbers.sigmoid(h)  # numeric's, which keeps e^x from overflowing
 
 
 def _softmax(h: Array, numbers: Numbers, parameters: Parameters) -> Array:

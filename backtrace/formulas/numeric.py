@@ -25,9 +25,12 @@ import decimal
 import math
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from backtrace.formulas.compiled import Kernels
 
 Array = np.ndarray
 Number = float | Fraction
@@ -78,6 +81,11 @@ class Numbers:
         """g[s, j, k] = z[s, k]·δ[s, j]: each sample's J'(W_jk) = Z_k·δ_j."""
         return layer_input[:, None, :] * deltas[:, :, None]
 
+    def mean_gradients(self, deltas: Array, layer_input: Array) -> Array:
+        """The batch's mean J'(W), (Σ_s Z_s·δ_s)/n: each sample's product, added in sample
+        order, as `batch_mean` of `per_sample_gradients` adds them."""
+        return self.batch_mean(self.per_sample_gradients(deltas, layer_input))
+
     def batch_mean(self, per_sample: Array) -> Array:
         """(g_1 + g_2 + ... + g_n)/n over the batch (axis 0), the samples added in order."""
         if len(per_sample) == 1:
@@ -127,6 +135,9 @@ class Numbers:
     def sqrt(self, x: Array) -> Array:
         raise NotImplementedError
 
+    def sigmoid(self, x: Array) -> Array:
+        raise NotImplementedError
+
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
         """Overflow to inf and inf - inf are expected when training diverges; the trainer
@@ -161,7 +172,11 @@ class Float64(Numbers):
     # which is why a slice of a single number falls back to `ordered_sum`.)
     # tests/formulas/test_ordered_reduce.py pins this against a pure-Python oracle.
 
+    kernels: Kernels | None = None  # compiled versions, while `formulas.compiled` lends them
+
     def weighted_sums(self, layer_input: Array, matrix: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.weighted_sums(layer_input, matrix)
         samples, units = layer_input.shape[0], matrix.shape[0]
         if samples * units < 2:
             return super().weighted_sums(layer_input, matrix)
@@ -170,6 +185,8 @@ class Float64(Numbers):
         return np.add.reduce(products, axis=0)
 
     def backpropagated(self, deltas: Array, outgoing: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.backpropagated(deltas, outgoing)
         samples, senders = deltas.shape[0], outgoing.shape[1]
         if samples * senders < 2:
             return super().backpropagated(deltas, outgoing)
@@ -177,18 +194,42 @@ class Float64(Numbers):
         np.multiply(outgoing[:, None, :], deltas.T[:, :, None], out=products)
         return np.add.reduce(products, axis=0)
 
+    def mean_gradients(self, deltas: Array, layer_input: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.mean_gradients(deltas, layer_input)
+        return super().mean_gradients(deltas, layer_input)
+
+    def batch_mean(self, per_sample: Array) -> Array:
+        # The samples' axis is the outermost of a C-ordered array: add.reduce along it adds
+        # slice after slice, in order (see above), where a running accumulate also stores
+        # every partial sum.
+        if len(per_sample) > 1 and per_sample.flags.c_contiguous and per_sample[0].size > 1:
+            return np.add.reduce(per_sample, axis=0) / float(len(per_sample))
+        return super().batch_mean(per_sample)
+
     def all_finite(self, arrays: Iterable[Array]) -> bool:
         # One sum per array: inf or NaN anywhere makes it inf or NaN (inf - inf is NaN).
         return math.isfinite(sum(float(np.add.reduce(a, axis=None)) for a in arrays))
 
     def exp(self, x: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.exp(x)
         return portable_exp(x)
 
     def log(self, x: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.log(x)
         return portable_log(x)
 
     def tanh(self, x: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.tanh(x)
         return portable_tanh(x)
+
+    def sigmoid(self, x: Array) -> Array:
+        if self.kernels is not None:
+            return self.kernels.sigmoid(x)
+        return portable_sigmoid(x)
 
     def sqrt(self, x: Array) -> Array:
         return np.sqrt(x)  # correctly rounded by IEEE 754 everywhere
@@ -241,6 +282,9 @@ class Exact(Numbers):
 
     def sqrt(self, x: Array) -> Array:
         return self._no("sqrt")
+
+    def sigmoid(self, x: Array) -> Array:
+        return self._no("sigmoid")
 
 
 FLOAT64 = Float64()
@@ -304,14 +348,69 @@ def calculator_rounded(value: Any, decimals: int) -> Any:
 def portable_exp(x: Any) -> Array:
     """e^x: x = k·ln 2 + r with |r| ≤ ½ ln 2, e^r from a rational approximation, times 2^k."""
     x = np.asarray(x, dtype=np.float64)
-    if np.abs(x).max(initial=0.0) <= _EXP_SAFE:  # the usual case: no inf, NaN or overflow
-        return _exp_core(x)
     with np.errstate(all="ignore"):
-        inside = np.clip(np.nan_to_num(x), _EXP_UNDERFLOW - 1, _EXP_OVERFLOW + 1)
-        result = _exp_core(inside)
-        result = np.where(x > _EXP_OVERFLOW, np.inf, result)
-        result = np.where(x < _EXP_UNDERFLOW, 0.0, result)
-        return np.where(np.isnan(x), x, result)
+        return _exp(x)
+
+
+def portable_log(x: Any) -> Array:
+    """ln x: x = 2^k·(1 + f) with √½ ≤ 1 + f < √2, then ln(1 + f) from s = f/(2 + f)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return _log(x)
+
+
+def portable_expm1(x: Any) -> Array:
+    """e^x - 1 without losing the digits of small x: fdlibm's reduction x = k·ln 2 + r and
+    a rational approximation of e^r - 1, then 2^k·(e^r - 1) + 2^k - 1 arranged per case."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return _expm1(x)
+
+
+def portable_tanh(x: Any) -> Array:
+    """tanh x = 1 - 2/(t + 2) with t = e^2|x| - 1 for |x| ≥ 1, and -t/(t + 2) with
+    t = e^-2|x| - 1 below, so small arguments keep their digits; then the sign of x."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return _tanh(x)
+
+
+# -- the definitions ---------------------------------------------------------------------------
+# Written once, to run two ways: here on whole float64 arrays, and compiled by numba on one
+# number at a time (`formulas.compiled`, which gives the helpers below scalar versions).
+# Every case is computed and the right one chosen with `_where`, so both ways do the same
+# IEEE operations on every element. The shortcuts that skip the special cases when no
+# element needs them (`_largest`, `_smallest`) change no value, only the work.
+
+
+def _where(condition: Any, when_true: Any, when_false: Any) -> Any:
+    return np.where(condition, when_true, when_false)
+
+
+def _largest(x: Array) -> Any:
+    return x.max(initial=-np.inf)  # NaN if any element is NaN, so no shortcut is taken
+
+
+def _smallest(x: Array) -> Any:
+    return x.min(initial=np.inf)
+
+
+def _frexp(x: Array) -> tuple[Array, Array]:
+    return np.frexp(x)
+
+
+def _whole(x: Array) -> Array:
+    """Integral floats as integers, for ldexp."""
+    return x.astype(np.int64)
+
+
+def _real(x: Array) -> Array:
+    return x.astype(np.float64)
+
+
+def _within(x: Array, low: float, high: float) -> Array:
+    """x clipped to [low, high], NaN as 0: where the special cases are settled afterwards."""
+    return _where(np.isnan(x), 0.0, np.minimum(np.maximum(x, low), high))
 
 
 def _exp_core(x: Array) -> Array:
@@ -324,96 +423,106 @@ def _exp_core(x: Array) -> Array:
     p1, p2, p3, p4, p5 = _EXP_P
     c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return np.ldexp(y, k.astype(np.int64))
+    return np.ldexp(y, _whole(k))
 
 
-def portable_log(x: Any) -> Array:
-    """ln x: x = 2^k·(1 + f) with √½ ≤ 1 + f < √2, then ln(1 + f) from s = f/(2 + f)."""
-    x = np.asarray(x, dtype=np.float64)
+def _exp(x: Array) -> Array:
+    if _largest(np.abs(x)) <= _EXP_SAFE:  # the usual case: no inf, NaN or overflow
+        return _exp_core(x)
+    result = _exp_core(_within(x, _EXP_UNDERFLOW - 1, _EXP_OVERFLOW + 1))
+    result = _where(x > _EXP_OVERFLOW, np.inf, result)
+    result = _where(x < _EXP_UNDERFLOW, 0.0, result)
+    return _where(np.isnan(x), x, result)
+
+
+def _log(x: Array) -> Array:
+    # The usual case, every x positive and finite (False for NaN), needs no special case.
+    usual = _smallest(x) > 0 and _largest(x) < np.inf
+    usable = x if usual else _where((x > 0) & np.isfinite(x), x, 1.0)
+    mantissa, exponent = _frexp(usable)  # usable = mantissa·2^exponent, ½ ≤ mantissa < 1
+    low = mantissa < _SQRT_HALF
+    mantissa = _where(low, mantissa * 2.0, mantissa)
+    k = _real(exponent - low)
+    f = mantissa - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    lg1, lg2, lg3, lg4, lg5, lg6, lg7 = _LOG_LG
+    t1 = w * (lg2 + w * (lg4 + w * lg6))
+    t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)))
+    r = t2 + t1
+    half_f_squared = 0.5 * f * f
+    result = k * _LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + k * _LN2_LO)) - f)
+    if usual:
+        return result
+    result = _where(x == 0, -np.inf, result)
+    result = _where(x < 0, np.nan, result)
+    result = _where(x == np.inf, np.inf, result)
+    return _where(np.isnan(x), x, result)
+
+
+def _expm1(x: Array) -> Array:
+    usual = _largest(np.abs(x)) <= 60.0  # False for NaN: no special case needed
+    inside = x if usual else _within(x, -60.0, 709.0)
+    reduce = np.abs(inside) > 0.5 * _LN2_HI  # |x| > ½ ln 2
+    k = _where(reduce, np.rint(inside * _INV_LN2), 0.0)
+    hi = inside - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = _where(reduce, hi - lo, inside)
+    correction = _where(reduce, (hi - r) - lo, 0.0)
+    half_r = 0.5 * r
+    hrs = r * half_r
+    q1, q2, q3, q4, q5 = _EXPM1_Q
+    r1 = 1.0 + hrs * (q1 + hrs * (q2 + hrs * (q3 + hrs * (q4 + hrs * q5))))
+    t = 3.0 - r1 * half_r
+    e = hrs * ((r1 - t) / (6.0 - r * t))
+    unreduced = r - (r * e - hrs)
+    e = (r * (e - correction) - correction) - hrs
+    ki = _whole(k)
+    scale = np.ldexp(1.0, ki)
+    minus_one = 0.5 * (r - e) - 0.5
+    plus_one = _where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
+    far = (1.0 - (e - r)) * scale - 1.0
+    near = _where(
+        ki < 20,
+        ((1.0 - np.ldexp(1.0, -ki)) - (e - r)) * scale,
+        ((r - (e + np.ldexp(1.0, -ki))) + 1.0) * scale,
+    )
+    result = _where((ki <= -2) | (ki > 56), far, near)
+    result = _where(ki == 1, plus_one, result)
+    result = _where(ki == -1, minus_one, result)
+    result = _where(ki == 0, unreduced, result)
+    result = _where(np.abs(x) < 2.0**-54, x, result)
+    if usual:
+        return result
+    result = _where(x > 709.0, _exp(x) - 1.0, result)
+    result = _where(x < -60.0, -1.0, result)
+    return _where(np.isnan(x), x, result)
+
+
+def _tanh(x: Array) -> Array:
+    a = np.abs(x)
+    usual = _largest(a) < 22.0  # no NaN, and no |x| where tanh is ±1 to the bit
+    above_one = a >= 1.0
+    # One e^x - 1 for both cases: each element needs only the argument of its own case.
+    doubled = 2.0 * (a if usual else np.minimum(a, 22.0))
+    t = _expm1(_where(above_one, doubled, -2.0 * a))
+    result = _where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
+    if not usual:
+        result = _where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
+    result = _where(a < 2.0**-55, a, result)
+    if usual:
+        return np.copysign(result, x)
+    return _where(np.isnan(x), x, np.copysign(result, x))
+
+
+def _sigmoid(h: Array) -> Array:
+    """1/(1 + e^-h) for h ≥ 0 and e^h/(1 + e^h) below, so that e^x never overflows."""
+    e = _exp(-np.abs(h))
+    return _where(h >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def portable_sigmoid(h: Any) -> Array:
+    h = np.asarray(h, dtype=np.float64)
     with np.errstate(all="ignore"):
-        # The usual case, every x positive and finite (False for NaN), needs no special case.
-        usual = x.min(initial=np.inf) > 0 and x.max(initial=0.0) < np.inf
-        usable = x if usual else np.where((x > 0) & np.isfinite(x), x, 1.0)
-        mantissa, exponent = np.frexp(usable)  # usable = mantissa·2^exponent, ½ ≤ mantissa < 1
-        low = mantissa < _SQRT_HALF
-        mantissa = np.where(low, mantissa * 2.0, mantissa)
-        k = (exponent - low).astype(np.float64)
-        f = mantissa - 1.0
-        s = f / (2.0 + f)
-        z = s * s
-        w = z * z
-        lg1, lg2, lg3, lg4, lg5, lg6, lg7 = _LOG_LG
-        t1 = w * (lg2 + w * (lg4 + w * lg6))
-        t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)))
-        r = t2 + t1
-        half_f_squared = 0.5 * f * f
-        result = k * _LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + k * _LN2_LO)) - f)
-        if usual:
-            return result
-        result = np.where(x == 0, -np.inf, result)
-        result = np.where(x < 0, np.nan, result)
-        result = np.where(np.isposinf(x), np.inf, result)
-        return np.where(np.isnan(x), x, result)
-
-
-def portable_expm1(x: Any) -> Array:
-    """e^x - 1 without losing the digits of small x: fdlibm's reduction x = k·ln 2 + r and
-    a rational approximation of e^r - 1, then 2^k·(e^r - 1) + 2^k - 1 arranged per case."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        usual = np.abs(x).max(initial=0.0) <= 60.0  # False for NaN: no special case needed
-        inside = x if usual else np.clip(np.nan_to_num(x), -60.0, 709.0)
-        reduce = np.abs(inside) > 0.5 * _LN2_HI  # |x| > ½ ln 2
-        k = np.where(reduce, np.rint(inside * _INV_LN2), 0.0)
-        hi = inside - k * _LN2_HI
-        lo = k * _LN2_LO
-        r = np.where(reduce, hi - lo, inside)
-        correction = np.where(reduce, (hi - r) - lo, 0.0)
-        half_r = 0.5 * r
-        hrs = r * half_r
-        q1, q2, q3, q4, q5 = _EXPM1_Q
-        r1 = 1.0 + hrs * (q1 + hrs * (q2 + hrs * (q3 + hrs * (q4 + hrs * q5))))
-        t = 3.0 - r1 * half_r
-        e = hrs * ((r1 - t) / (6.0 - r * t))
-        unreduced = r - (r * e - hrs)
-        e = (r * (e - correction) - correction) - hrs
-        ki = k.astype(np.int64)
-        scale = np.ldexp(1.0, ki)
-        minus_one = 0.5 * (r - e) - 0.5
-        plus_one = np.where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
-        far = (1.0 - (e - r)) * scale - 1.0
-        near = np.where(
-            ki < 20,
-            ((1.0 - np.ldexp(1.0, -ki)) - (e - r)) * scale,
-            ((r - (e + np.ldexp(1.0, -ki))) + 1.0) * scale,
-        )
-        result = np.where((ki <= -2) | (ki > 56), far, near)
-        result = np.where(ki == 1, plus_one, result)
-        result = np.where(ki == -1, minus_one, result)
-        result = np.where(ki == 0, unreduced, result)
-        result = np.where(np.abs(x) < 2.0**-54, x, result)
-        if usual:
-            return result
-        result = np.where(x > 709.0, portable_exp(x) - 1.0, result)
-        result = np.where(x < -60.0, -1.0, result)
-        return np.where(np.isnan(x), x, result)
-
-
-def portable_tanh(x: Any) -> Array:
-    """tanh x = 1 - 2/(t + 2) with t = e^2|x| - 1 for |x| ≥ 1, and -t/(t + 2) with
-    t = e^-2|x| - 1 below, so small arguments keep their digits; then the sign of x."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        a = np.abs(x)
-        usual = a.max(initial=0.0) < 22.0  # no NaN, and no |x| where tanh is ±1 to the bit
-        above_one = a >= 1.0
-        # One e^x - 1 for both cases: each element needs only the argument of its own case.
-        doubled = 2.0 * (a if usual else np.minimum(a, 22.0))
-        t = portable_expm1(np.where(above_one, doubled, -2.0 * a))
-        result = np.where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
-        if not usual:
-            result = np.where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
-        result = np.where(a < 2.0**-55, a, result)
-        if usual:
-            return np.copysign(result, x)
-        return np.where(np.isnan(x), x, np.copysign(result, x))
+        return _sigmoid(h)

@@ -1,8 +1,10 @@
 """The same config gives the same bytes whatever code paths the CPU takes.
 
 A new user's machine may run numpy's OpenBLAS with another kernel (OPENBLAS_CORETYPE), or
-numpy's own loops with other vector instructions (NPY_DISABLE_CPU_FEATURES). Each run below
-renders the shipped configs, and a network using tanh, exp and log, in a fresh process with
+numpy's own loops with other vector instructions (NPY_DISABLE_CPU_FEATURES), with numba's
+compiled kernels for another CPU (NUMBA_CPU_NAME) or without them (BACKTRACE_COMPILED=0).
+Each run below renders the shipped configs, a network using tanh, exp and log, and two runs
+long enough to take the compiled kernels where numba is installed, in a fresh process with
 one such setting; all of them must write identical bytes.
 """
 
@@ -29,6 +31,8 @@ cases = [
 for name, changes, epochs in cases:
     trace = backtrace.run(backtrace.load(name, changes), epochs=epochs, trace="first,last")
     print(trace.render("jsonl"))  # every bit of every number; other formats only format them
+for name, epochs in (("xor-sigmoid", 1100), ("iris", 280)):  # 4,000 untraced steps or more
+    print(backtrace.run(name, epochs=epochs, trace="last").render("jsonl"))
 """
 
 
@@ -47,10 +51,12 @@ def render_all(**env: str) -> subprocess.Popen:
 def test_identical_bytes_under_other_kernels_and_vector_paths() -> None:
     settings = [{"OPENBLAS_CORETYPE": kernel} for kernel in ("Haswell", "Prescott", "SkylakeX")]
     settings.append({"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4"})  # numpy's baseline loops
+    settings.append({"NUMBA_CPU_NAME": "generic"})  # compiled for no particular CPU
+    settings.append({"BACKTRACE_COMPILED": "0"})  # numpy alone
     outputs = {}
     running = [(env, render_all(**env)) for env in settings]  # side by side: they are independent
     for env, process in running:
-        stdout, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=300)
         if process.returncode == -signal.SIGILL:
             continue  # a kernel for instructions this CPU lacks: nobody can run it here
         assert process.returncode == 0, (env, stderr[-2000:])

@@ -1,0 +1,185 @@
+"""Compiled versions of the float64 arithmetic's hot spots, made with numba when it is installed
+(`pip install 'backtrace-nn[fast]'`); the results are the same to the bit.
+
+Two kinds of code are compiled here, and neither defines arithmetic of its own:
+
+- The portable e^x, ln x, e^x - 1, tanh x and the logistic sigmoid are `formulas.numeric`'s own
+  definitions, compiled from their code objects to run on one number at a time: their calls
+  to one another resolve to the compiled copies, and numeric's array helpers (`_where`,
+  `_largest`, `_frexp`, ...) to scalar ones here. numba without `fastmath` keeps every IEEE
+  operation as written: no reassociation, no fused multiply-add.
+- The three sums of products each step makes, as loops that add in the order
+  `Numbers.weighted_sums`, `Numbers.backpropagated` and `Numbers.mean_gradients` define: the
+  first term, then each later term added to the running sum, one at a time. The loop over
+  the independent outputs is the inner one, so the compiler may process several outputs at
+  once without changing any output's order of additions.
+
+tests/formulas/test_compiled.py checks both against the numpy path, bit for bit. Importing
+numba takes about half a second and compiling the kernels the first time tens of seconds
+(numba keeps them in its cache after that), so the trainer asks for them only when the
+untraced work is long enough to win that back (`worth_compiling`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from backtrace.formulas import numeric
+
+# numeric's definitions, compiled from their own code; each may call the ones before it.
+DEFINITIONS = ("_within", "_exp_core", "_exp", "_log", "_expm1", "_tanh", "_sigmoid")
+# Below this much untraced work (steps, plus senders·units·samples summed over the steps,
+# in millions), numpy alone finishes before numba would have loaded.
+STEPS_WORTH_COMPILING = 4_000
+PRODUCTS_WORTH_COMPILING = 20_000_000
+
+
+@dataclass(frozen=True)
+class Kernels:
+    exp: Callable[[np.ndarray], np.ndarray]
+    log: Callable[[np.ndarray], np.ndarray]
+    tanh: Callable[[np.ndarray], np.ndarray]
+    sigmoid: Callable[[np.ndarray], np.ndarray]
+    weighted_sums: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    backpropagated: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    mean_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def installed() -> bool:
+    """Whether numba can be imported (without importing it), and not switched off with
+    BACKTRACE_COMPILED=0."""
+    if os.environ.get("BACKTRACE_COMPILED", "") == "0":
+        return False
+    return importlib.util.find_spec("numba") is not None
+
+
+def worth_compiling(steps: int, products: int) -> bool:
+    """Whether `steps` untraced steps making `products` multiplications in their sums are
+    enough work to pay for loading the compiled kernels."""
+    return (steps >= STEPS_WORTH_COMPILING or products >= PRODUCTS_WORTH_COMPILING) and installed()
+
+
+# numeric's array helpers, for one number at a time.
+
+
+def _where(condition: bool, when_true: float, when_false: float) -> float:
+    return when_true if condition else when_false
+
+
+def _itself(x: float) -> float:
+    return x
+
+
+def _frexp(x: float) -> tuple[float, int]:
+    return math.frexp(x)
+
+
+def _whole(x: float) -> int:
+    return int(x)
+
+
+def _real(x: float) -> float:
+    return float(x)
+
+
+SCALAR_HELPERS = {
+    "_where": _where,
+    "_largest": _itself,
+    "_smallest": _itself,
+    "_frexp": _frexp,
+    "_whole": _whole,
+    "_real": _real,
+}
+
+
+@cache
+def kernels() -> Kernels:
+    """The compiled kernels, compiled (or read from numba's cache) on first use."""
+    import numba
+
+    def compiled(function: Callable[..., Any]) -> Any:
+        # "numpy" error model: x/0 is inf or NaN as in numpy, not a ZeroDivisionError.
+        return numba.njit(function, cache=True, error_model="numpy", fastmath=False)
+
+    names = dict(vars(numeric))
+    for name, helper in SCALAR_HELPERS.items():
+        names[name] = compiled(helper)
+    for name in DEFINITIONS:
+        original = getattr(numeric, name)
+        names[name] = compiled(
+            types.FunctionType(original.__code__, names, name, original.__defaults__)
+        )
+
+    def elementwise(name: str) -> Callable[[np.ndarray], np.ndarray]:
+        original = getattr(numeric, name)
+        ufunc = numba.vectorize(["float64(float64)"], cache=True)(
+            types.FunctionType(original.__code__, names, name, original.__defaults__)
+        )
+        return lambda x: ufunc(np.asarray(x, dtype=np.float64))
+
+    @compiled
+    def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        samples, senders = layer_input.shape
+        by_sender = np.ascontiguousarray(matrix.T)  # row k: every unit's weight from sender k
+        out = np.empty((samples, matrix.shape[0]))
+        for s in range(samples):
+            row = out[s]
+            first = layer_input[s, 0]
+            row[:] = by_sender[0] * first
+            for k in range(1, senders):
+                z = layer_input[s, k]
+                weights = by_sender[k]
+                for j in range(row.size):
+                    row[j] = row[j] + weights[j] * z
+        return out
+
+    @compiled
+    def backpropagated(deltas: np.ndarray, outgoing: np.ndarray) -> np.ndarray:
+        samples, receivers = deltas.shape
+        out = np.empty((samples, outgoing.shape[1]))
+        for s in range(samples):
+            row = out[s]
+            row[:] = outgoing[0] * deltas[s, 0]
+            for j in range(1, receivers):
+                delta = deltas[s, j]
+                weights = outgoing[j]
+                for k in range(row.size):
+                    row[k] = row[k] + weights[k] * delta
+        return out
+
+    @compiled
+    def mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
+        samples, receivers = deltas.shape
+        senders = layer_input.shape[1]
+        out = np.empty((receivers, senders))
+        for j in range(receivers):
+            row = out[j]
+            row[:] = layer_input[0] * deltas[0, j]
+            for s in range(1, samples):
+                delta = deltas[s, j]
+                inputs = layer_input[s]
+                for k in range(senders):
+                    row[k] = row[k] + inputs[k] * delta
+        if samples > 1:
+            out /= samples
+        return out
+
+    return Kernels(
+        exp=elementwise("_exp"),
+        log=elementwise("_log"),
+        tanh=elementwise("_tanh"),
+        sigmoid=elementwise("_sigmoid"),
+        weighted_sums=lambda z, w: weighted_sums(np.ascontiguousarray(z), w),
+        backpropagated=lambda d, w: backpropagated(np.ascontiguousarray(d), np.ascontiguousarray(w)),
+        mean_gradients=lambda d, z: mean_gradients(np.ascontiguousarray(d), np.ascontiguousarray(z)),
+    )
+

@@ -1,0 +1,161 @@
+"""The compiled kernels (numba, the `fast` extra) give the numpy path's bits, number for number.
+
+Each kernel is checked against the numpy definition it is compiled from or stands in for:
+the elementary functions over every kind of float64 (hypothesis draws subnormals, huge
+values, infinities and NaN), the sums of products against a left-to-right pure-Python sum,
+and whole trainings with the kernels lent against the same trainings without them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import backtrace
+from backtrace.config.discovery import bundled_names
+from backtrace.engine import trainer
+from backtrace.formulas import compiled, numeric
+
+pytest.importorskip("numba", reason="numba is optional (pip install 'backtrace-nn[fast]')")
+KERNELS = compiled.kernels()
+DEFINITIONS = {
+    "exp": numeric.portable_exp,
+    "log": numeric.portable_log,
+    "tanh": numeric.portable_tanh,
+    "sigmoid": numeric.portable_sigmoid,
+}
+EDGES = np.array(
+    [0.0, -0.0, 5e-324, -5e-324, 2.0**-1022, 2.0**-55, 2.0**-54, 0.25, 0.5, 1.0, -1.0, 2.0,
+     22.0, -22.0, 60.0, -60.0, 708.0, 709.0, 709.78, 709.79, -745.13, -745.14, 1e308, -1e308,
+     np.inf, -np.inf, np.nan, 0.5 * 6.93147180369123816490e-01]
+)  # fmt: skip
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+def test_each_elementary_function_keeps_its_bits_at_the_edges(name: str) -> None:
+    x = np.concatenate([EDGES, -EDGES, np.nextafter(EDGES, np.inf), np.nextafter(EDGES, -np.inf)])
+    with np.errstate(all="ignore"):
+        assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x))
+        grid = x.reshape(4, -1)  # any shape, as the engine's (samples, units) arrays
+        assert same_bits(getattr(KERNELS, name)(grid), DEFINITIONS[name](grid))
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+@settings(max_examples=300, deadline=None)
+@given(
+    x=hnp.arrays(
+        np.float64, st.integers(1, 40), elements=st.floats(allow_nan=True, allow_infinity=True)
+    )
+)
+def test_each_elementary_function_keeps_its_bits_anywhere(name: str, x: np.ndarray) -> None:
+    with np.errstate(all="ignore"):
+        assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x))
+
+
+def test_the_usual_ranges_keep_their_bits_in_bulk() -> None:
+    rng = np.random.default_rng(20)
+    for name, (low, high) in {
+        "exp": (-40, 40), "log": (1e-9, 1e3), "tanh": (-6, 6), "sigmoid": (-40, 40)
+    }.items():  # fmt: skip
+        x = rng.uniform(low, high, 200_000)
+        assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x)), name
+
+
+def left_to_right(terms: list[float]) -> float:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def hostile(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Numbers whose sum depends on the order they are added in."""
+    return rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+
+
+@pytest.mark.parametrize(
+    "samples, senders, units",
+    [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17)],
+)
+def test_the_sums_of_products_add_left_to_right(samples: int, senders: int, units: int) -> None:
+    rng = np.random.default_rng(samples * 10_000 + senders * 100 + units)
+    z, w, d = hostile(rng, (samples, senders)), hostile(rng, (units, senders)), hostile(
+        rng, (samples, units)
+    )
+    sums = KERNELS.weighted_sums(z, w)
+    back = KERNELS.backpropagated(d, w)
+    mean = KERNELS.mean_gradients(d, z)
+    for s in range(samples):
+        for j in range(units):
+            assert sums[s, j] == left_to_right([w[j, k] * z[s, k] for k in range(senders)])
+        for k in range(senders):
+            assert back[s, k] == left_to_right([w[j, k] * d[s, j] for j in range(units)])
+    for j in range(units):
+        for k in range(senders):
+            total = left_to_right([z[s, k] * d[s, j] for s in range(samples)])
+            assert mean[j, k] == (total / samples if samples > 1 else total)
+    float64 = numeric.FLOAT64
+    assert same_bits(sums, float64.weighted_sums(z, w))
+    assert same_bits(back, float64.backpropagated(d, w))
+    assert same_bits(mean, float64.mean_gradients(d, z))
+
+
+def untraced(spec: backtrace.Spec, epochs: int, lent: bool) -> list[dict]:
+    """The epoch summaries and final weights of an untraced run, with or without kernels."""
+    original = trainer.Training.compile_for
+
+    def chosen(training: trainer.Training, steps: int) -> None:
+        training.kernels = KERNELS if lent and training.numbers is numeric.FLOAT64 else None
+
+    trainer.Training.compile_for = chosen  # type: ignore[method-assign]
+    try:
+        trace = backtrace.run(spec, epochs=epochs, trace="none")
+    finally:
+        trainer.Training.compile_for = original  # type: ignore[method-assign]
+    return [r.as_dict() for r in trace if r.event in ("epoch", "weights", "diverged")]
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_training_with_the_kernels_lent_gives_the_same_run(name: str) -> None:
+    spec = backtrace.load(name)
+    epochs = min(spec.config.epochs, 40)
+    assert untraced(spec, epochs, lent=True) == untraced(spec, epochs, lent=False)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"layers[0].activation": "tanh", "loss": "binary_cross_entropy"},
+        {"optimizer.batch_size": 2},
+        {"optimizer.batch_size": "all", "optimizer.learning_rate": 3.0},
+        {"optimizer.learning_rate": 1e6},  # diverges: found and located the same way
+    ],
+)
+def test_the_kernels_keep_variants_of_a_network_the_same(changes: dict) -> None:
+    spec = backtrace.load("xor-sigmoid", changes)
+    assert untraced(spec, 200, lent=True) == untraced(spec, 200, lent=False)
+
+
+def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch) -> None:
+    assert compiled.worth_compiling(compiled.STEPS_WORTH_COMPILING, 0)
+    assert not compiled.worth_compiling(10, 1000)
+    monkeypatch.setenv("BACKTRACE_COMPILED", "0")  # the way to keep to numpy alone
+    assert not compiled.worth_compiling(10**9, 10**12)
+
+
+def test_a_training_takes_the_kernels_for_long_untraced_work_only() -> None:
+    spec = backtrace.load("xor-sigmoid")
+    long, short = trainer.Training(spec), trainer.Training(spec)
+    long.compile_for(compiled.STEPS_WORTH_COMPILING)
+    short.compile_for(10)
+    assert long.kernels is KERNELS and short.kernels is None
+    exact = trainer.Training(backtrace.load("xor"), numeric.EXACT)
+    exact.compile_for(10**6)
+    assert exact.kernels is None  # fractions never go through float64 kernels
