@@ -121,39 +121,48 @@ def kernels() -> Kernels:
 
     def elementwise(name: str) -> Callable[[np.ndarray], np.ndarray]:
         original = getattr(numeric, name)
-        ufunc = numba.vectorize(["float64(float64)"], cache=True)(
+        made = numba.vectorize(["float64(float64)"], cache=True)(
             types.FunctionType(original.__code__, names, name, original.__defaults__)
         )
-        return lambda x: ufunc(np.asarray(x, dtype=np.float64))
+        return made.ufunc  # numpy's own ufunc object, called without numba's Python wrapper
+
+    # Each output's sum runs in a local row of running sums, one term added to the whole row
+    # at a time: each output's additions stay in order, and the loop over the row's
+    # independent outputs is the innermost.
 
     @compiled
     def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         samples, senders = layer_input.shape
+        units = matrix.shape[0]
         by_sender = np.ascontiguousarray(matrix.T)  # row k: every unit's weight from sender k
-        out = np.empty((samples, matrix.shape[0]))
+        out = np.empty((samples, units))
+        running = np.empty(units)
         for s in range(samples):
-            row = out[s]
-            first = layer_input[s, 0]
-            row[:] = by_sender[0] * first
+            z = layer_input[s, 0]
+            for j in range(units):
+                running[j] = by_sender[0, j] * z
             for k in range(1, senders):
                 z = layer_input[s, k]
-                weights = by_sender[k]
-                for j in range(row.size):
-                    row[j] = row[j] + weights[j] * z
+                for j in range(units):
+                    running[j] = running[j] + by_sender[k, j] * z
+            out[s] = running
         return out
 
     @compiled
     def backpropagated(deltas: np.ndarray, outgoing: np.ndarray) -> np.ndarray:
         samples, receivers = deltas.shape
-        out = np.empty((samples, outgoing.shape[1]))
+        senders = outgoing.shape[1]
+        out = np.empty((samples, senders))
+        running = np.empty(senders)
         for s in range(samples):
-            row = out[s]
-            row[:] = outgoing[0] * deltas[s, 0]
+            delta = deltas[s, 0]
+            for k in range(senders):
+                running[k] = outgoing[0, k] * delta
             for j in range(1, receivers):
                 delta = deltas[s, j]
-                weights = outgoing[j]
-                for k in range(row.size):
-                    row[k] = row[k] + weights[k] * delta
+                for k in range(senders):
+                    running[k] = running[k] + outgoing[j, k] * delta
+            out[s] = running
         return out
 
     @compiled
@@ -161,14 +170,16 @@ def kernels() -> Kernels:
         samples, receivers = deltas.shape
         senders = layer_input.shape[1]
         out = np.empty((receivers, senders))
+        running = np.empty(senders)
         for j in range(receivers):
-            row = out[j]
-            row[:] = layer_input[0] * deltas[0, j]
+            delta = deltas[0, j]
+            for k in range(senders):
+                running[k] = layer_input[0, k] * delta
             for s in range(1, samples):
                 delta = deltas[s, j]
-                inputs = layer_input[s]
                 for k in range(senders):
-                    row[k] = row[k] + inputs[k] * delta
+                    running[k] = running[k] + layer_input[s, k] * delta
+            out[j] = running
         if samples > 1:
             out /= samples
         return out
@@ -178,8 +189,8 @@ def kernels() -> Kernels:
         log=elementwise("_log"),
         tanh=elementwise("_tanh"),
         sigmoid=elementwise("_sigmoid"),
-        weighted_sums=lambda z, w: weighted_sums(np.ascontiguousarray(z), w),
-        backpropagated=lambda d, w: backpropagated(np.ascontiguousarray(d), np.ascontiguousarray(w)),
-        mean_gradients=lambda d, z: mean_gradients(np.ascontiguousarray(d), np.ascontiguousarray(z)),
+        weighted_sums=weighted_sums,
+        backpropagated=backpropagated,
+        mean_gradients=mean_gradients,
     )
 
