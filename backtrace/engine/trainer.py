@@ -178,7 +178,7 @@ class Training:
         sums = sum(matrix.size for matrix in self.network.weights)  # products per sample
         products = 3 * sums * min(self.batch_size, len(self.inputs)) * untraced_steps
         if compiled.worth_compiling(untraced_steps, products):
-            self.kernels = compiled.kernels()
+            self.kernels = compiled.kernels_if_they_load()
 
     @contextlib.contextmanager
     def _fast_kernels(self) -> Iterator[None]:

@@ -184,7 +184,7 @@ def kernels() -> Kernels:
             out /= samples
         return out
 
-    return Kernels(
+    made = Kernels(
         exp=elementwise("_exp"),
         log=elementwise("_log"),
         tanh=elementwise("_tanh"),
@@ -193,4 +193,23 @@ def kernels() -> Kernels:
         backpropagated=backpropagated,
         mean_gradients=mean_gradients,
     )
+    # Compile (or read from the cache) every kernel for the array layouts the engine hands
+    # them, here rather than halfway through a training: a C-ordered matrix, and a slice of
+    # one (a weight matrix without its bias column).
+    block = np.ones((2, 3))
+    for matrix in (block, block[:, 1:]):
+        made.weighted_sums(block, matrix)
+        made.backpropagated(block[:, :2], matrix)
+        made.mean_gradients(block, matrix)
+    return made
+
+
+def kernels_if_they_load() -> Kernels | None:
+    """The compiled kernels, or None if numba fails to import or to compile them (a numba
+    release that does not support this numpy, say): they only save time, so the run goes
+    on with numpy alone, to the same bits."""
+    try:
+        return kernels()
+    except Exception:  # noqa: BLE001 - any failure of an optional accelerator, see above
+        return None
 

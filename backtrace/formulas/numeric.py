@@ -483,10 +483,11 @@ def _expm1(x: Array) -> Array:
     minus_one = 0.5 * (r - e) - 0.5
     plus_one = _where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
     far = (1.0 - (e - r)) * scale - 1.0
+    inverse_scale = np.ldexp(1.0, -ki)
     near = _where(
         ki < 20,
-        ((1.0 - np.ldexp(1.0, -ki)) - (e - r)) * scale,
-        ((r - (e + np.ldexp(1.0, -ki))) + 1.0) * scale,
+        ((1.0 - inverse_scale) - (e - r)) * scale,
+        ((r - (e + inverse_scale)) + 1.0) * scale,
     )
     result = _where((ki <= -2) | (ki > 56), far, near)
     result = _where(ki == 1, plus_one, result)

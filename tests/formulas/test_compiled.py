@@ -159,3 +159,17 @@ def test_a_training_takes_the_kernels_for_long_untraced_work_only() -> None:
     exact = trainer.Training(backtrace.load("xor"), numeric.EXACT)
     exact.compile_for(10**6)
     assert exact.kernels is None  # fractions never go through float64 kernels
+
+
+def test_a_numba_that_fails_to_load_leaves_the_run_to_numpy(monkeypatch) -> None:
+    def broken() -> compiled.Kernels:
+        raise ImportError("numba 0.0 does not support this numpy")
+
+    monkeypatch.setattr(compiled, "kernels", broken)
+    training = trainer.Training(backtrace.load("xor-sigmoid"))
+    training.compile_for(compiled.STEPS_WORTH_COMPILING)
+    assert training.kernels is None
+    fell_back = backtrace.run("xor-sigmoid", epochs=1100, trace="none")  # long enough to ask
+    monkeypatch.setenv("BACKTRACE_COMPILED", "0")
+    numpy_alone = backtrace.run("xor-sigmoid", epochs=1100, trace="none")
+    assert [r.as_dict() for r in fell_back] == [r.as_dict() for r in numpy_alone]
