@@ -175,9 +175,10 @@ class Training:
         `untraced_steps` are enough work to pay for loading them (the bits are the same)."""
         if self.numbers is not FLOAT64 or self.kernels is not None:
             return
-        sums = sum(matrix.size for matrix in self.network.weights)  # products per sample
-        products = 3 * sums * min(self.batch_size, len(self.inputs)) * untraced_steps
-        if compiled.worth_compiling(untraced_steps, products):
+        samples = min(self.batch_size, len(self.inputs))
+        units = sum(len(layer.units) for layer in self.layers[1:])
+        weights = sum(matrix.size for matrix in self.network.weights)  # forward, back, gradient
+        if compiled.worth_compiling(untraced_steps, samples * units, 3 * samples * weights):
             self.kernels = compiled.kernels_if_they_load()
 
     @contextlib.contextmanager

@@ -3,9 +3,9 @@
 A new user's machine may run numpy's OpenBLAS with another kernel (OPENBLAS_CORETYPE), or
 numpy's own loops with other vector instructions (NPY_DISABLE_CPU_FEATURES), with numba's
 compiled kernels for another CPU (NUMBA_CPU_NAME) or without them (BACKTRACE_COMPILED=0).
-Each run below renders the shipped configs, a network using tanh, exp and log, and two runs
-long enough to take the compiled kernels where numba is installed, in a fresh process with
-one such setting; all of them must write identical bytes.
+Each run below renders the shipped configs, a network using tanh, exp and log, and two long
+untraced runs, which take the compiled kernels where numba is installed, in a fresh process
+with one such setting; all of them must write identical bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ cases = [
 for name, changes, epochs in cases:
     trace = backtrace.run(backtrace.load(name, changes), epochs=epochs, trace="first,last")
     print(trace.render("jsonl"))  # every bit of every number; other formats only format them
-for name, epochs in (("xor-sigmoid", 1100), ("iris", 280)):  # 4,000 untraced steps or more
+for name, epochs in (("xor-sigmoid", 1100), ("iris", 280)):  # long untraced runs
     print(backtrace.run(name, epochs=epochs, trace="last").render("jsonl"))
 """
 
@@ -40,7 +40,7 @@ def render_all(**env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", RENDER_ALL],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "BACKTRACE_COMPILED": "1", **env},  # the kernels, where installed
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

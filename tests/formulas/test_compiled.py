@@ -144,16 +144,25 @@ def test_the_kernels_keep_variants_of_a_network_the_same(changes: dict) -> None:
 
 
 def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch) -> None:
-    assert compiled.worth_compiling(compiled.STEPS_WORTH_COMPILING, 0)
-    assert not compiled.worth_compiling(10, 1000)
-    monkeypatch.setenv("BACKTRACE_COMPILED", "0")  # the way to keep to numpy alone
-    assert not compiled.worth_compiling(10**9, 10**12)
+    monkeypatch.delenv("BACKTRACE_COMPILED", raising=False)
+    # XOR 2-3-1, one sample a step: 4 activations and 3·13 products a step save about
+    # 40 + 4 + 1.2 µs, so 8,000 steps (0.36 s) are not worth loading numba, 40,000 (1.8 s) are.
+    assert not compiled.worth_compiling(8_000, 4, 39)
+    assert compiled.worth_compiling(40_000, 4, 39)
+    # 64-32-10 in batches of 32: 32·42 activations, 3·32·2,410 products, 8.3 ms a step.
+    assert compiled.worth_compiling(200, 32 * 42, 3 * 32 * 2410)
+    assert not compiled.worth_compiling(0, 10**6, 10**9)
+    monkeypatch.setenv("BACKTRACE_COMPILED", "1")  # always, for any untraced work
+    assert compiled.worth_compiling(1, 1, 1)
+    monkeypatch.setenv("BACKTRACE_COMPILED", "0")  # never: numpy alone
+    assert not compiled.worth_compiling(10**9, 10**6, 10**12)
 
 
-def test_a_training_takes_the_kernels_for_long_untraced_work_only() -> None:
+def test_a_training_takes_the_kernels_for_long_untraced_work_only(monkeypatch) -> None:
+    monkeypatch.delenv("BACKTRACE_COMPILED", raising=False)
     spec = backtrace.load("xor-sigmoid")
     long, short = trainer.Training(spec), trainer.Training(spec)
-    long.compile_for(compiled.STEPS_WORTH_COMPILING)
+    long.compile_for(10**6)
     short.compile_for(10)
     assert long.kernels is KERNELS and short.kernels is None
     exact = trainer.Training(backtrace.load("xor"), numeric.EXACT)
@@ -167,9 +176,10 @@ def test_a_numba_that_fails_to_load_leaves_the_run_to_numpy(monkeypatch) -> None
 
     monkeypatch.setattr(compiled, "kernels", broken)
     training = trainer.Training(backtrace.load("xor-sigmoid"))
-    training.compile_for(compiled.STEPS_WORTH_COMPILING)
+    monkeypatch.setenv("BACKTRACE_COMPILED", "1")
+    training.compile_for(10)
     assert training.kernels is None
-    fell_back = backtrace.run("xor-sigmoid", epochs=1100, trace="none")  # long enough to ask
+    fell_back = backtrace.run("xor-sigmoid", epochs=1100, trace="none")
     monkeypatch.setenv("BACKTRACE_COMPILED", "0")
     numpy_alone = backtrace.run("xor-sigmoid", epochs=1100, trace="none")
     assert [r.as_dict() for r in fell_back] == [r.as_dict() for r in numpy_alone]
