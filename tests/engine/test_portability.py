@@ -16,9 +16,13 @@ import signal
 import subprocess
 import sys
 
+import importlib.util
+
 import pytest
 
 from helpers import ROOT
+
+NUMBA = importlib.util.find_spec("numba") is not None
 
 RENDER_ALL = """
 import backtrace
@@ -33,6 +37,9 @@ for name, changes, epochs in cases:
     print(trace.render("jsonl"))  # every bit of every number; other formats only format them
 for name, epochs in (("xor-sigmoid", 1100), ("iris", 280)):  # long untraced runs
     print(backtrace.run(name, epochs=epochs, trace="last").render("jsonl"))
+import sys
+from backtrace.formulas import compiled
+sys.stderr.write(f"kernels loaded: {compiled.kernels.cache_info().currsize}\n")
 """
 
 
@@ -60,6 +67,8 @@ def test_identical_bytes_under_other_kernels_and_vector_paths() -> None:
         if process.returncode == -signal.SIGILL:
             continue  # a kernel for instructions this CPU lacks: nobody can run it here
         assert process.returncode == 0, (env, stderr[-2000:])
+        if NUMBA and env.get("BACKTRACE_COMPILED") != "0":
+            assert "kernels loaded: 1" in stderr, (env, stderr[-2000:])
         outputs[str(env)] = stdout
     kernels = [env for env in outputs if "OPENBLAS" in env]
     assert len(kernels) >= 2, "need at least two OpenBLAS kernels to compare"
