@@ -10,13 +10,12 @@ with one such setting; all of them must write identical bytes.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import signal
 import subprocess
 import sys
-
-import importlib.util
 
 import pytest
 
@@ -39,7 +38,7 @@ for name, epochs in (("xor-sigmoid", 1100), ("iris", 280)):  # long untraced run
     print(backtrace.run(name, epochs=epochs, trace="last").render("jsonl"))
 import sys
 from backtrace.formulas import compiled
-sys.stderr.write(f"kernels loaded: {compiled.kernels.cache_info().currsize}\n")
+sys.stderr.write(f"kernels loaded: {compiled.kernels.cache_info().currsize}\\n")
 """
 
 
