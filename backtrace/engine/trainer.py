@@ -11,6 +11,7 @@ then the step's update records.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,8 @@ class Training:
         self.steps_per_epoch = len(self._unshuffled)
         self.slips = spec.config.slip_set
         self.kernels: compiled.Kernels | None = None  # lent to the number system when untraced
+        self._kernels_pending = False  # whether to load them once `compiled.WAIT` has passed
+        self._untraced_left, self._untraced_seconds = 0, 0.0
         self._held_batches: dict[int, tuple[np.ndarray, Array, Array]] = {}
 
     def _batch_data(self, indices: np.ndarray) -> tuple[Array, Array]:
@@ -171,14 +174,29 @@ class Training:
         return Step(epoch, step, indices, forward, losses, backward, gradients)
 
     def compile_for(self, untraced_steps: int) -> None:
-        """Use the compiled kernels for untraced epochs when numba is installed and
-        `untraced_steps` are enough work to pay for loading them (the bits are the same)."""
+        """Plan to use the compiled kernels for the `untraced_steps` ahead, when numba is
+        installed and they are enough work to pay for loading them (the bits are the same).
+        They are loaded once a second of untraced training has gone by and the steps left
+        still pay (at once with BACKTRACE_COMPILED=1): a run whose reader has gone away by
+        then, or that ends sooner, never waits for numba."""
         if self.numbers is not FLOAT64 or self.kernels is not None:
             return
+        self._untraced_left = untraced_steps
+        self._untraced_seconds = 0.0 if compiled.choice() != "1" else compiled.WAIT
+        self._kernels_pending = self._worth_compiling(untraced_steps)
+        self._load_kernels_when_due()
+
+    def _worth_compiling(self, steps: int) -> bool:
         samples = min(self.batch_size, len(self.inputs))
         units = sum(len(layer.units) for layer in self.layers[1:])
         weights = sum(matrix.size for matrix in self.network.weights)  # forward, back, gradient
-        if compiled.worth_compiling(untraced_steps, samples * units, 3 * samples * weights):
+        return compiled.worth_compiling(steps, samples * units, 3 * samples * weights)
+
+    def _load_kernels_when_due(self) -> None:
+        if not self._kernels_pending or self._untraced_seconds < compiled.WAIT:
+            return
+        self._kernels_pending = False
+        if self._worth_compiling(self._untraced_left):
             self.kernels = compiled.kernels_if_they_load()
 
     @contextlib.contextmanager
@@ -199,6 +217,16 @@ class Training:
         """An untraced epoch: the same arithmetic as `compute` and `update`, step by step, but
         under one errstate, with no records and one cheap finiteness check per step instead
         of one per array. Only when it fails does the careful search say where."""
+        started = time.perf_counter()
+        totals = self._quiet_epoch(epoch, steps_before, epoch_batches)
+        self._untraced_left -= len(epoch_batches)
+        self._untraced_seconds += time.perf_counter() - started
+        self._load_kernels_when_due()
+        return totals
+
+    def _quiet_epoch(
+        self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]
+    ) -> EpochTotals | records.Diverged:
         numbers, network, optimizer = self.numbers, self.network, self.optimizer
         judge = LOSSES[self.spec.config.loss].correct
         totals = EpochTotals(numbers.number(0), 0)

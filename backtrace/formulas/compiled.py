@@ -45,6 +45,7 @@ SAVED_PER_STEP = 40e-6
 SAVED_PER_VALUE = 1e-6
 SAVED_PER_PRODUCT = 0.03e-6
 LOADING = 1.5  # seconds
+WAIT = 1.0  # seconds of untraced training before they are loaded (none with BACKTRACE_COMPILED=1)
 
 
 @dataclass(frozen=True)

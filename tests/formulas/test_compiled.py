@@ -8,6 +8,8 @@ and whole trainings with the kernels lent against the same trainings without the
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -158,13 +160,30 @@ def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch
     assert not compiled.worth_compiling(10**9, 10**6, 10**12)
 
 
-def test_a_training_takes_the_kernels_for_long_untraced_work_only(monkeypatch) -> None:
+def train_untraced_for(training: trainer.Training, seconds: float) -> None:
+    started, steps = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        _, batches = training.epoch_batches()
+        training.quiet_epoch(1, steps, batches)
+        steps += len(batches)
+
+
+def test_a_long_untraced_training_loads_the_kernels_after_a_second_of_numpy(monkeypatch) -> None:
     monkeypatch.delenv("BACKTRACE_COMPILED", raising=False)
     spec = backtrace.load("xor-sigmoid")
     long, short = trainer.Training(spec), trainer.Training(spec)
     long.compile_for(10**6)
     short.compile_for(10)
+    assert long.kernels is None  # not yet: a run stopped in its first second never waits
+    train_untraced_for(long, compiled.WAIT / 2)
+    assert long.kernels is None
+    train_untraced_for(long, compiled.WAIT)
+    train_untraced_for(short, compiled.WAIT * 1.5)
     assert long.kernels is KERNELS and short.kernels is None
+    monkeypatch.setenv("BACKTRACE_COMPILED", "1")  # at once
+    eager = trainer.Training(spec)
+    eager.compile_for(1)
+    assert eager.kernels is KERNELS
     exact = trainer.Training(backtrace.load("xor"), numeric.EXACT)
     exact.compile_for(10**6)
     assert exact.kernels is None  # fractions never go through float64 kernels
