@@ -97,3 +97,17 @@ ARTICLE = {
     **{f"W{j}{k}_new": 1 for j in (1, 2, 3) for k in (1, 2)},
     **{f"V0{k}_new": 1.4 for k in range(4)},
 }  # fmt: skip
+
+
+def left_to_right(terms: list[float]) -> float:
+    """The sum of the terms added one at a time from the first: the order every sum in the
+    engine keeps, as a pure-Python oracle."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def order_sensitive(rng, shape: tuple[int, ...]):
+    """Numbers of wildly different sizes, whose float64 sum depends on the order of adding."""
+    return rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)

@@ -140,63 +140,41 @@ def kernels() -> Kernels:
         )
         return made.ufunc  # numpy's own ufunc object, called without numba's Python wrapper
 
-    # Each output's sum runs in a local row of running sums, one term added to the whole row
-    # at a time: each output's additions stay in order, and the loop over the row's
-    # independent outputs is the innermost.
+    @compiled
+    def combined(coefficients: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """out[i] = c[i, 0]·rows[0] + c[i, 1]·rows[1] + ..., added left to right: each sum
+        starts from its first term and adds the next ones one at a time. The sums of a whole
+        output row run side by side in a local row, so the innermost loop is over
+        independent outputs and each output's additions stay in order."""
+        outputs, terms = coefficients.shape
+        width = rows.shape[1]
+        out = np.empty((outputs, width))
+        running = np.empty(width)
+        for i in range(outputs):
+            coefficient = coefficients[i, 0]
+            for n in range(width):
+                running[n] = rows[0, n] * coefficient
+            for t in range(1, terms):
+                coefficient = coefficients[i, t]
+                for n in range(width):
+                    running[n] = running[n] + rows[t, n] * coefficient
+            out[i] = running
+        return out
+
+    # h[s] = Σ_k z[s, k]·W[:, k], back[s] = Σ_j δ[s, j]·W[j] and J'[j] = Σ_s δ[s, j]·Z[s]/n.
 
     @compiled
     def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        samples, senders = layer_input.shape
-        units = matrix.shape[0]
-        by_sender = np.ascontiguousarray(matrix.T)  # row k: every unit's weight from sender k
-        out = np.empty((samples, units))
-        running = np.empty(units)
-        for s in range(samples):
-            z = layer_input[s, 0]
-            for j in range(units):
-                running[j] = by_sender[0, j] * z
-            for k in range(1, senders):
-                z = layer_input[s, k]
-                for j in range(units):
-                    running[j] = running[j] + by_sender[k, j] * z
-            out[s] = running
-        return out
+        return combined(layer_input, np.ascontiguousarray(matrix.T))
 
     @compiled
     def backpropagated(deltas: np.ndarray, outgoing: np.ndarray) -> np.ndarray:
-        samples, receivers = deltas.shape
-        senders = outgoing.shape[1]
-        out = np.empty((samples, senders))
-        running = np.empty(senders)
-        for s in range(samples):
-            delta = deltas[s, 0]
-            for k in range(senders):
-                running[k] = outgoing[0, k] * delta
-            for j in range(1, receivers):
-                delta = deltas[s, j]
-                for k in range(senders):
-                    running[k] = running[k] + outgoing[j, k] * delta
-            out[s] = running
-        return out
+        return combined(deltas, np.ascontiguousarray(outgoing))  # a C-ordered copy of a slice
 
     @compiled
     def mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
-        samples, receivers = deltas.shape
-        senders = layer_input.shape[1]
-        out = np.empty((receivers, senders))
-        running = np.empty(senders)
-        for j in range(receivers):
-            delta = deltas[0, j]
-            for k in range(senders):
-                running[k] = layer_input[0, k] * delta
-            for s in range(1, samples):
-                delta = deltas[s, j]
-                for k in range(senders):
-                    running[k] = running[k] + layer_input[s, k] * delta
-            out[j] = running
-        if samples > 1:
-            out /= samples
-        return out
+        total = combined(np.ascontiguousarray(deltas.T), layer_input)
+        return total / len(deltas) if len(deltas) > 1 else total
 
     made = Kernels(
         exp=elementwise("_exp"),
@@ -212,9 +190,9 @@ def kernels() -> Kernels:
     # one (a weight matrix without its bias column).
     block = np.ones((2, 3))
     for matrix in (block, block[:, 1:]):
-        made.weighted_sums(block, matrix)
+        made.weighted_sums(block[:, : matrix.shape[1]], matrix)
         made.backpropagated(block[:, :2], matrix)
-        made.mean_gradients(block, matrix)
+        made.mean_gradients(block, block)
     return made
 
 

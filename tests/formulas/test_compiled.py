@@ -20,6 +20,7 @@ import backtrace
 from backtrace.config.discovery import bundled_names
 from backtrace.engine import trainer
 from backtrace.formulas import compiled, numeric
+from helpers import left_to_right, order_sensitive
 
 pytest.importorskip("numba", reason="numba is optional (pip install 'backtrace-nn[fast]')")
 KERNELS = compiled.kernels()
@@ -70,25 +71,13 @@ def test_the_usual_ranges_keep_their_bits_in_bulk() -> None:
         assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x)), name
 
 
-def left_to_right(terms: list[float]) -> float:
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
-def hostile(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Numbers whose sum depends on the order they are added in."""
-    return rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
-
-
 @pytest.mark.parametrize(
     "samples, senders, units",
     [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17)],
 )
 def test_the_sums_of_products_add_left_to_right(samples: int, senders: int, units: int) -> None:
     rng = np.random.default_rng(samples * 10_000 + senders * 100 + units)
-    z, w, d = hostile(rng, (samples, senders)), hostile(rng, (units, senders)), hostile(
+    z, w, d = order_sensitive(rng, (samples, senders)), order_sensitive(rng, (units, senders)), order_sensitive(
         rng, (samples, units)
     )
     sums = KERNELS.weighted_sums(z, w)

@@ -8,26 +8,14 @@ import numpy as np
 import pytest
 
 from backtrace.formulas.numeric import FLOAT64, Numbers
-
-
-def left_to_right(values: list[float]) -> float:
-    total = values[0]
-    for value in values[1:]:
-        total = total + value
-    return total
-
-
-def hostile(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Numbers whose sum depends on the order they are added in."""
-    scale = 10.0 ** rng.integers(-8, 9, size=shape)
-    return rng.standard_normal(shape) * scale
+from helpers import left_to_right, order_sensitive
 
 
 @pytest.mark.parametrize("senders", [1, 2, 3, 7, 8, 9, 16, 17, 33, 65, 129])
 @pytest.mark.parametrize("samples, units", [(1, 2), (2, 1), (1, 3), (4, 8), (32, 10), (10, 3)])
 def test_outer_axis_reduce_adds_in_index_order(senders: int, samples: int, units: int) -> None:
     rng = np.random.default_rng(senders * 1000 + samples * 10 + units)
-    products = np.ascontiguousarray(hostile(rng, (senders, samples, units)))
+    products = np.ascontiguousarray(order_sensitive(rng, (senders, samples, units)))
     reduced = np.add.reduce(products, axis=0)
     for s in range(samples):
         for j in range(units):
@@ -41,9 +29,9 @@ def test_weighted_and_backpropagated_sums_match_the_ordered_sum(
     samples: int, senders: int, units: int
 ) -> None:
     rng = np.random.default_rng(samples + senders + units)
-    z = hostile(rng, (samples, senders))
-    w = hostile(rng, (units, senders))
-    d = hostile(rng, (samples, units))
+    z = order_sensitive(rng, (samples, senders))
+    w = order_sensitive(rng, (units, senders))
+    d = order_sensitive(rng, (samples, units))
     ordered = Numbers.weighted_sums(FLOAT64, z, w)
     assert FLOAT64.weighted_sums(z, w).tobytes() == ordered.tobytes()
     back = Numbers.backpropagated(FLOAT64, d, w)
