@@ -27,13 +27,13 @@ import math
 import os
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from backtrace.formulas import numeric
+from backtrace.formulas.numeric import Kernels
 
 # numeric's definitions, compiled from their own code; each may call the ones before it.
 DEFINITIONS = ("_within", "_exp_core", "_exp", "_log", "_expm1", "_tanh", "_sigmoid")
@@ -46,17 +46,6 @@ SAVED_PER_VALUE = 1e-6
 SAVED_PER_PRODUCT = 0.03e-6
 LOADING = 1.5  # seconds
 WAIT = 1.0  # seconds of untraced training before they are loaded (none with BACKTRACE_COMPILED=1)
-
-
-@dataclass(frozen=True)
-class Kernels:
-    exp: Callable[[np.ndarray], np.ndarray]
-    log: Callable[[np.ndarray], np.ndarray]
-    tanh: Callable[[np.ndarray], np.ndarray]
-    sigmoid: Callable[[np.ndarray], np.ndarray]
-    weighted_sums: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    backpropagated: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    mean_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def choice() -> str:
@@ -117,7 +106,9 @@ SCALAR_HELPERS = {
 
 @cache
 def kernels() -> Kernels:
-    """The compiled kernels, compiled (or read from numba's cache) on first use."""
+    """The compiled kernels, compiled (or read from numba's cache) on first use. numba checks
+    its cache of numeric's definitions against numeric.py's time stamp only: after changing a
+    scalar helper here, delete backtrace/formulas/__pycache__/*.nbi and *.nbc."""
     import numba
 
     def compiled(function: Callable[..., Any]) -> Any:

@@ -23,17 +23,29 @@ from __future__ import annotations
 import contextlib
 import decimal
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from backtrace.formulas.compiled import Kernels
-
 Array = np.ndarray
 Number = float | Fraction
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """Faster versions of float64's hot spots, with the same bits, that `Float64` uses while
+    they are lent to it (`formulas.compiled` makes them)."""
+
+    exp: Callable[[Array], Array]
+    log: Callable[[Array], Array]
+    tanh: Callable[[Array], Array]
+    sigmoid: Callable[[Array], Array]
+    weighted_sums: Callable[[Array, Array], Array]
+    backpropagated: Callable[[Array, Array], Array]
+    mean_gradients: Callable[[Array, Array], Array]
 
 
 class Numbers:
