@@ -1,0 +1,581 @@
+"""A small validator for the config's frozen dataclasses.
+
+Each field is declared once, as a type hint, constraints and a default (`Field`); that one
+declaration checks a parsed document, fills in the defaults and writes the JSON Schema. It
+does what the config needs and no more: strict scalars (a quoted "1.5" or a `true` is not a
+number), lists read as tuples, no unknown keys, no NaN or infinity, tagged unions.
+
+Failures are collected as `Problem`s, in the order the fields are declared; `loading.py` turns
+the one worth reporting into a message with the file, the line and a suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+
+Location = tuple[str | int, ...]
+FAILED = object()  # what a check returns once it has noted its problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failure at a field path. `kind` says how to word it: 'unknown' (an unknown key;
+    `detail` the known fields), 'missing', 'choice' (`detail` the choices), 'tag' (an unknown
+    tag), 'no_tag', 'mapping' (not a mapping of fields), 'list' (not a list) or 'wrong'
+    (`detail` the message)."""
+
+    location: Location
+    kind: str
+    given: Any = None
+    detail: Any = None
+
+
+class Invalid(ValueError):
+    """Raised when a model is built from values that do not fit it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(f"{'.'.join(map(str, first.location))}: {first.kind} {first.detail or ''}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Constraints on a value. A field's own come from `Field`; a type's from Annotated
+    (`Annotated[str, Rule(pattern=...)]`). `check` runs last, and raises ValueError."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    check: Callable[[Any], Any] | None = None
+
+    def joined(self, other: Rule | None) -> Rule:
+        if other is None:
+            return self
+        given = {
+            name: value
+            for name, value in ((f.name, getattr(other, f.name)) for f in dataclasses.fields(other))
+            if value is not None
+        }
+        return dataclasses.replace(self, **given)
+
+
+NO_RULE = Rule()
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Marks a union of models as chosen by one key (`Annotated[A | B, Tagged("init")]`)."""
+
+    key: str
+
+
+def Field(  # noqa: N802 - read like a type's declaration, as pydantic's and attrs' are
+    default: Any = dataclasses.MISSING,
+    *,
+    default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
+    before: Callable[[Any], Any] | None = None,
+    **constraints: Any,
+) -> Any:
+    """A field's default and constraints; `before` rewrites a shorthand before the check."""
+    metadata = {"rule": Rule(**constraints), "before": before}
+    return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
+
+
+def _wrong(location: Location, message: str, given: Any) -> Problem:
+    return Problem(location, "wrong", given, message)
+
+
+def _wrong_value(location: Location, error: ValueError, given: Any) -> Problem:
+    message = str(error)
+    return _wrong(location, message[:1].lower() + message[1:], given)
+
+
+class Check:
+    """A compiled type hint: checks a value and writes its JSON Schema."""
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        raise NotImplementedError
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _check_range(
+    rule: Rule, value: Any, given: Any, location: Location, problems: list[Problem]
+) -> bool:
+    """Whether `value` is within the rule's bounds; messages show the `given` text's value."""
+    for bound, holds, words in (
+        (rule.gt, lambda bound: value > bound, "greater than"),
+        (rule.ge, lambda bound: value >= bound, "greater than or equal to"),
+        (rule.lt, lambda bound: value < bound, "less than"),
+        (rule.le, lambda bound: value <= bound, "less than or equal to"),
+    ):
+        if bound is not None and not holds(bound):
+            problems.append(_wrong(location, f"input should be {words} {bound}", given))
+            return False
+    return True
+
+
+def _schema_range(rule: Rule) -> dict[str, Any]:
+    words = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+    return {words[name]: getattr(rule, name) for name in words if getattr(rule, name) is not None}
+
+
+def _finish(rule: Rule, value: Any, location: Location, problems: list[Problem]) -> Any:
+    """Run the rule's own check, last, as a value error at this field."""
+    if rule.check is None:
+        return value
+    try:
+        return rule.check(value)
+    except ValueError as error:
+        problems.append(_wrong_value(location, error, value))
+        return FAILED
+
+
+@dataclass(frozen=True)
+class Whole(Check):
+    rule: Rule
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(_wrong(location, "input should be a valid integer", value))
+            return FAILED
+        if not _check_range(self.rule, value, value, location, problems):
+            return FAILED
+        return _finish(self.rule, value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        return {**_schema_range(self.rule), "type": "integer"}
+
+
+@dataclass(frozen=True)
+class Number(Check):
+    rule: Rule
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        number = FAILED
+        if isinstance(value, float):
+            number = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                pass
+        if number is FAILED:
+            problems.append(_wrong(location, "input should be a valid number", value))
+            return FAILED
+        if not math.isfinite(number):
+            problems.append(_wrong(location, "input should be a finite number", value))
+            return FAILED
+        if not _check_range(self.rule, number, value, location, problems):
+            return FAILED
+        return _finish(self.rule, number, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        return {**_schema_range(self.rule), "type": "number"}
+
+
+@dataclass(frozen=True)
+class Flag(Check):
+    rule: Rule
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        if not isinstance(value, bool):
+            problems.append(_wrong(location, "input should be a valid boolean", value))
+            return FAILED
+        return _finish(self.rule, value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Text(Check):
+    rule: Rule
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        rule = self.rule
+        if not isinstance(value, str):
+            problems.append(_wrong(location, "input should be a valid string", value))
+            return FAILED
+        if rule.min_length is not None and len(value) < rule.min_length:
+            words = f"string should have at least {_plural(rule.min_length, 'character')}"
+            problems.append(_wrong(location, words, value))
+            return FAILED
+        if rule.max_length is not None and len(value) > rule.max_length:
+            words = f"string should have at most {_plural(rule.max_length, 'character')}"
+            problems.append(_wrong(location, words, value))
+            return FAILED
+        if rule.pattern is not None and not re.search(rule.pattern, value):
+            problems.append(
+                _wrong(location, f"string should match pattern '{rule.pattern}'", value)
+            )
+            return FAILED
+        return _finish(rule, value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        rule = self.rule
+        limits = {
+            "maxLength": rule.max_length,
+            "minLength": rule.min_length,
+            "pattern": rule.pattern,
+        }
+        return {
+            **{key: value for key, value in limits.items() if value is not None},
+            "type": "string",
+        }
+
+
+@dataclass(frozen=True)
+class Choice(Check):
+    """One of a few literal values (Literal[...])."""
+
+    values: tuple[Any, ...]
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        for choice in self.values:
+            # `==` as Python has it (True is 1), but never a text for a number or the reverse.
+            if isinstance(value, str) == isinstance(choice, str) and value == choice:
+                return choice
+        problems.append(Problem(location, "choice", value, [str(choice) for choice in self.values]))
+        return FAILED
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        kind = "string" if all(isinstance(value, str) for value in self.values) else "integer"
+        if len(self.values) == 1:
+            return {"const": self.values[0], "type": kind}
+        return {"enum": list(self.values), "type": kind}
+
+
+@dataclass(frozen=True)
+class ListOf(Check):
+    """tuple[X, ...]: written as a list, kept as a tuple."""
+
+    item: Check
+    rule: Rule
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        if not isinstance(value, (list, tuple)):
+            problems.append(Problem(location, "list", value))
+            return FAILED
+        before = len(problems)
+        items = tuple(
+            self.item.check(item, (*location, number), problems)
+            for number, item in enumerate(value)
+        )
+        if len(problems) > before:
+            return FAILED
+        least = self.rule.min_length
+        if least is not None and len(items) < least:
+            words = f"list should have at least {_plural(least, 'item')}, not {len(items)}"
+            problems.append(_wrong(location, words, None))
+            return FAILED
+        return _finish(self.rule, items, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        least = {} if self.rule.min_length is None else {"minItems": self.rule.min_length}
+        return {"items": self.item.schema(definitions), **least, "type": "array"}
+
+
+@dataclass(frozen=True)
+class Either(Check):
+    """The first member that fits; when none does, every member's problems, in order."""
+
+    members: tuple[Check, ...]
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        tried: list[Problem] = []
+        for member in self.members:
+            attempt: list[Problem] = []
+            result = member.check(value, location, attempt)
+            if not attempt:
+                return result
+            tried += attempt
+        problems += tried
+        return FAILED
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        return {"anyOf": [member.schema(definitions) for member in self.members]}
+
+
+@dataclass(frozen=True)
+class Optional(Check):
+    inner: Check
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        return None if value is None else self.inner.check(value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        inner = self.inner.schema(definitions)
+        return {"anyOf": [*inner.get("anyOf", [inner]), {"type": "null"}]}
+
+
+@dataclass(frozen=True)
+class Nested(Check):
+    model: type[Model]
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        if isinstance(value, self.model):
+            return value
+        if not isinstance(value, dict):
+            problems.append(Problem(location, "mapping", value))
+            return FAILED
+        return _build(self.model, value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        name = self.model.__name__
+        if name not in definitions:
+            definitions[name] = {}  # claimed first: a model may hold itself
+            definitions[name] = model_schema(self.model, definitions)
+        return {"$ref": f"#/$defs/{name}"}
+
+
+@dataclass(frozen=True)
+class ByTag(Check):
+    """A union of models, the one to use named by a key each declares as a Literal."""
+
+    key: str
+    models: dict[Any, type[Model]]
+
+    def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
+        if isinstance(value, tuple(self.models.values())):
+            return value
+        if not isinstance(value, dict) or self.key not in value:
+            problems.append(Problem(location, "no_tag", value))
+            return FAILED
+        tag = value[self.key]
+        model = self.models.get(tag) if isinstance(tag, str) else None
+        if model is None:
+            problems.append(Problem(location, "tag", value, str(tag)))
+            return FAILED
+        return _build(model, value, location, problems)
+
+    def schema(self, definitions: dict[str, Any]) -> dict[str, Any]:
+        members = {model.__name__: model for model in self.models.values()}
+        refs = [Nested(model).schema(definitions) for model in members.values()]
+        return {"oneOf": refs}
+
+
+def compile_hint(hint: Any, rule: Rule = NO_RULE) -> Check:
+    """The check for a type hint; `rule` holds the field's own constraints."""
+    origin = get_origin(hint)
+    if origin is Annotated:
+        base, *marks = get_args(hint)
+        tags = [mark for mark in marks if isinstance(mark, Tagged)]
+        if tags:
+            models = {
+                tag: model
+                for model in get_args(base)
+                for tag in get_args(fields_of(model)[tags[0].key].hint)
+            }
+            return ByTag(tags[0].key, models)
+        own = NO_RULE
+        for mark in marks:
+            if isinstance(mark, Rule):
+                own = own.joined(mark)
+        return compile_hint(base, own.joined(rule))
+    if origin in (Union, types.UnionType):
+        members = get_args(hint)
+        others = tuple(compile_hint(member, rule) for member in members if member is not type(None))
+        inner = others[0] if len(others) == 1 else Either(others)
+        return Optional(inner) if type(None) in members else inner
+    if origin is Literal:
+        return Choice(get_args(hint))
+    if origin is tuple:
+        item, dots = get_args(hint)
+        assert dots is Ellipsis, "only tuple[X, ...] reads as a list"
+        return ListOf(compile_hint(item), rule)
+    if isinstance(hint, type) and issubclass(hint, Model):
+        return Nested(hint)
+    simple = {bool: Flag, int: Whole, float: Number, str: Text}
+    if hint in simple:
+        return simple[hint](rule)
+    raise TypeError(f"the config validator has no check for {hint!r}")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    hint: Any
+    check: Check
+    default: Any  # dataclasses.MISSING when there is none
+    default_factory: Any
+    before: Callable[[Any], Any] | None
+
+    @property
+    def required(self) -> bool:
+        return self.default is dataclasses.MISSING and self.default_factory is dataclasses.MISSING
+
+
+_FIELDS: dict[type, dict[str, FieldSpec]] = {}
+
+
+def fields_of(model: type[Model]) -> dict[str, FieldSpec]:
+    """The model's fields by name, in declaration order, compiled on first use."""
+    found = _FIELDS.get(model)
+    if found is None:
+        hints = typing.get_type_hints(model, include_extras=True)
+        found = {}
+        for item in dataclasses.fields(model):
+            rule = item.metadata.get("rule", NO_RULE)
+            found[item.name] = FieldSpec(
+                item.name,
+                hints[item.name],
+                compile_hint(hints[item.name], rule),
+                item.default,
+                item.default_factory,
+                item.metadata.get("before"),
+            )
+        _FIELDS[model] = found
+    return found
+
+
+def _build(model: type[Model], data: dict, location: Location, problems: list[Problem]) -> Any:
+    """A model from a mapping, or FAILED with its problems noted."""
+    before = len(problems)
+    fields = fields_of(model)
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        here = (*location, name)
+        if name in data:
+            value = data[name]
+            if spec.before is not None:
+                try:
+                    value = spec.before(value)
+                except ValueError as error:
+                    problems.append(_wrong_value(here, error, value))
+                    continue
+            values[name] = spec.check.check(value, here, problems)
+        elif spec.default is not dataclasses.MISSING:
+            values[name] = spec.default
+        elif spec.default_factory is not dataclasses.MISSING:
+            values[name] = spec.default_factory()
+        else:
+            problems.append(Problem(here, "missing"))
+    for key, value in data.items():
+        if not isinstance(key, str):
+            problems.append(_wrong((*location, key), "keys should be strings", key))
+        elif key not in fields:
+            problems.append(Problem((*location, key), "unknown", value, list(fields)))
+    if len(problems) > before:
+        return FAILED
+    built = object.__new__(model)
+    for name, value in values.items():
+        object.__setattr__(built, name, value)
+    object.__setattr__(built, "_given", frozenset(name for name in data if name in fields))
+    try:
+        built._consistent()
+    except ValueError as error:
+        problems.append(_wrong_value(location, error, data))
+        return FAILED
+    return built
+
+
+@dataclass(frozen=True, init=False)
+class Model:
+    """A frozen dataclass whose fields are checked when it is made, from keywords (`Model(...)`)
+    or from a parsed document (`Model.validate(...)`). Subclasses are made dataclasses here."""
+
+    _given: ClassVar[frozenset[str]] = frozenset()  # per instance: the fields the input set
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        written = cls.__dict__.get("__doc__")
+        dataclass(frozen=True, init=False, kw_only=True)(cls)
+        cls.__doc__ = written  # not the generated signature: the schema shows only real text
+
+    def __init__(self, **given: Any) -> None:
+        problems: list[Problem] = []
+        built = _build(type(self), given, (), problems)
+        if problems:
+            raise Invalid(problems)
+        for name in fields_of(type(self)):
+            object.__setattr__(self, name, getattr(built, name))
+        object.__setattr__(self, "_given", built._given)
+
+    @classmethod
+    def validate(cls, document: Any) -> Any:
+        """A model from parsed data; raises Invalid listing every problem."""
+        problems: list[Problem] = []
+        built = Nested(cls).check(document, (), problems)
+        if problems:
+            raise Invalid(problems)
+        return built
+
+    def _consistent(self) -> None:
+        """Checks across this model's fields; raises ValueError. Runs once the fields pass."""
+
+    def as_document(self) -> dict[str, Any]:
+        """The fields the input set, as a document would write them (nested models as mappings)."""
+        return {
+            name: _as_document(getattr(self, name))
+            for name in fields_of(type(self))
+            if name in self._given
+        }
+
+    @property
+    def fields_set(self) -> frozenset[str]:
+        """The fields the input gave, rather than left to their default."""
+        return self._given
+
+
+def _as_document(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.as_document()
+    if isinstance(value, tuple):
+        return [_as_document(item) for item in value]
+    return value
+
+
+def _title(name: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in name.split("_"))
+
+
+def _plain_json(value: Any) -> Any:
+    return [_plain_json(item) for item in value] if isinstance(value, tuple) else value
+
+
+def model_schema(model: type[Model], definitions: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON Schema, its nested models added to `definitions`."""
+    properties: dict[str, Any] = {}
+    for name, spec in fields_of(model).items():
+        schema = spec.check.schema(definitions)
+        refers = "$ref" in schema or any("$ref" in member for member in schema.get("anyOf", ()))
+        if spec.default is not dataclasses.MISSING:
+            schema["default"] = _plain_json(spec.default)
+        if not refers:
+            schema["title"] = _title(name)
+        properties[name] = schema
+    required = [name for name, spec in fields_of(model).items() if spec.required]
+    described = {"description": model.__doc__} if model.__doc__ else {}
+    return {
+        "additionalProperties": False,
+        **described,
+        "properties": properties,
+        **({"required": required} if required else {}),
+        "title": model.__name__,
+        "type": "object",
+    }
+
+
+def json_schema(model: type[Model]) -> dict[str, Any]:
+    """The JSON Schema of a model and every model inside it, under $defs."""
+    definitions: dict[str, Any] = {}
+    top = model_schema(model, definitions)
+    return {"$defs": dict(sorted(definitions.items())), **top}
