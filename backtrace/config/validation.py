@@ -24,17 +24,23 @@ Location = tuple[str | int, ...]
 FAILED = object()  # what a check returns once it has noted its problem
 
 
-@dataclass(frozen=True)
+# The validator's own classes are plain slotted classes, not dataclasses: making a dataclass
+# costs most of a millisecond at import, and a run imports this module every time.
+
+
 class Problem:
     """One failure at a field path. `kind` says how to word it: 'unknown' (an unknown key;
     `detail` the known fields), 'missing', 'choice' (`detail` the choices), 'tag' (an unknown
     tag), 'no_tag', 'mapping' (not a mapping of fields), 'list' (not a list) or 'wrong'
     (`detail` the message)."""
 
-    location: Location
-    kind: str
-    given: Any = None
-    detail: Any = None
+    __slots__ = ("location", "kind", "given", "detail")
+
+    def __init__(self, location: Location, kind: str, given: Any = None, detail: Any = None):
+        self.location, self.kind, self.given, self.detail = location, kind, given, detail
+
+    def __repr__(self) -> str:
+        return f"Problem({self.location!r}, {self.kind!r}, {self.given!r}, {self.detail!r})"
 
 
 class Invalid(ValueError):
@@ -46,39 +52,53 @@ class Invalid(ValueError):
         super().__init__(f"{'.'.join(map(str, first.location))}: {first.kind} {first.detail or ''}")
 
 
-@dataclass(frozen=True)
 class Rule:
     """Constraints on a value. A field's own come from `Field`; a type's from Annotated
     (`Annotated[str, Rule(pattern=...)]`). `check` runs last, and raises ValueError."""
 
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    check: Callable[[Any], Any] | None = None
+    __slots__ = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "check")
 
-    def joined(self, other: Rule | None) -> Rule:
-        if other is None:
-            return self
-        given = {
-            name: value
-            for name, value in ((f.name, getattr(other, f.name)) for f in dataclasses.fields(other))
-            if value is not None
-        }
-        return dataclasses.replace(self, **given)
+    def __init__(
+        self,
+        *,
+        ge: float | None = None,
+        gt: float | None = None,
+        le: float | None = None,
+        lt: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        check: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
+        self.min_length, self.max_length, self.pattern, self.check = (
+            min_length,
+            max_length,
+            pattern,
+            check,
+        )
+
+    def joined(self, other: Rule) -> Rule:
+        """This rule with `other`'s constraints added (and winning where both set one)."""
+        given = {name: getattr(self, name) for name in self.__slots__}
+        given.update(
+            (name, getattr(other, name))
+            for name in other.__slots__
+            if getattr(other, name) is not None
+        )
+        return Rule(**given)
 
 
 NO_RULE = Rule()
 
 
-@dataclass(frozen=True)
 class Tagged:
     """Marks a union of models as chosen by one key (`Annotated[A | B, Tagged("init")]`)."""
 
-    key: str
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
 
 
 def Field(  # noqa: N802 - read like a type's declaration, as pydantic's and attrs' are
@@ -103,7 +123,14 @@ def _wrong_value(location: Location, error: ValueError, given: Any) -> Problem:
 
 
 class Check:
-    """A compiled type hint: checks a value and writes its JSON Schema."""
+    """A compiled type hint: checks a value and writes its JSON Schema. Each kind names its
+    parts in `__slots__`, and is made with them in that order."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, *parts: Any) -> None:
+        for name, part in zip(self.__slots__, parts, strict=True):
+            setattr(self, name, part)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         raise NotImplementedError
@@ -148,9 +175,8 @@ def _finish(rule: Rule, value: Any, location: Location, problems: list[Problem])
         return FAILED
 
 
-@dataclass(frozen=True)
 class Whole(Check):
-    rule: Rule
+    __slots__ = ('rule',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, int) or isinstance(value, bool):
@@ -164,9 +190,8 @@ class Whole(Check):
         return {**_schema_range(self.rule), "type": "integer"}
 
 
-@dataclass(frozen=True)
 class Number(Check):
-    rule: Rule
+    __slots__ = ('rule',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         number = FAILED
@@ -191,9 +216,8 @@ class Number(Check):
         return {**_schema_range(self.rule), "type": "number"}
 
 
-@dataclass(frozen=True)
 class Flag(Check):
-    rule: Rule
+    __slots__ = ('rule',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, bool):
@@ -205,9 +229,8 @@ class Flag(Check):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
 class Text(Check):
-    rule: Rule
+    __slots__ = ('rule',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         rule = self.rule
@@ -242,11 +265,10 @@ class Text(Check):
         }
 
 
-@dataclass(frozen=True)
 class Choice(Check):
     """One of a few literal values (Literal[...])."""
 
-    values: tuple[Any, ...]
+    __slots__ = ('values',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         for choice in self.values:
@@ -263,12 +285,10 @@ class Choice(Check):
         return {"enum": list(self.values), "type": kind}
 
 
-@dataclass(frozen=True)
 class ListOf(Check):
     """tuple[X, ...]: written as a list, kept as a tuple."""
 
-    item: Check
-    rule: Rule
+    __slots__ = ('item', 'rule')
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, (list, tuple)):
@@ -293,11 +313,10 @@ class ListOf(Check):
         return {"items": self.item.schema(definitions), **least, "type": "array"}
 
 
-@dataclass(frozen=True)
 class Either(Check):
     """The first member that fits; when none does, every member's problems, in order."""
 
-    members: tuple[Check, ...]
+    __slots__ = ('members',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         tried: list[Problem] = []
@@ -314,9 +333,8 @@ class Either(Check):
         return {"anyOf": [member.schema(definitions) for member in self.members]}
 
 
-@dataclass(frozen=True)
 class Optional(Check):
-    inner: Check
+    __slots__ = ('inner',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         return None if value is None else self.inner.check(value, location, problems)
@@ -326,9 +344,8 @@ class Optional(Check):
         return {"anyOf": [*inner.get("anyOf", [inner]), {"type": "null"}]}
 
 
-@dataclass(frozen=True)
 class Nested(Check):
-    model: type[Model]
+    __slots__ = ('model',)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if isinstance(value, self.model):
@@ -346,12 +363,10 @@ class Nested(Check):
         return {"$ref": f"#/$defs/{name}"}
 
 
-@dataclass(frozen=True)
 class ByTag(Check):
     """A union of models, the one to use named by a key each declares as a Literal."""
 
-    key: str
-    models: dict[Any, type[Model]]
+    __slots__ = ('key', 'models')
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if isinstance(value, tuple(self.models.values())):
@@ -409,14 +424,22 @@ def compile_hint(hint: Any, rule: Rule = NO_RULE) -> Check:
     raise TypeError(f"the config validator has no check for {hint!r}")
 
 
-@dataclass(frozen=True)
 class FieldSpec:
-    name: str
-    hint: Any
-    check: Check
-    default: Any  # dataclasses.MISSING when there is none
-    default_factory: Any
-    before: Callable[[Any], Any] | None
+    """A model's field as the validator reads it: its hint compiled, its default, its shorthand."""
+
+    __slots__ = ("name", "hint", "check", "default", "default_factory", "before")
+
+    def __init__(
+        self,
+        name: str,
+        hint: Any,
+        check: Check,
+        default: Any,  # dataclasses.MISSING when there is none
+        default_factory: Any,
+        before: Callable[[Any], Any] | None,
+    ) -> None:
+        self.name, self.hint, self.check = name, hint, check
+        self.default, self.default_factory, self.before = default, default_factory, before
 
     @property
     def required(self) -> bool:
@@ -487,18 +510,42 @@ def _build(model: type[Model], data: dict, location: Location, problems: list[Pr
     return built
 
 
-@dataclass(frozen=True, init=False)
 class Model:
     """A frozen dataclass whose fields are checked when it is made, from keywords (`Model(...)`)
-    or from a parsed document (`Model.validate(...)`). Subclasses are made dataclasses here."""
+    or from a parsed document (`Model.validate(...)`). Subclasses are made dataclasses here.
+
+    Equality, hashing, repr and immutability are written once below rather than generated
+    for each model: generating them is most of the cost of making a dataclass at import."""
 
     _given: ClassVar[frozenset[str]] = frozenset()  # per instance: the fields the input set
 
     def __init_subclass__(cls, **options: Any) -> None:
         super().__init_subclass__(**options)
         written = cls.__dict__.get("__doc__")
-        dataclass(frozen=True, init=False, kw_only=True)(cls)
-        cls.__doc__ = written  # not the generated signature: the schema shows only real text
+        cls.__doc__ = written or "-"  # spares dataclass writing a signature into it
+        dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
+        cls.__doc__ = written  # the schema shows only text a person wrote
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in fields_of(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in fields_of(type(self)))
+        return f"{type(self).__name__}({shown})"
 
     def __init__(self, **given: Any) -> None:
         problems: list[Problem] = []
@@ -551,6 +598,16 @@ def _plain_json(value: Any) -> Any:
     return [_plain_json(item) for item in value] if isinstance(value, tuple) else value
 
 
+def _keywords_sorted(schema: Any) -> Any:
+    """A schema's keywords in alphabetical order, all the way down, so that the committed
+    file reads the same whichever order the checks were written in."""
+    if isinstance(schema, list):
+        return [_keywords_sorted(item) for item in schema]
+    if isinstance(schema, dict):
+        return {key: _keywords_sorted(schema[key]) for key in sorted(schema)}
+    return schema
+
+
 def model_schema(model: type[Model], definitions: dict[str, Any]) -> dict[str, Any]:
     """A model's JSON Schema, its nested models added to `definitions`."""
     properties: dict[str, Any] = {}
@@ -561,7 +618,7 @@ def model_schema(model: type[Model], definitions: dict[str, Any]) -> dict[str, A
             schema["default"] = _plain_json(spec.default)
         if not refers:
             schema["title"] = _title(name)
-        properties[name] = schema
+        properties[name] = _keywords_sorted(schema)
     required = [name for name, spec in fields_of(model).items() if spec.required]
     described = {"description": model.__doc__} if model.__doc__ else {}
     return {
