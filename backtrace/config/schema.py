@@ -8,7 +8,6 @@ field at a time (matrix shapes, data widths, names) live in `checks.py`.
 
 # No `from __future__ import annotations`: the hints are read as objects, not evaluated later.
 
-import difflib
 import unicodedata
 from typing import Annotated, Any, Literal
 
@@ -254,6 +253,8 @@ def _slip_entries(value: Any) -> Any:
                 )
         if isinstance(entry, str) and entry not in SLIPS:
             started = [name for name in names if name.startswith(entry)]
+            import difflib  # only a mistake needs it, and every run imports this module
+
             close = started or difflib.get_close_matches(entry, names, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(
