@@ -453,9 +453,14 @@ def fields_of(model: type[Model]) -> dict[str, FieldSpec]:
     """The model's fields by name, in declaration order, compiled on first use."""
     found = _FIELDS.get(model)
     if found is None:
-        hints = typing.get_type_hints(model, include_extras=True)
+        items = dataclasses.fields(model)
+        hints = model.__dict__.get("__annotations__", {})
+        if any(isinstance(hints.get(item.name, ""), str) for item in items):
+            # Inherited, or written as text (`from __future__ import annotations`): evaluating
+            # hints costs milliseconds a run, which is why schema.py declares them as objects.
+            hints = typing.get_type_hints(model, include_extras=True)
         found = {}
-        for item in dataclasses.fields(model):
+        for item in items:
             rule = item.metadata.get("rule", NO_RULE)
             found[item.name] = FieldSpec(
                 item.name,

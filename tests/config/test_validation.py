@@ -9,7 +9,7 @@ import pytest
 
 import backtrace
 from backtrace.config.schema import Config, Layer, Optimizer, RandomWeights
-from backtrace.config.validation import Invalid
+from backtrace.config.validation import Field, Invalid, Model
 
 LAYER = {"units": 1, "activation": "identity", "weights": 1}
 DOCUMENT = {
@@ -179,3 +179,19 @@ def test_the_document_holds_only_what_was_written() -> None:
         {"units": 1, "activation": "identity", "weights": {"init": "constant", "value": 1.0}}
     ]
     assert Config.validate(written) == config
+
+
+class Counted(Model):
+    count: int = Field(default=1, ge=1)
+
+
+class Named(Counted):
+    name: "str" = "x"  # noqa: UP037 - text, as `from __future__ import annotations` leaves it
+
+
+def test_inherited_and_textual_hints_are_read_too() -> None:
+    made = Named.validate({"count": 2, "name": "y"})
+    assert (made.count, made.name, made.fields_set) == (2, "y", {"count", "name"})
+    with pytest.raises(Invalid) as error:
+        Named(count=0)
+    assert error.value.problems[0].detail == "input should be greater than or equal to 1"
