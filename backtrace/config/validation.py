@@ -176,7 +176,7 @@ def _finish(rule: Rule, value: Any, location: Location, problems: list[Problem])
 
 
 class Whole(Check):
-    __slots__ = ('rule',)
+    __slots__ = ("rule",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, int) or isinstance(value, bool):
@@ -191,7 +191,7 @@ class Whole(Check):
 
 
 class Number(Check):
-    __slots__ = ('rule',)
+    __slots__ = ("rule",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         number = FAILED
@@ -217,7 +217,7 @@ class Number(Check):
 
 
 class Flag(Check):
-    __slots__ = ('rule',)
+    __slots__ = ("rule",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, bool):
@@ -230,7 +230,7 @@ class Flag(Check):
 
 
 class Text(Check):
-    __slots__ = ('rule',)
+    __slots__ = ("rule",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         rule = self.rule
@@ -268,7 +268,7 @@ class Text(Check):
 class Choice(Check):
     """One of a few literal values (Literal[...])."""
 
-    __slots__ = ('values',)
+    __slots__ = ("values",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         for choice in self.values:
@@ -288,7 +288,7 @@ class Choice(Check):
 class ListOf(Check):
     """tuple[X, ...]: written as a list, kept as a tuple."""
 
-    __slots__ = ('item', 'rule')
+    __slots__ = ("item", "rule")
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if not isinstance(value, (list, tuple)):
@@ -316,7 +316,7 @@ class ListOf(Check):
 class Either(Check):
     """The first member that fits; when none does, every member's problems, in order."""
 
-    __slots__ = ('members',)
+    __slots__ = ("members",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         tried: list[Problem] = []
@@ -334,7 +334,7 @@ class Either(Check):
 
 
 class Optional(Check):
-    __slots__ = ('inner',)
+    __slots__ = ("inner",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         return None if value is None else self.inner.check(value, location, problems)
@@ -345,7 +345,7 @@ class Optional(Check):
 
 
 class Nested(Check):
-    __slots__ = ('model',)
+    __slots__ = ("model",)
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if isinstance(value, self.model):
@@ -366,7 +366,7 @@ class Nested(Check):
 class ByTag(Check):
     """A union of models, the one to use named by a key each declares as a Literal."""
 
-    __slots__ = ('key', 'models')
+    __slots__ = ("key", "models")
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
         if isinstance(value, tuple(self.models.values())):
