@@ -195,3 +195,25 @@ def test_inherited_and_textual_hints_are_read_too() -> None:
     with pytest.raises(Invalid) as error:
         Named(count=0)
     assert error.value.problems[0].detail == "input should be greater than or equal to 1"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (True, "data.rows[2][1]: input should be a valid number (got True)"),
+        ("1.5", "data.rows[2][1]: input should be a valid number (got '1.5')"),
+        (math.nan, "data.rows[2][1]: input should be a finite number (got nan)"),
+        (10**400, "data.rows[2][1]: input should be a valid number (got 1000"),
+    ],
+)
+def test_a_bad_number_among_many_rows_is_named(bad, message: str) -> None:
+    rows = [[0.5, 1, 0.0] for _ in range(3)]
+    rows[2][1] = bad
+    assert f"<dict>: {message}" in refusal(data=rows)
+
+
+def test_rows_of_numbers_become_tuples_of_floats() -> None:
+    for rows in ([[0, 1, 1], [1.5, 0.0, 2]], [[0.5, 1.0, 0.0]], [(0.5, 1.0, 0.0)]):
+        kept = Config.validate({**DOCUMENT, "data": rows}).data.rows
+        assert kept == tuple(tuple(float(x) for x in row) for row in rows)
+        assert {type(x) for row in kept for x in row} == {float} and type(kept[0]) is tuple
