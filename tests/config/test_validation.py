@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+import pickle
 
 import pytest
 
@@ -157,6 +159,8 @@ def test_models_are_frozen_and_compare_by_value() -> None:
         config.epochs = 3  # type: ignore[misc]
     assert config == Config.validate(DOCUMENT) and hash(config) == hash(Config.validate(DOCUMENT))
     assert dataclasses.is_dataclass(config) and isinstance(config.layers, tuple)
+    for copied in (pickle.loads(pickle.dumps(config)), copy.deepcopy(config)):
+        assert copied == config and copied.fields_set == config.fields_set
 
 
 def test_keywords_are_checked_as_a_document_is() -> None:
