@@ -159,6 +159,13 @@ class Check:
         raise NotImplementedError
 
 
+def _matches(pattern: str, text: str) -> bool:
+    """Whether `pattern` matches `text` as JSON Schema reads it, where a final `$` is the end
+    of the text: Python's `$` also matches before a trailing newline, and "X\\n" is no name."""
+    found = re.search(pattern, text)
+    return found is not None and not (pattern.endswith("$") and found.end() != len(text))
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -292,7 +299,7 @@ class Text(Check):
             words = f"string should have at most {_plural(rule.max_length, 'character')}"
             problems.append(_wrong(location, words, value))
             return FAILED
-        if rule.pattern is not None and not re.search(rule.pattern, value):
+        if rule.pattern is not None and not _matches(rule.pattern, value):
             problems.append(
                 _wrong(location, f"string should match pattern '{rule.pattern}'", value)
             )
@@ -338,9 +345,11 @@ class ListOf(Check):
     __slots__ = ("item", "rule")
 
     def check(self, value: Any, location: Location, problems: list[Problem]) -> Any:
-        if not isinstance(value, (list, tuple)):
+        if not isinstance(value, (list, tuple, set, frozenset)):  # a set, from Python callers
             problems.append(Problem(location, "list", value))
             return FAILED
+        if isinstance(value, (set, frozenset)):
+            value = list(value)
         before = len(problems)
         items = self.item.quick(value)
         if items is None:

@@ -221,3 +221,19 @@ def test_rows_of_numbers_become_tuples_of_floats() -> None:
         kept = Config.validate({**DOCUMENT, "data": rows}).data.rows
         assert kept == tuple(tuple(float(x) for x in row) for row in rows)
         assert {type(x) for row in kept for x in row} == {float} and type(kept[0]) is tuple
+
+
+@pytest.mark.parametrize("prefix", ["X\n", "X\nY", "1X", ""])
+def test_a_pattern_holds_to_the_end_of_the_text(prefix: str) -> None:
+    message = refusal(inputs={"units": 2, "unit_prefix": prefix})
+    assert (
+        f"inputs.unit_prefix: string should match pattern '^[A-Za-z][A-Za-z0-9_]*$' (got {prefix!r})"
+        in message
+    )
+
+
+def test_a_python_caller_may_give_a_set_where_a_list_belongs() -> None:
+    assert (
+        backtrace.load({**DOCUMENT, "frozen": {"bias"}}).frozen
+        == backtrace.load({**DOCUMENT, "frozen": ["bias"]}).frozen
+    )
