@@ -29,8 +29,16 @@ Subject = Literal["unit", "weight"]
 TRACE_FORMAT_VERSION = 1  # what Start.format_version holds in traces written now
 
 
-@dataclass(frozen=True)
+# Every kind is a frozen dataclass whose equality, hash and repr are Record's own, written once
+# below: generating them for each kind was most of the cost of importing this module, which
+# every run pays.
+kind_of_record = dataclass(frozen=True, eq=False, repr=False)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Record:
+    """One step of the trace; each subclass is one kind of record."""
+
     event: ClassVar[str]
     phase: ClassVar[Phase | None] = None  # None: a summary, shown whatever --phase says
     section: ClassVar[Section | None] = None  # the table it joins; None: it stands alone
@@ -50,6 +58,21 @@ class Record:
         subject = self.kind.subject
         return getattr(self, subject) if subject else None
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _field_names(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
+        return f"{type(self).__qualname__}({shown})"
+
     def as_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data: `event` first, then the fields in order."""
         data: dict[str, Any] = {"event": self.event}
@@ -61,6 +84,11 @@ class Record:
                 else _plain(value)
             )
         return data
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +112,7 @@ def _is_named_value(item: Any) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Layer(Record):
     """One layer's names: its units and, past the input layer, the weights into it.
 
@@ -120,7 +148,7 @@ def sending_names(layers: tuple[Layer, ...], index: int) -> tuple[str, ...]:
     return previous.units
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Start(Record):
     """What is being trained: shown once, before anything else."""
 
@@ -149,7 +177,7 @@ class Start(Record):
     format_version: int = 1
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Note(Record):
     """A remark the reader should see: a caveat of the chosen loss, a limit of the network."""
 
@@ -158,7 +186,7 @@ class Note(Record):
     text: str
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Weights(Record):
     """Every weight's value, before training ('initial') or after it ('final')."""
 
@@ -169,7 +197,7 @@ class Weights(Record):
     values: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Sample(Record):
     """The start of one sample: its inputs and targets."""
 
@@ -183,7 +211,7 @@ class Sample(Record):
     targets: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Term(Record):
     """One product in a sum: weight · unit value (forward) or weight · delta (backward)."""
 
@@ -194,7 +222,7 @@ class Term(Record):
     value: float
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Forward(Record):
     """h = Σ w·z over the incoming links, then z = f(h)."""
 
@@ -214,8 +242,10 @@ class Forward(Record):
     terms: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Loss(Record):
+    """The loss of one sample, with the outputs and targets it compares."""
+
     event: ClassVar[str] = "loss"
     phase: ClassVar[Phase] = "loss"
     section: ClassVar[Section] = "loss"
@@ -229,7 +259,7 @@ class Loss(Record):
     targets: tuple[tuple[str, float], ...]  # y per output unit
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Delta(Record):
     """δ for one unit. Output units: from the loss. Hidden units: Σ w·δ_next, times f'(h)."""
 
@@ -255,7 +285,7 @@ class Delta(Record):
     loss_gradient: float | None = None  # dL/dŷ, output units only
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Gradient(Record):
     """One sample's J'(W) = Z·δ for one weight."""
 
@@ -277,7 +307,7 @@ class Gradient(Record):
     terms: tuple[Term, ...] = ()  # a shared bias: Z·δ for each unit of its layer, summed
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Update(Record):
     """W := W - α·J'(W), with J'(W) the mean of the batch's per-sample gradients."""
 
@@ -300,7 +330,7 @@ class Update(Record):
     objects: ClassVar[tuple[str, ...]] = ("state",)
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Reference(Record):
     """A value printed in a reference text, beside the value computed for it."""
 
@@ -326,7 +356,7 @@ class Reference(Record):
         return self.name
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Shuffle(Record):
     """The order an epoch takes the samples in, when the config shuffles them."""
 
@@ -335,8 +365,10 @@ class Shuffle(Record):
     order: tuple[int, ...]  # sample numbers, in the order they are used
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class EpochEnd(Record):
+    """The end of an epoch: its mean loss, and its accuracy where the loss classifies."""
+
     event: ClassVar[str] = "epoch"
     csv_table: ClassVar[bool] = True
     epoch: int
@@ -347,7 +379,7 @@ class EpochEnd(Record):
     accuracy: float | None = None  # correct / samples
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Diverged(Record):
     """Training met inf or NaN and stopped: where it first appeared."""
 
@@ -362,7 +394,7 @@ class Diverged(Record):
     non_finite: str  # "inf", "-inf" or "nan"
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Check(Record):
     """One weight's gradient from backpropagation beside a central finite difference of the
     loss on the same batch, at the same weights."""
@@ -386,7 +418,7 @@ class Check(Record):
     rounding: float  # estimated rounding error of numeric, u·|L|/ε
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class CheckSummary(Record):
     """How a gradient check went: the worst weight, against the tolerance."""
 
@@ -405,7 +437,7 @@ class CheckSummary(Record):
     worst_weight: str
 
 
-@dataclass(frozen=True)
+@kind_of_record
 class Pause(Record):
     """Not part of the trace: a stepper's request to show everything received so far now."""
 

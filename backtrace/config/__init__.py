@@ -1,7 +1,7 @@
 """Config layer: YAML or JSON text in, a validated, immutable `Spec` out. No arithmetic, no output.
 
 The names below are looked up on first use, so that a command needing only a light module of
-this layer (finding a config, listing the examples) does not import numpy and pydantic.
+this layer (finding a config, listing the examples) does not import numpy and PyYAML.
 """
 
 from __future__ import annotations

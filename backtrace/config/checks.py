@@ -6,7 +6,6 @@ broadcasting error deep in the engine.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 
 import numpy as np
@@ -210,5 +209,7 @@ def listed(names: list[str] | tuple[str, ...]) -> str:
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     if len(choices) > SUGGESTED_FROM:
         return ""
+    import difflib  # here, not at the top: only a mistake needs it, and every run imports this
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 from collections.abc import Mapping
@@ -88,6 +87,8 @@ def find_config(
         if bundled is not None:
             return str(bundled), bundled.stem
         names = bundled_names()
+        import difflib  # only a name that finds nothing needs it
+
         close = difflib.get_close_matches(argument, names, n=1, cutoff=0.6)
         guess = f"; did you mean {close[0]!r}?" if close else ""
         hint = f"; bundled examples you can name instead: {', '.join(names)}" if names else ""

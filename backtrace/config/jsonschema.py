@@ -1,6 +1,6 @@
 """The config's JSON Schema, for editors that complete and check YAML and JSON as it is typed.
 
-It is generated from the same pydantic models the loader validates with (`schema.Config`),
+It is generated from the same field declarations the loader validates with (`schema.Config`),
 then widened where the loader accepts a shorthand before validating: a number for `inputs`,
 a list of rows or a file name for `data`, a number or a matrix for a layer's `weights`, and
 the short names of the weight schemes. The bundled configs name the generated file
@@ -13,13 +13,14 @@ import json
 from typing import Any
 
 from backtrace.config.schema import INIT_ALIASES, Config
+from backtrace.config.validation import json_schema
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ROWS = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}
 
 
 def config_schema() -> dict[str, Any]:
-    schema = Config.model_json_schema()
+    schema = json_schema(Config)
     definitions = schema["$defs"]
     properties = schema["properties"]
     properties["inputs"] = {

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
 from backtrace import limits
 from backtrace.config import checks, files
@@ -26,6 +25,7 @@ from backtrace.config.documents import SyntaxProblem, format_path, parse_json, p
 from backtrace.config.files import FileId
 from backtrace.config.names import Names, build_names
 from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
+from backtrace.config.validation import Invalid, Model, Problem, fields_of
 from backtrace.errors import ConfigError, printable
 
 FieldPath = tuple[str | int, ...]
@@ -67,11 +67,11 @@ class Spec:
 
     def with_fields(self, **fields: Any) -> Spec:
         """The same network with top-level fields replaced, checked as the config is."""
-        document = {**self.config.model_dump(exclude_unset=True), **fields}
+        document = {**self.config.as_document(), **fields}
         try:
-            config = Config.model_validate(document)
-        except ValidationError as error:
-            raise pydantic_error(error).located(source=self.source) from None
+            config = Config.validate(document)
+        except Invalid as error:
+            raise invalid_error(error).located(source=self.source) from None
         return dataclasses.replace(self, config=config)
 
 
@@ -310,9 +310,9 @@ def build_spec(
         return path
 
     try:
-        config = Config.model_validate(document)
-    except ValidationError as error:
-        raise locate(pydantic_error(error)) from None
+        config = Config.validate(document)
+    except Invalid as error:
+        raise locate(invalid_error(error)) from None
     try:
         checks.check_size(config)  # before any name is made: names cost memory per weight
         names = build_names(config)
@@ -394,98 +394,71 @@ def parse_field(text: str) -> FieldPath:
     return tuple(parts)
 
 
-def pydantic_error(error: ValidationError) -> ConfigError:
-    """The first validation failure as a ConfigError with a readable message."""
-    errors = error.errors()
+def invalid_error(error: Invalid) -> ConfigError:
+    """The first problem found as a ConfigError with a readable message."""
+    problems = error.problems
     # A misspelt field shows up twice: as unknown, and the real one as missing. Name the typo.
-    first = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
-    path = _user_path(first["loc"])
-    kind, given = first["type"], first.get("input")
-    if kind == "extra_forbidden":
-        known = _known_fields(path[:-1])
+    first = next((item for item in problems if item.kind == "unknown"), problems[0])
+    path = _user_path(first.location)
+    return ConfigError(problem_message(first, path), field=format_path(path) or None)
+
+
+def _user_path(location: FieldPath) -> FieldPath:
+    """The path as the user wrote it: `weights: [[...]]` is stored as weights.rows, so a row
+    inside it is named weights[0], not weights.rows[0], whichever way it was written."""
+    return tuple(
+        part
+        for index, part in enumerate(location)
+        if not (part == "rows" and index and location[index - 1] == "weights" and index < len(location) - 1)
+    )
+
+
+def problem_message(problem: Problem, path: FieldPath) -> str:
+    kind, given = problem.kind, problem.given
+    if kind == "unknown":
+        known = problem.detail
         message = f"unknown field {path[-1]!r}{did_you_mean(str(path[-1]), known)}"
         elsewhere = [format_path(found) for found in _fields_named(str(path[-1])) if found != path]
         if elsewhere:
             message += f"; it belongs under {' or '.join(elsewhere)}"
         elif known and not did_you_mean(str(path[-1]), known):
             message += f"; known fields: {', '.join(known)}"
-    elif kind == "missing":
-        message = "is required but missing"
-    elif kind == "literal_error":
-        choices = [
-            choice.strip(" '")
-            for choice in first["ctx"]["expected"].replace(" or ", ", ").split(",")
-        ]
+        return message
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "choice":
+        choices = problem.detail
         suggestion = did_you_mean(str(given), choices) or _spelt_out(str(given), choices)
-        message = f"{given!r} is not one of {', '.join(choices)}{suggestion}"
-    elif kind == "union_tag_invalid":
-        tag = str(first["ctx"]["tag"])
+        return f"{given!r} is not one of {', '.join(choices)}{suggestion}"
+    if kind == "tag":
+        tag = problem.detail
         choices = [*RANDOM_INITS, *INIT_ALIASES]
-        message = f"unknown weight scheme {tag!r}; use a number, a matrix, or init: one of {', '.join(choices)}{did_you_mean(tag, choices)}"
-    elif kind == "union_tag_not_found":
-        message = "needs a number, a matrix (list of rows), or a mapping with 'init'"
-    elif kind == "model_type":
+        return f"unknown weight scheme {tag!r}; use a number, a matrix, or init: one of {', '.join(choices)}{did_you_mean(tag, choices)}"
+    if kind == "no_tag":
+        return "needs a number, a matrix (list of rows), or a mapping with 'init'"
+    if kind == "mapping":
         message = "should be a mapping of fields"
-        if given is not None and not isinstance(given, (dict, list)):
-            message += f" (got {given!r})"
+    elif kind == "list":
+        message = "input should be a list"  # config files have lists; tuples are ours
     else:
-        # Config files have lists, not tuples; say what the user wrote.
-        message = first["msg"].removeprefix("Value error, ").replace("a valid tuple", "a list")
-        message = message[0].lower() + message[1:] if message else message
-        message = message.replace("tuple should", "list should").replace(" after validation", "")
-        if given is not None and not isinstance(given, (dict, list)):
-            message += f" (got {given!r})"
-            if kind == "tuple_type":  # one item where a list belongs: frozen: bias
-                message += f"; write it as a list: [{given}]"
-    return ConfigError(message, field=format_path(path) if path else None)
+        message = problem.detail
+    if given is not None and not isinstance(given, (dict, list)):
+        message += f" (got {given!r})"
+        if kind == "list":  # one item where a list belongs: frozen: bias
+            message += f"; write it as a list: [{given}]"
+    return message
 
 
-def _user_path(location: tuple) -> FieldPath:
-    """The error's path as the user wrote it. A weight scheme's tag shows up as a path step
-    (layers[0].weights.xavier_uniform.std), and a shorthand's long-form key after it
-    (weights: [[...]] is stored as weights.matrix.rows); neither was written, so drop both."""
-    path: list[str | int] = []
-    for index, part in enumerate(location):
-        before = location[index - 1] if index else None
-        if before == "weights" and part in (*RANDOM_INITS, "constant", "matrix"):
-            continue
-        if (
-            before in ("constant", "matrix")
-            and part in ("value", "rows")
-            and index < len(location) - 1
-        ):
-            continue
-        path.append(part)
-    return tuple(path)
-
-
-def _known_fields(path: FieldPath) -> list[str]:
-    """The field names allowed at a path, found by following the models' annotations."""
-    model: Any = Config
-    for part in path:
-        if isinstance(part, int):
-            continue
-        if (
-            not (isinstance(model, type) and issubclass(model, BaseModel))
-            or part not in model.model_fields
-        ):
-            return []
-        model = _model_in(model.model_fields[part].annotation)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
-
-
-def _fields_named(name: str, model: Any = Config, path: FieldPath = ()) -> list[FieldPath]:
+def _fields_named(name: str, model: type[Model] = Config, path: FieldPath = ()) -> list[FieldPath]:
     """Every path in the config where a field called `name` belongs (a list's items as [0])."""
     found: list[FieldPath] = []
-    for field_name, info in model.model_fields.items():
+    for field_name, spec in fields_of(model).items():
         here = (*path, field_name)
         if field_name == name:
             found.append(here)
-        inner = _model_in(info.annotation)
+        inner = _model_in(spec.hint)
         if inner is not None and inner is not model:
-            is_list = "tuple" in str(info.annotation)
+            is_list = "tuple" in str(spec.hint)
             found += _fields_named(name, inner, (*here, 0) if is_list else here)
     return found
 
@@ -501,7 +474,7 @@ def _spelt_out(given: str, choices: list[str]) -> str:
 
 def _model_in(annotation: Any) -> Any:
     """The model class inside an annotation like tuple[Layer, ...] or Inputs | None."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and issubclass(annotation, Model):
         return annotation
     for argument in getattr(annotation, "__args__", ()):
         found = _model_in(argument)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +175,8 @@ def _pattern_parts(text: str, field: str) -> tuple[tuple[str, str | None], ...]:
     stray brace; {{ and }} stand for a brace, which no name may hold anyway."""
     allowed = PATTERN_FIELDS[field.rpartition(".")[2]]
     fields = ", ".join(f"{{{a}}}" for a in allowed)
+    import string  # only a config with a name pattern needs it; every run imports this module
+
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError:

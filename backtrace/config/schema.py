@@ -1,27 +1,18 @@
-"""The shape of a config file, as pydantic models: types, ranges and defaults, field by field.
+"""The shape of a config file, as frozen dataclasses: types, ranges and defaults, field by field.
 
+Each field is declared once (type hint, `Field` constraints, default); `validation.py` reads
+that declaration to check a document, fill in defaults and write the JSON Schema.
 docs/config.md documents every field; keep the two in step. Checks that need more than one
 field at a time (matrix shapes, data widths, names) live in `checks.py`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the hints are read as objects, not evaluated later.
 
-import difflib
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    field_validator,
-    model_validator,
-)
-
 from backtrace import limits
+from backtrace.config.validation import Field, Model, Rule, Tagged
 from backtrace.formulas import ACTIVATIONS, LOSSES
 from backtrace.formulas.optimizers import OPTIMIZERS
 from backtrace.formulas.slips import SLIPS, Slips
@@ -38,12 +29,12 @@ RANDOM_INITS = (
 )
 Activation = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
-Prefix = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=16)]
+Prefix = Annotated[str, Rule(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=16)]
 # YAML already gives numbers as numbers: a quoted "1.5" or a `true` where a number belongs is a
-# mistake worth reporting, so scalars are strict while lists may still become tuples.
-Number = Annotated[float, Strict()]
-Whole = Annotated[int, Strict()]
-Flag = Annotated[bool, Strict()]
+# mistake worth reporting, so the validator's scalars are strict (lists still become tuples).
+Number = float
+Whole = int
+Flag = bool
 
 
 def _plain(allowed: str) -> Any:
@@ -58,17 +49,11 @@ def _plain(allowed: str) -> Any:
                 raise ValueError(f"contains the control character {shown}; write plain text")
         return text
 
-    return AfterValidator(check)
+    return Rule(check=check)
 
 
-Text = Annotated[str, Strict(), _plain("")]
-Paragraph = Annotated[str, Strict(), _plain("\n\t")]  # a note may run over several lines
-
-
-class Model(BaseModel):
-    """Shared settings: immutable, no unknown keys, no NaN or infinity."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+Text = Annotated[str, _plain("")]
+Paragraph = Annotated[str, _plain("\n\t")]  # a note may run over several lines
 
 
 MAX_UNITS = (
@@ -76,9 +61,9 @@ MAX_UNITS = (
 )
 
 
-Name = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_']*$", max_length=24)]
+Name = Annotated[str, Rule(pattern=r"^[A-Za-z][A-Za-z0-9_']*$", max_length=24)]
 # Names given one by one, or as a pattern such as "h{n}" (docs/names.md lists the fields).
-Names = tuple[Name, ...] | Annotated[str, Strict(), Field(min_length=1, max_length=48)]
+Names = tuple[Name, ...] | Annotated[str, Rule(min_length=1, max_length=48)]
 BiasMode = Literal["shared"]
 
 
@@ -106,20 +91,18 @@ class RandomWeights(Model):
     std: Number = Field(default=1.0, gt=0)  # normal only
     bias: Number | None = None  # a constant for the bias column instead of a random draw
 
-    @model_validator(mode="after")
-    def _parameters_fit_the_scheme(self) -> RandomWeights:
+    def _consistent(self) -> None:
         used = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}.get(self.init, set())
-        unused = sorted(self.model_fields_set - used - {"init", "bias"})
+        unused = sorted(self.fields_set - used - {"init", "bias"})
         if unused:
             raise ValueError(
                 f"{', '.join(unused)} has no effect on {self.init}; it takes {', '.join(sorted(used)) or 'no parameters besides bias'}"
             )
         if self.init == "uniform" and not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        return self
 
 
-Weights = Annotated[ConstantWeights | MatrixWeights | RandomWeights, Field(discriminator="init")]
+Weights = Annotated[ConstantWeights | MatrixWeights | RandomWeights, Tagged("init")]
 
 INIT_ALIASES = {"xavier": "xavier_uniform", "glorot": "xavier_uniform", "he": "he_normal"}
 
@@ -130,7 +113,7 @@ def _expand_weight_shorthand(value: Any) -> Any:
         return {"init": "constant", "value": value}
     if isinstance(value, list):
         return {"init": "matrix", "rows": value}
-    if not isinstance(value, dict) and not isinstance(value, BaseModel):
+    if not isinstance(value, (dict, Model)):
         raise ValueError("needs a number, a matrix (list of rows), or a mapping with 'init'")
     if (
         isinstance(value, dict)
@@ -146,24 +129,19 @@ class Layer(Model):
     activation: Activation
     unit_prefix: Prefix | None = None  # default chosen by position, see names.py
     weight_prefix: Prefix | None = None
-    weights: Weights = Field(default_factory=lambda: RandomWeights(init="xavier_uniform"))
+    weights: Weights = Field(
+        default_factory=lambda: RandomWeights(init="xavier_uniform"), before=_expand_weight_shorthand
+    )
     bias: Flag | BiasMode | None = None  # per unit, none, or one shared; None: the config's
     names: Names | None = None  # the units' own names, e.g. [h1, h2] or "h{n}"
     weight_names: tuple[Names, ...] | Names | None = None  # rows of names, or a pattern
     bias_names: Names | None = None  # e.g. [b1] for a shared bias, or "b{j}"
     slope: Number | None = Field(default=None, gt=0)  # leaky_relu's slope below 0
 
-    @model_validator(mode="after")
-    def _parameters_fit_the_activation(self) -> Layer:
+    def _consistent(self) -> None:
         takes = ACTIVATIONS[self.activation].parameters
         if self.slope is not None and "slope" not in takes:
             raise ValueError(f"slope has no effect on {self.activation}; only leaky_relu has one")
-        return self
-
-    @field_validator("weights", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return _expand_weight_shorthand(value)
 
 
 class Schedule(Model):
@@ -173,23 +151,29 @@ class Schedule(Model):
     gamma: Number | None = Field(default=None, gt=0)  # the factor: every N steps, or each step
     every: Whole | None = Field(default=None, ge=1)  # step only
 
-    @model_validator(mode="after")
-    def _parameters_fit_the_kind(self) -> Schedule:
+    def _consistent(self) -> None:
         needs = {"constant": set(), "step": {"gamma", "every"}, "exponential": {"gamma"}}
         wanted = needs[self.kind]
         missing = sorted(name for name in wanted if getattr(self, name) is None)
-        extra = sorted(self.model_fields_set - wanted - {"kind"})
+        extra = sorted(self.fields_set - wanted - {"kind"})
         if missing:
             raise ValueError(f"a {self.kind} schedule needs {' and '.join(missing)}")
         if extra:
             raise ValueError(f"{', '.join(extra)} has no effect on a {self.kind} schedule")
-        return self
+
+
+def _samples_or_all(value: Any) -> Any:
+    # Checked by hand so that one bad value gives one message, not one per union member.
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not (value == "all" or (whole and value >= 1)):
+        raise ValueError(f"must be a whole number of samples (1 or more) or 'all', not {value!r}")
+    return value
 
 
 class Optimizer(Model):
     name: Literal[tuple(OPTIMIZERS)] = "gradient_descent"  # type: ignore[valid-type]
     learning_rate: Number = Field(gt=0)
-    batch_size: Whole | Literal["all"] = 1
+    batch_size: Whole | Literal["all"] = Field(default=1, before=_samples_or_all)
     shuffle: Flag = False  # take the samples in a new seeded order every epoch
     schedule: Schedule = Field(default_factory=Schedule)
     # Each optimizer's own settings; None means its default (formulas/optimizers.py).
@@ -199,8 +183,7 @@ class Optimizer(Model):
     epsilon: Number | None = Field(default=None, gt=0)
     weight_decay: Number | None = Field(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _settings_fit_the_optimizer(self) -> Optimizer:
+    def _consistent(self) -> None:
         allowed = set(OPTIMIZERS[self.name].parameters)
         given = {name for name in HYPER_PARAMETERS if getattr(self, name) is not None}
         if given - allowed:
@@ -208,18 +191,6 @@ class Optimizer(Model):
                 f"{', '.join(sorted(given - allowed))} has no effect on {self.name}; it takes "
                 f"{', '.join(sorted(allowed)) or 'only learning_rate'}"
             )
-        return self
-
-    @field_validator("batch_size", mode="before")
-    @classmethod
-    def _samples_or_all(cls, value: Any) -> Any:
-        # Checked by hand so that one bad value gives one message, not one per union member.
-        whole = isinstance(value, int) and not isinstance(value, bool)
-        if not (value == "all" or (whole and value >= 1)):
-            raise ValueError(
-                f"must be a whole number of samples (1 or more) or 'all', not {value!r}"
-            )
-        return value
 
 
 class Data(Model):
@@ -228,13 +199,11 @@ class Data(Model):
     # The header name of a CSV column of class labels: one-hot targets, one output per class.
     target: Text | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one_source(self) -> Data:
+    def _consistent(self) -> None:
         if (self.rows is None) == (self.csv is None):
             raise ValueError("give either 'rows' (inline numbers) or 'csv' (a file path)")
         if self.target is not None and self.csv is None:
             raise ValueError("target names a column of a CSV file, so it needs 'csv'")
-        return self
 
 
 class Reference(Model):
@@ -284,6 +253,8 @@ def _slip_entries(value: Any) -> Any:
                 )
         if isinstance(entry, str) and entry not in SLIPS:
             started = [name for name in names if name.startswith(entry)]
+            import difflib  # only a mistake needs it, and every run imports this module
+
             close = started or difflib.get_close_matches(entry, names, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(
@@ -297,9 +268,30 @@ def _slip_entries(value: Any) -> Any:
     return value
 
 
+def _epochs_within_the_limit(value: int) -> int:
+    refusal = limits.epochs_refusal(value)
+    if refusal:
+        raise ValueError(refusal)
+    return value
+
+
+def _inputs_shorthand(value: Any) -> Any:
+    """A bare number is the number of inputs."""
+    return {"units": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _data_shorthand(value: Any) -> Any:
+    """A list is the rows themselves; a text names a CSV file."""
+    if isinstance(value, list):
+        return {"rows": value}
+    if isinstance(value, str):
+        return {"csv": value}
+    return value
+
+
 class Config(Model):
     title: Text | None = None
-    inputs: Inputs
+    inputs: Inputs = Field(before=_inputs_shorthand)
     layers: tuple[Layer, ...] = Field(min_length=1)
     bias: Flag = True  # every layer's, unless it says otherwise
     bias_notation: Literal["unit", "term"] = "unit"  # W10 from a bias unit X0, or a term b1
@@ -307,19 +299,17 @@ class Config(Model):
     loss: LossName
     optimizer: Optimizer
     frozen: tuple[Text, ...] = ()
-    epochs: Whole = Field(default=1, ge=1)
+    epochs: Whole = Field(default=1, ge=1, check=_epochs_within_the_limit)
     seed: Whole = Field(default=0, ge=0)
-    data: Data
+    data: Data = Field(before=_data_shorthand)
     reference: ReferenceText | None = None
     # Classic mistakes made on purpose, to show beside the right method (formulas/slips.py).
-    slips: Annotated[
-        tuple[SlipName | RoundAsYouGo, ...], BeforeValidator(_slip_entries)
-    ] = ()
+    slips: tuple[SlipName | RoundAsYouGo, ...] = Field(default=(), before=_slip_entries)
 
     @property
     def slips_written(self) -> list[str | dict[str, int]]:
         """The slips as a config writes them: names, and {round_as_you_go: k}."""
-        return [entry if isinstance(entry, str) else entry.model_dump() for entry in self.slips]
+        return [entry if isinstance(entry, str) else entry.as_document() for entry in self.slips]
 
     @property
     def slip_set(self) -> Slips:
@@ -333,25 +323,3 @@ class Config(Model):
             if entry not in names:
                 names.append(entry)
         return Slips(tuple(names), decimals)
-
-    @field_validator("epochs")
-    @classmethod
-    def _epochs_within_the_limit(cls, value: int) -> int:
-        refusal = limits.epochs_refusal(value)
-        if refusal:
-            raise ValueError(refusal)
-        return value
-
-    @field_validator("inputs", mode="before")
-    @classmethod
-    def _inputs_shorthand(cls, value: Any) -> Any:
-        return {"units": value} if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _data_shorthand(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {"rows": value}
-        if isinstance(value, str):
-            return {"csv": value}
-        return value

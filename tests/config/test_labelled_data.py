@@ -55,7 +55,7 @@ def test_mistakes_name_the_column_or_line(tmp_path, text: str, changes: dict, wo
 
 
 def test_a_target_needs_a_csv_file() -> None:
-    document = {**backtrace.load("xor").config.model_dump(exclude_unset=True)}
+    document = backtrace.load("xor").config.as_document()
     document["data"] = {"rows": [[0, 0, 0]], "target": "y"}
     with pytest.raises(backtrace.ConfigError, match="target names a column of a CSV file"):
         backtrace.load(document)
