@@ -26,8 +26,8 @@ CASES = [
     ("import click", [sys.executable, "-c", "import click"]),
     ("import numpy, rich, click", [sys.executable, "-c", "import numpy, rich.console, click"]),
     (
-        "import numpy, rich, click, pydantic, yaml",
-        [sys.executable, "-c", "import numpy, rich.console, click, pydantic, yaml"],
+        "import numpy, rich, click, yaml",
+        [sys.executable, "-c", "import numpy, rich.console, click, yaml"],
     ),
     ("backtrace --help", [BACKTRACE, "--help"]),
     ("backtrace examples", [BACKTRACE, "examples"]),
