@@ -25,9 +25,11 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import sys
 import types
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +46,8 @@ DEFINITIONS = ("_within", "_exp_core", "_exp", "_log", "_expm1", "_tanh", "_sigm
 SAVED_PER_STEP = 40e-6
 SAVED_PER_VALUE = 1e-6
 SAVED_PER_PRODUCT = 0.03e-6
-LOADING = 1.5  # seconds
+LOADING = 1.5  # seconds, numba imported and its cache read
+COMPILING = 30.0  # seconds, the first time on a machine, with no cache to read
 WAIT = 1.0  # seconds of untraced training before they are loaded (none with BACKTRACE_COMPILED=1)
 
 
@@ -68,7 +71,19 @@ def worth_compiling(steps: int, values: int, products: int) -> bool:
     if choice() == "1":
         return True
     saved = steps * (SAVED_PER_STEP + SAVED_PER_VALUE * values + SAVED_PER_PRODUCT * products)
-    return saved >= LOADING
+    return saved >= (LOADING if cached() else COMPILING)
+
+
+def cached() -> bool:
+    """Whether numba's cache beside numeric.py seems to hold the kernels already (its index
+    files for the elementary functions are there); a cache elsewhere counts as none."""
+    folder = Path(numeric.__file__).parent / "__pycache__"
+    version = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return all(
+        (folder / f"numeric.{name}-{getattr(numeric, name).__code__.co_firstlineno}.{version}.nbi")
+        .exists()
+        for name in ("_exp", "_log", "_tanh", "_sigmoid")
+    )
 
 
 # numeric's array helpers, for one number at a time.

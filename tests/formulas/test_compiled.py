@@ -136,6 +136,7 @@ def test_the_kernels_keep_variants_of_a_network_the_same(changes: dict) -> None:
 
 def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch) -> None:
     monkeypatch.delenv("BACKTRACE_COMPILED", raising=False)
+    monkeypatch.setattr(compiled, "cached", lambda: True)  # loading costs 1.5 s
     # XOR 2-3-1, one sample a step: 4 activations and 3·13 products a step save about
     # 40 + 4 + 1.2 µs, so 8,000 steps (0.36 s) are not worth loading numba, 40,000 (1.8 s) are.
     assert not compiled.worth_compiling(8_000, 4, 39)
@@ -143,6 +144,9 @@ def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch
     # 64-32-10 in batches of 32: 32·42 activations, 3·32·2,410 products, 8.3 ms a step.
     assert compiled.worth_compiling(200, 32 * 42, 3 * 32 * 2410)
     assert not compiled.worth_compiling(0, 10**6, 10**9)
+    monkeypatch.setattr(compiled, "cached", lambda: False)  # compiling first costs 30 s
+    assert not compiled.worth_compiling(200, 32 * 42, 3 * 32 * 2410)  # 1.7 s saved
+    assert compiled.worth_compiling(5_000, 32 * 42, 3 * 32 * 2410)  # 41 s saved
     monkeypatch.setenv("BACKTRACE_COMPILED", "1")  # always, for any untraced work
     assert compiled.worth_compiling(1, 1, 1)
     monkeypatch.setenv("BACKTRACE_COMPILED", "0")  # never: numpy alone
@@ -191,3 +195,8 @@ def test_a_numba_that_fails_to_load_leaves_the_run_to_numpy(monkeypatch) -> None
     monkeypatch.setenv("BACKTRACE_COMPILED", "0")
     numpy_alone = backtrace.run("xor-sigmoid", epochs=1100, trace="none")
     assert [r.as_dict() for r in fell_back] == [r.as_dict() for r in numpy_alone]
+
+
+def test_kernels_once_made_are_found_in_the_cache_beside_numeric() -> None:
+    assert KERNELS is compiled.kernels()
+    assert compiled.cached()  # this checkout's __pycache__ is writable, so numba saved them
