@@ -278,7 +278,10 @@ class Training:
 
     def stepped(self, optimizer: Optimizer, gradients: list[Array]) -> list[Array]:
         """The optimizer's new weights from the current ones (kept as the run keeps numbers)."""
-        return [self.network.kept(w) for w in optimizer.step(self.network.weights, gradients)]
+        new_weights = optimizer.step(self.network.weights, gradients)
+        if self.network.decimals is None:
+            return new_weights
+        return [self.network.kept(w) for w in new_weights]
 
     def update(self, step: Step) -> list[Array] | records.Diverged:
         """The optimizer's new weights for a computed step (not yet applied)."""

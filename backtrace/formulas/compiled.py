@@ -167,6 +167,18 @@ def kernels() -> Kernels:
             out[i] = running
         return out
 
+    @compiled
+    def row_sums(values: np.ndarray) -> np.ndarray:
+        """Each row's sum, its entries added left to right."""
+        rows, columns = values.shape
+        out = np.empty(rows)
+        for i in range(rows):
+            total = values[i, 0]
+            for k in range(1, columns):
+                total = total + values[i, k]
+            out[i] = total
+        return out
+
     # h[s] = Σ_k z[s, k]·W[:, k], back[s] = Σ_j δ[s, j]·W[j] and J'[j] = Σ_s δ[s, j]·Z[s]/n.
 
     @compiled
@@ -190,6 +202,7 @@ def kernels() -> Kernels:
         weighted_sums=weighted_sums,
         backpropagated=backpropagated,
         mean_gradients=mean_gradients,
+        row_sums=row_sums,
     )
     # Compile (or read from the cache) every kernel for the array layouts the engine hands
     # them, here rather than halfway through a training: a C-ordered matrix, and a slice of
@@ -199,6 +212,7 @@ def kernels() -> Kernels:
         made.weighted_sums(block[:, : matrix.shape[1]], matrix)
         made.backpropagated(block[:, :2], matrix)
         made.mean_gradients(block, block)
+        made.row_sums(matrix)
     return made
 
 

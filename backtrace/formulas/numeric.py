@@ -46,6 +46,7 @@ class Kernels:
     weighted_sums: Callable[[Array, Array], Array]
     backpropagated: Callable[[Array, Array], Array]
     mean_gradients: Callable[[Array, Array], Array]
+    row_sums: Callable[[Array], Array]  # of a 2-D array
 
 
 class Numbers:
@@ -205,6 +206,16 @@ class Float64(Numbers):
         products = np.empty((outgoing.shape[0], samples, senders))
         np.multiply(outgoing[:, None, :], deltas.T[:, :, None], out=products)
         return np.add.reduce(products, axis=0)
+
+    def row_sums(self, values: Array) -> Array:
+        if self.kernels is not None and values.ndim == 2 and values.shape[1] > 0:
+            return self.kernels.row_sums(values)
+        return super().row_sums(values)
+
+    def total(self, values: Array) -> float:
+        if self.kernels is not None and values.ndim == 1 and values.size > 0:
+            return float(self.kernels.row_sums(values[None, :])[0])
+        return super().total(values)
 
     def mean_gradients(self, deltas: Array, layer_input: Array) -> Array:
         if self.kernels is not None:

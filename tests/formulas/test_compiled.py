@@ -92,7 +92,11 @@ def test_the_sums_of_products_add_left_to_right(samples: int, senders: int, unit
         for k in range(senders):
             total = left_to_right([z[s, k] * d[s, j] for s in range(samples)])
             assert mean[j, k] == (total / samples if samples > 1 else total)
+    rows = KERNELS.row_sums(z)
+    for s in range(samples):
+        assert rows[s] == left_to_right(list(z[s]))
     float64 = numeric.FLOAT64
+    assert same_bits(rows, float64.row_sums(z))
     assert same_bits(sums, float64.weighted_sums(z, w))
     assert same_bits(back, float64.backpropagated(d, w))
     assert same_bits(mean, float64.mean_gradients(d, z))
