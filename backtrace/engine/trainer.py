@@ -205,11 +205,11 @@ class Training:
             yield
             return
         assert isinstance(self.numbers, Float64)
-        self.numbers.kernels = self.kernels
+        before, self.numbers.kernels = self.numbers.kernels, self.kernels
         try:
             yield
         finally:
-            self.numbers.kernels = None
+            self.numbers.kernels = before
 
     def quiet_epoch(
         self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]

@@ -216,6 +216,7 @@ def kernels() -> Kernels:
     return made
 
 
+@cache  # a failure too is remembered: later trainings do not try numba again
 def kernels_if_they_load() -> Kernels | None:
     """The compiled kernels, or None if numba fails to import or to compile them (a numba
     release that does not support this numpy, say): they only save time, so the run goes

@@ -232,7 +232,8 @@ class Float64(Numbers):
 
     def all_finite(self, arrays: Iterable[Array]) -> bool:
         # One sum of every number: inf or NaN anywhere makes it inf or NaN (inf - inf is NaN).
-        return math.isfinite(np.add.reduce(np.concatenate(list(arrays), axis=None)))
+        listed = list(arrays)
+        return not listed or math.isfinite(np.add.reduce(np.concatenate(listed, axis=None)))
 
     def exp(self, x: Array) -> Array:
         if self.kernels is not None:
