@@ -47,7 +47,6 @@ SAVED_PER_STEP = 40e-6
 SAVED_PER_VALUE = 1e-6
 SAVED_PER_PRODUCT = 0.03e-6
 LOADING = 1.5  # seconds, numba imported and its cache read
-COMPILING = 30.0  # seconds, the first time on a machine, with no cache to read
 WAIT = 1.0  # seconds of untraced training before they are loaded (none with BACKTRACE_COMPILED=1)
 
 
@@ -70,8 +69,10 @@ def worth_compiling(steps: int, values: int, products: int) -> bool:
         return False
     if choice() == "1":
         return True
+    # Compiling the first time takes tens of seconds in which a run could not notice that its
+    # reader has gone, so only BACKTRACE_COMPILED=1 compiles; after that, runs read the cache.
     saved = steps * (SAVED_PER_STEP + SAVED_PER_VALUE * values + SAVED_PER_PRODUCT * products)
-    return saved >= (LOADING if cached() else COMPILING)
+    return saved >= LOADING and cached()
 
 
 def cached() -> bool:

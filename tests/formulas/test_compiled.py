@@ -150,9 +150,8 @@ def test_long_untraced_runs_borrow_the_kernels_and_short_ones_do_not(monkeypatch
     # 64-32-10 in batches of 32: 32·42 activations, 3·32·2,410 products, 8.3 ms a step.
     assert compiled.worth_compiling(200, 32 * 42, 3 * 32 * 2410)
     assert not compiled.worth_compiling(0, 10**6, 10**9)
-    monkeypatch.setattr(compiled, "cached", lambda: False)  # compiling first costs 30 s
-    assert not compiled.worth_compiling(200, 32 * 42, 3 * 32 * 2410)  # 1.7 s saved
-    assert compiled.worth_compiling(5_000, 32 * 42, 3 * 32 * 2410)  # 41 s saved
+    monkeypatch.setattr(compiled, "cached", lambda: False)  # only an explicit request compiles
+    assert not compiled.worth_compiling(10**6, 32 * 42, 3 * 32 * 2410)
     monkeypatch.setenv("BACKTRACE_COMPILED", "1")  # always, for any untraced work
     assert compiled.worth_compiling(1, 1, 1)
     monkeypatch.setenv("BACKTRACE_COMPILED", "0")  # never: numpy alone
