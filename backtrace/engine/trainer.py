@@ -128,6 +128,7 @@ class Training:
         self.slips = spec.config.slip_set
         self.kernels: compiled.Kernels | None = None  # lent to the number system when untraced
         self._kernels_pending = False  # whether to load them once `compiled.WAIT` has passed
+        self._kernels_loading = False  # whether they are being loaded in the background
         self._untraced_left, self._untraced_seconds = 0, 0.0
         self._held_batches: dict[int, tuple[np.ndarray, Array, Array]] = {}
 
@@ -193,11 +194,21 @@ class Training:
         return compiled.worth_compiling(steps, samples * units, 3 * samples * weights)
 
     def _load_kernels_when_due(self) -> None:
+        if self._kernels_loading:
+            if not compiled.still_loading():
+                self._kernels_loading = False
+                self.kernels = compiled.kernels_if_they_load()  # loaded now, or None if failed
+            return
         if not self._kernels_pending or self._untraced_seconds < compiled.WAIT:
             return
         self._kernels_pending = False
-        if self._worth_compiling(self._untraced_left):
+        if not self._worth_compiling(self._untraced_left):
+            return
+        if compiled.choice() == "1":
             self.kernels = compiled.kernels_if_they_load()
+        else:  # numpy trains on meanwhile, and the kernels take over once they are loaded
+            compiled.load_in_background()
+            self._kernels_loading = True
 
     @contextlib.contextmanager
     def _fast_kernels(self) -> Iterator[None]:

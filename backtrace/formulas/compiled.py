@@ -26,6 +26,7 @@ import importlib.util
 import math
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable
 from functools import cache
@@ -215,6 +216,22 @@ def kernels() -> Kernels:
         made.mean_gradients(block, block)
         made.row_sums(matrix)
     return made
+
+
+_loading: threading.Thread | None = None
+
+
+def load_in_background() -> None:
+    """Start loading the kernels in a thread of their own, so that a training goes on (and
+    still notices a reader that has gone away) while numba is imported and its cache read."""
+    global _loading
+    if _loading is None:
+        _loading = threading.Thread(target=kernels_if_they_load, name="kernels", daemon=True)
+        _loading.start()
+
+
+def still_loading() -> bool:
+    return _loading is not None and _loading.is_alive()
 
 
 @cache  # a failure too is remembered: later trainings do not try numba again
