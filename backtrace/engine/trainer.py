@@ -177,9 +177,9 @@ class Training:
     def compile_for(self, untraced_steps: int) -> None:
         """Plan to use the compiled kernels for the `untraced_steps` ahead, when numba is
         installed and they are enough work to pay for loading them (the bits are the same).
-        They are loaded once a second of untraced training has gone by and the steps left
-        still pay (at once with BACKTRACE_COMPILED=1): a run whose reader has gone away by
-        then, or that ends sooner, never waits for numba."""
+        Once a second of untraced training has gone by and the steps left still pay, they
+        load in the background while numpy trains on (with BACKTRACE_COMPILED=1: at once, in
+        this thread), so a short run never starts numba and no run waits for it."""
         if self.numbers is not FLOAT64 or self.kernels is not None:
             return
         self._untraced_left = untraced_steps

@@ -16,8 +16,9 @@ Two kinds of code are compiled here, and neither defines arithmetic of its own:
 
 tests/formulas/test_compiled.py checks both against the numpy path, bit for bit. Importing
 numba takes about half a second and compiling the kernels the first time tens of seconds
-(numba keeps them in its cache after that), so the trainer asks for them only when the
-untraced work is long enough to win that back (`worth_compiling`).
+(numba keeps them in its cache after that), so the trainer asks for them only when the cache
+is there and the untraced work is long enough to win the loading back (`worth_compiling`),
+or when BACKTRACE_COMPILED=1 asks for them anyway.
 """
 
 from __future__ import annotations
