@@ -17,7 +17,6 @@ import io
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -31,6 +30,7 @@ from backtrace.engine import train
 from backtrace.engine.check import DEFAULT_ATOL, DEFAULT_TOLERANCE, gradient_check
 from backtrace.engine.trainer import batches, number_system, resolved_batch_size
 from backtrace.errors import BacktraceError, ConfigError, UsageError
+from backtrace.frozen import frozen
 from backtrace.numbers import as_float
 from backtrace.renderers import FORMATS
 from backtrace.renderers.options import RenderOptions
@@ -732,7 +732,7 @@ def check_drawable(spec: Spec) -> None:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Keys:
     """How `render` waits for the reader between pieces: a key reader, where to prompt and
     in how many columns, and whether going back clears the screen (the output is one)."""

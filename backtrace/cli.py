@@ -28,6 +28,7 @@ from backtrace.errors import (
     bounded,
     printable,
 )
+from backtrace.frozen import frozen
 from backtrace.records import PHASES
 from backtrace.renderers import FORMATS, chosen_format
 from backtrace.terminal import ReaderWatch, Terminal
@@ -189,7 +190,7 @@ def refused(message: str) -> Callable[[click.Context, click.Parameter, Any], Non
     return refuse
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class NetworkChoice:
     """Which network: CONFIG, --set and --epochs."""
 
@@ -287,7 +288,7 @@ def limit_option(name: str, accepted: str, default: int) -> Callable[[Any], Any]
 TRAIN_FOR = "Train for N epochs (the config's epochs otherwise)."
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class SelectionChoice:
     """What to show of a traced epoch: --sample, --unit, --weight and --phase."""
 
@@ -342,7 +343,7 @@ selection_options = option_group(
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class OutputChoice:
     """How and where the trace is written: --format, -o, --precision, --width, and the
     handout formats' --math and --fragment."""

@@ -14,11 +14,11 @@ import errno
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TextIO
 
 from backtrace.config.files import FileId
 from backtrace.errors import OutputError
+from backtrace.frozen import frozen
 from backtrace.output import Target, no_room, plan
 
 
@@ -44,7 +44,7 @@ def tables(text: TextIO) -> Iterator[tuple[str, list[list[str]]]]:
         yield rows[1][0], rows
 
 
-@dataclass(frozen=True)
+@frozen
 class TablePlan:
     """The folder -o DIR/ fills, and each table file it may write, checked before any is."""
 

@@ -19,8 +19,10 @@ import contextvars
 import dataclasses
 from collections.abc import Iterator
 
+from backtrace.frozen import frozen
 
-@dataclasses.dataclass(frozen=True)
+
+@frozen
 class Limits:
     # A config file, or standard input, in bytes: hand-written networks are far smaller,
     # and bigger data belongs in a CSV file.

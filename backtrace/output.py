@@ -25,10 +25,11 @@ import signal
 import stat
 import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backtrace.errors import ExitStatus, Interrupted, OutputError, UsageError
+from backtrace.frozen import frozen
 
 # Paths that name one of this process's open descriptors rather than a file.
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def descriptor_named(path: str) -> int | None:
     return int(match["dev_fd"] or match["proc_fd"])
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """One file a command is going to write, already checked: planning every target of a
     command before it trains is what lets each refusal come before anything is written."""

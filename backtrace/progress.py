@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from backtrace import records
+from backtrace.frozen import frozen
 
 DELAY_SECONDS = 1.0  # runs shorter than this never show a bar
 REFRESH_SECONDS = 0.1  # at most this often
@@ -30,7 +30,7 @@ def automatic_every(epochs: int, output_format: str) -> int:
     return 10 ** math.ceil(math.log10(epochs / SUMMARY_LINES))
 
 
-@dataclass(frozen=True)
+@frozen
 class Thinning:
     """Which epoch summaries are written: every `every`-th, the first, the last, traced
     epochs, and the epoch a run stopped in."""

@@ -18,9 +18,11 @@ import functools
 import math
 import types
 import typing
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
+
+from backtrace.frozen import frozen
 
 Phase = Literal["forward", "loss", "backward", "update"]
 PHASES: tuple[Phase, ...] = ("forward", "loss", "backward", "update")
@@ -29,13 +31,13 @@ Subject = Literal["unit", "weight"]
 TRACE_FORMAT_VERSION = 1  # what Start.format_version holds in traces written now
 
 
-# Every kind is a frozen dataclass whose equality, hash and repr are Record's own, written once
-# below: generating them for each kind was most of the cost of importing this module, which
-# every run pays.
-kind_of_record = dataclass(frozen=True, eq=False, repr=False)
+# Every kind is a frozen dataclass made by `frozen`, which shares its methods instead of
+# writing them for each kind as dataclass does: that was most of what importing this module
+# cost, and every run pays it.
+kind_of_record = frozen
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Record:
     """One step of the trace; each subclass is one kind of record."""
 
@@ -58,21 +60,6 @@ class Record:
         subject = self.kind.subject
         return getattr(self, subject) if subject else None
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _field_names(type(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
-        return f"{type(self).__qualname__}({shown})"
-
     def as_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data: `event` first, then the fields in order."""
         data: dict[str, Any] = {"event": self.event}
@@ -84,11 +71,6 @@ class Record:
                 else _plain(value)
             )
         return data
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(item.name for item in fields(kind))
 
 
 def _plain(value: Any) -> Any:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.checks import did_you_mean, listed
 from backtrace.errors import UsageError, bounded
+from backtrace.frozen import frozen
 
 EPOCH_WORDS = ("all", "none", "first", "last")
 PHASES = records.PHASES
 
 
-@dataclass(frozen=True)
+@frozen
 class NumberSet:
     """Whole numbers as inclusive ranges, so 'all' of a billion epochs costs nothing."""
 
@@ -177,7 +177,7 @@ def record_filter(
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordFilter:
     """Which traced records to keep; None in a field means no restriction."""
 

@@ -13,10 +13,10 @@ at its top, so that what is on screen reads in the trace's order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TextIO
 
 from backtrace import records
+from backtrace.frozen import frozen
 from backtrace.renderers.layout import sections
 
 # What each key does, in the order the help lists them. Arrow keys arrive as escape sequences.
@@ -52,7 +52,7 @@ CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
 AT_FIRST = "This is the first piece; there is none before it.\n"
 
 
-@dataclass(frozen=True)
+@frozen
 class Piece:
     records: tuple[records.Record, ...]
 

@@ -8,7 +8,6 @@ pretend to be a pipe or a terminal of any width without a pseudo-terminal.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import io
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from backtrace import limits
+from backtrace.frozen import frozen
 
 DEFAULT_WIDTH = 80
 
@@ -41,7 +41,7 @@ class ClosedStream(io.TextIOBase):
         return False
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Terminal:
     stdin: TextIO
     stdout: TextIO

@@ -17,16 +17,16 @@ import io
 import os
 import select
 import stat
-from dataclasses import dataclass
 from typing import IO, Any
 
 from backtrace import limits
 from backtrace.errors import ConfigError
+from backtrace.frozen import frozen
 
 READ_BYTES = 1 << 16
 
 
-@dataclass(frozen=True)
+@frozen
 class FileId:
     """One file, however it is named: its device and inode, and how the run named it."""
 

@@ -11,7 +11,6 @@ import io
 import os
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from backtrace.config.names import Names, build_names
 from backtrace.config.schema import INIT_ALIASES, RANDOM_INITS, Config
 from backtrace.config.validation import Invalid, Model, Problem, fields_of
 from backtrace.errors import ConfigError, printable
+from backtrace.frozen import frozen
 
 FieldPath = tuple[str | int, ...]
 STDIN = "-"
@@ -40,7 +40,7 @@ def load_yaml(text: str) -> Any:
     return parse_yaml(text)[0]
 
 
-@dataclass(frozen=True)
+@frozen
 class Spec:
     """A validated network and its data, ready for the engine."""
 

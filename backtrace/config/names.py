@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from backtrace.config.schema import Config
 from backtrace.errors import ConfigError, printable
 from backtrace.formulas import ACTIVATIONS
+from backtrace.frozen import frozen
 from backtrace.records import Layer, bias_column
 
 PATTERN_FIELDS = {
@@ -34,7 +34,7 @@ PATTERN_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Names:
     """Every layer's unit and weight names (`records.Layer`), with lookups across layers."""
 

@@ -17,9 +17,10 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+
+from backtrace.frozen import frozen
 
 Location = tuple[str | int, ...]
 FAILED = object()  # what a check returns once it has noted its problem
@@ -580,40 +581,14 @@ def _build(model: type[Model], data: dict, location: Location, problems: list[Pr
 
 class Model:
     """A frozen dataclass whose fields are checked when it is made, from keywords (`Model(...)`)
-    or from a parsed document (`Model.validate(...)`). Subclasses are made dataclasses here.
-
-    Equality, hashing, repr and immutability are written once below rather than generated
-    for each model: generating them is most of the cost of making a dataclass at import."""
+    or from a parsed document (`Model.validate(...)`). Subclasses are made frozen dataclasses
+    here, with backtrace.frozen's shared equality, hash, repr and immutability."""
 
     _given: ClassVar[frozenset[str]] = frozenset()  # per instance: the fields the input set
 
     def __init_subclass__(cls, **options: Any) -> None:
         super().__init_subclass__(**options)
-        written = cls.__dict__.get("__doc__")
-        cls.__doc__ = written or "-"  # spares dataclass writing a signature into it
-        dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
-        cls.__doc__ = written  # the schema shows only text a person wrote
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in fields_of(type(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._values()))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in fields_of(type(self)))
-        return f"{type(self).__name__}({shown})"
+        frozen(cls, init=False, kw_only=True)
 
     def __init__(self, **given: Any) -> None:
         problems: list[Problem] = []

@@ -12,8 +12,6 @@ is a term b, none when the layer has no bias. A shared bias is one column of equ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.random  # noqa: F401 - numpy loads it lazily; a signal during that import is lost
 
@@ -22,10 +20,11 @@ from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeight
 from backtrace.formulas import ACTIVATIONS, LOSSES, Loss
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import FLOAT64, Array, Numbers
+from backtrace.frozen import frozen
 from backtrace.records import bias_column
 
 
-@dataclass(frozen=True)
+@frozen
 class ForwardPass:
     """What the forward pass computed for a batch, layer by layer (index l = layer l+1)."""
 
@@ -34,7 +33,7 @@ class ForwardPass:
     z: list[Array]  # (samples, units): activations
 
 
-@dataclass(frozen=True)
+@frozen
 class Backward:
     """What the backward pass computed for a batch, layer by layer (index l = layer l+1)."""
 
@@ -44,7 +43,7 @@ class Backward:
     through: list[Array] | None = None  # the weights the hidden deltas used, if not the current
 
 
-@dataclass(frozen=True)
+@frozen
 class Gradients:
     """J'(W) for a batch: each sample's own, and their mean, which the update uses."""
 

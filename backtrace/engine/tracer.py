@@ -8,7 +8,6 @@ each section's records it asks the reference book whether a reference text print
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from backtrace.engine.references import ReferenceBook
 from backtrace.formulas import LOSSES
 from backtrace.formulas.numeric import Array, Numbers
 from backtrace.formulas.optimizers import Optimizer, WeightUpdate
+from backtrace.frozen import frozen
 from backtrace.records import bias_column, sending_names
 
 Computed = dict[tuple[str, str | None], float]  # (quantity, unit or weight name) -> value
@@ -29,7 +29,7 @@ def plain(values: Array) -> list:
     return values.tolist()
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     """Everything computed for one batch, before its update."""
 

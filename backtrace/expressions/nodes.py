@@ -13,13 +13,14 @@ Trees are immutable and compare by value. Only a setting's full digits are forma
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from typing import Any, Union
 
+from backtrace.frozen import frozen
 from backtrace.numbers import ALL_DIGITS, format_number
 
 
-@dataclass(frozen=True)
+@frozen
 class Address:
     """What a number is: the quantity (h, z, delta, grad, new, weight, loss, a state variable
     such as m ...), the unit or weight it belongs to, and when it was computed."""
@@ -31,7 +32,7 @@ class Address:
     step: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Number:
     """A value as computed (float or Fraction). `glyph` prints in its place where a textbook
     writes a constant its own way (½), or a setting in full (β1 = 0.999, never rounded)."""
@@ -41,7 +42,7 @@ class Number:
     glyph: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Symbol:
     """A name: a unit's or weight's own (`W10`, `Z1`), or a quantity's letter with the unit it
     belongs to as a subscript (δ of Z1), a hat (ŷ, m̂) or a prime (f')."""
@@ -52,7 +53,7 @@ class Symbol:
     prime: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Words:
     """Prose inside a formula ('mean over the batch'), printed as it is, or a formula kept
     whole as it is written (`latex` then says how to typeset it)."""
@@ -61,61 +62,61 @@ class Words:
     latex: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Sum:
     terms: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Difference:
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Product:
     factors: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Quotient:
     numerator: Node
     denominator: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Power:
     base: Node
     exponent: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Root:
     """The square root."""
 
     radicand: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Negation:
     operand: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Group:
     """Parentheses a textbook writes though the order of operations needs none: (1/K)·Σ."""
 
     inner: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Summation:
     """Σ over the output units, in a formula: Σ (ŷ - y)²."""
 
     body: Node
 
 
-@dataclass(frozen=True)
+@frozen
 class Apply:
     """A function applied: sigmoid(0.5), f'(h_Z1), softmax(h)[D1]. `evaluate`, when given,
     computes it for one number (float or Fraction); without it the line is not checked."""
@@ -126,7 +127,7 @@ class Apply:
     evaluate: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Blank:
     """A result left for a student to fill in, numbered as a worksheet numbers its blanks.
     It stands where the number was, keeps that number's address, and has no value."""
@@ -135,7 +136,7 @@ class Blank:
     address: Address | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Blanks:
     """A worksheet's blanks: the number of each blanked value, by every address it is printed
     under. `everywhere`: each of those numbers is a blank wherever it is printed (a later
@@ -155,7 +156,7 @@ class Blanks:
         return bool(self.numbers)
 
 
-@dataclass(frozen=True)
+@frozen
 class Chain:
     """a = b = c: parts joined by relations ('=', ':=', '≈'). `breaks` holds the positions of
     relations a printer may start a new line with (`W10·X0 + ...` / `= 1·1 + ...`)."""

@@ -10,7 +10,7 @@ activation is one entry here plus its tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
@@ -18,13 +18,14 @@ import numpy as np
 
 from backtrace.expressions.nodes import Apply, Node, Number, Symbol, equation, setting, times
 from backtrace.formulas.numeric import EXACT, FLOAT64, Array, Numbers
+from backtrace.frozen import frozen
 
 Parameters = Mapping[str, Any]  # an activation's parameters, in the number system in use
 Value = Callable[[Array, Numbers, Parameters], Array]
 Derivative = Callable[[Array, Array, Numbers, Parameters], Array]  # f'(h) from h and z = f(h)
 
 
-@dataclass(frozen=True)
+@frozen
 class Activation:
     name: str  # as a config writes it
     formula: str  # f(h) as the trace prints it; {parameter} fields are filled in
@@ -68,7 +69,7 @@ class Activation:
         return Bound(self, numbers, values)
 
 
-@dataclass(frozen=True)
+@frozen
 class Bound:
     """An activation ready to use on one layer: its number system and parameters fixed."""
 

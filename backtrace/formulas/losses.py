@@ -14,7 +14,6 @@ y - ŷ is used as the delta as it stands (see docs/article.md for why that climb
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -39,6 +38,7 @@ from backtrace.expressions.nodes import (
 )
 from backtrace.formulas.activations import Bound
 from backtrace.formulas.numeric import Array, Numbers
+from backtrace.frozen import frozen
 
 # One (ŷ, y) pair of numbers per output unit -> the loss's arithmetic with those numbers.
 Worked = Callable[[Sequence[tuple[Node, Node]]], Node]
@@ -55,7 +55,7 @@ ERROR, L = Symbol("error"), Symbol("L")
 DeltaRule = Literal["article", "direct", "chain"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Loss:
     name: str
     formula: str  # L as the trace's header prints it

@@ -24,17 +24,18 @@ import contextlib
 import decimal
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from backtrace.frozen import frozen
+
 Array = np.ndarray
 Number = float | Fraction
 
 
-@dataclass(frozen=True)
+@frozen
 class Kernels:
     """Faster versions of float64's hot spots, with the same bits, that `Float64` uses while
     they are lent to it (`formulas.compiled` makes them)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy as _copy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,11 +42,12 @@ from backtrace.expressions.nodes import (
     times,
 )
 from backtrace.formulas.numeric import Array, Numbers
+from backtrace.frozen import frozen
 
 Operand = Callable[[Any], str]  # a number as it is written inside an expression
 
 
-@dataclass(frozen=True)
+@frozen
 class WeightUpdate:
     """One weight's update, as the optimizer did it: the values the trace shows."""
 
@@ -71,7 +71,7 @@ BETA1, BETA2, EPSILON = Symbol("β1"), Symbol("β2"), Symbol("ε")
 Where = Callable[[str], Address]  # what a value of the update is, from its key
 
 
-@dataclass(frozen=True)
+@frozen
 class Column:
     """One column of the update table, declared once as a formula over symbols. Its heading is
     the formula (`m := β1·m + (1 - β1)·g`); a cell is the same formula with each symbol

@@ -8,12 +8,12 @@ flags; `round_as_you_go` takes a number of decimals and is written `{round_as_yo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from backtrace.frozen import frozen
 
 SQUARED_ERRORS = ("squared_error", "sum_squared_error", "mean_squared_error")
 
 
-@dataclass(frozen=True)
+@frozen
 class Slip:
     name: str
     account: str  # what the trace says it does, after "Slip on purpose: "
@@ -57,7 +57,7 @@ SLIPS: dict[str, Slip] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Slips:
     """The slips a run makes, as the engine reads them."""
 

@@ -9,17 +9,18 @@ the step: the labels the article writes on its own diagram.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from backtrace import records
 from backtrace.errors import UsageError
+from backtrace.frozen import frozen
 from backtrace.records import sending_names
 
 BIAS_TERM = "1"  # how names.py calls the constant a bias term multiplies
 MOST_UNITS = 12  # per column in a drawing; a larger layer shows its first and last units
 
 
-@dataclass(frozen=True)
+@frozen
 class Unit:
     key: str  # unique in the diagram (two layers' bias terms are both called 1)
     name: str
@@ -29,7 +30,7 @@ class Unit:
     delta: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Link:
     weight: str
     source: str  # unit keys
@@ -64,14 +65,14 @@ class Link:
         return label
 
 
-@dataclass(frozen=True)
+@frozen
 class Column:
     title: str  # "input", "hidden 1 · sigmoid", "output · identity"
     prefix: str | None  # the weight prefix of the links into it (W, V), when it has one
     units: tuple[Unit, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Diagram:
     title: str
     columns: tuple[Column, ...]
@@ -118,7 +119,7 @@ def network_diagram(title: str, layers: tuple[records.Layer, ...]) -> Diagram:
     return Diagram(title, tuple(columns), tuple(links))
 
 
-@dataclass(frozen=True)
+@frozen
 class Place:
     """Where a drawing puts a unit: its column, its row from the top, and how many rows the
     column has. `unit` None is the gap of a large layer whose middle units are left out."""
@@ -141,7 +142,7 @@ def placed(diagram: Diagram) -> list[list[Place]]:
     return columns
 
 
-@dataclass(frozen=True)
+@frozen
 class Point:
     """Where to read the numbers: a sample of an epoch, or the first sample of a step."""
 

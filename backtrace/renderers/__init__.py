@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backtrace.errors import UsageError
+from backtrace.frozen import frozen
 
 if TYPE_CHECKING:
     from backtrace.records import Record
@@ -23,7 +23,7 @@ Renderer = Callable[[Iterable["Record"], TextIO, "RenderOptions"], None]
 PLAIN_EXTENSIONS = ("", ".txt")  # file endings that leave the choice to the command
 
 
-@dataclass(frozen=True)
+@frozen
 class Format:
     name: str
     module: str  # the module in backtrace.renderers that holds its `render`

@@ -33,6 +33,7 @@ from typing import IO, TextIO
 from backtrace import records
 from backtrace.errors import OutputError
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.frozen import frozen
 from backtrace.numbers import machine_number, plain_number
 from backtrace.renderers.options import RenderOptions
 from backtrace.terminal import ReaderWatch
@@ -42,7 +43,7 @@ TABLES: tuple[type[records.Record], ...] = tuple(kind for kind in records.KINDS 
 SPOOL_BYTES = 1 << 20
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Layout:
     """What the start record tells about every table: whether numbers are exact (each then
     gets a `<field>_exact` column beside it), and the optimizer's state keys, which become

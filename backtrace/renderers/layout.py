@@ -35,6 +35,7 @@ from backtrace.expressions.nodes import (
 )
 from backtrace.expressions.printing import TextPrinter
 from backtrace.formulas.optimizers import OPTIMIZERS
+from backtrace.frozen import frozen
 from backtrace.numbers import NumberFormatter, with_decimal
 from backtrace.records import sending_names
 from backtrace.renderers import wording, worked
@@ -42,7 +43,7 @@ from backtrace.renderers import wording, worked
 Formatter = Callable[[float], str]
 
 
-@dataclass(frozen=True)
+@frozen
 class Banner:
     """The run's header: what is trained, on what, how."""
 
@@ -50,20 +51,20 @@ class Banner:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Remark:
     title: str
     text: str
     tone: Literal["note", "alarm"] = "note"
 
 
-@dataclass(frozen=True)
+@frozen
 class Heading:
     text: str
     level: int = 2  # 2: a sample or a weights listing; 3: an epoch summary
 
 
-@dataclass(frozen=True)
+@frozen
 class Grid:
     """A table: column titles, rows of cells, and numbered footnotes. A grid of `blocks` has
     text cells and keeps the grid of trees it was printed from (`source`), so that a grid too
@@ -290,7 +291,7 @@ def _only_chain(cell: Cell) -> Chain | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Line:
     text: str
     notes: tuple[str, ...] = ()
@@ -300,7 +301,7 @@ class Line:
 Block = Banner | Remark | Heading | Grid | Line
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     """Records shown together: one table's worth (a sample's forward pass, its deltas, a
     step's updates ...), or a single record that stands alone (`name` None)."""

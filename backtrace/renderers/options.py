@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backtrace.frozen import frozen
 from backtrace.numbers import HUMAN_DIGITS
 
 if TYPE_CHECKING:
     from backtrace.expressions.nodes import Address
 
 
-@dataclass(frozen=True)
+@frozen
 class RenderOptions:
     precision: int | None = None  # significant digits; None means the format's own default
     width: int | None = None  # columns for tables; None: the terminal's, COLUMNS, or 80

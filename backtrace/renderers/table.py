@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -14,6 +13,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from backtrace import records
+from backtrace.frozen import frozen
 from backtrace.numbers import NumberFormatter
 from backtrace.renderers import layout
 from backtrace.renderers.options import RenderOptions
@@ -146,7 +146,7 @@ def renderable(block: layout.Block) -> RenderableType:
 Styled = list[tuple[str, str]]  # a line as (text, style) pieces; "" is no style
 
 
-@dataclass(frozen=True)
+@frozen
 class Drawn:
     """A table as styled lines, and its footnotes."""
 

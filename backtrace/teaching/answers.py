@@ -14,7 +14,6 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from backtrace.config.files import decode, open_input, read_bounded
 from backtrace.config.loading import load_yaml
 from backtrace.errors import ConfigError
+from backtrace.frozen import frozen
 
 MAX_ANSWERS = 10_000
 ANSWER_BYTES = 1 << 20  # a class's answers fit many times over
@@ -36,7 +36,7 @@ LOSS_WORDS = ("loss", "L", "E", "error")
 NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Answer:
     name: str  # as the student wrote it
     quantity: str  # h, z, loss, delta, grad, new

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from backtrace import records
 from backtrace.expressions.nodes import Address, Cell, numbers
+from backtrace.frozen import frozen
 from backtrace.teaching.results import results
 
 # The phase each compared quantity is counted under: the phase its record kind declares, and
@@ -27,7 +28,7 @@ PHASE_OF = {
 PHASE_ORDER = (*records.PHASES, "epoch", "weights")
 
 
-@dataclass(frozen=True)
+@frozen
 class Part:
     """One side's value at an address, and the worked line it came from."""
 
@@ -35,7 +36,7 @@ class Part:
     line: Cell | None
 
 
-@dataclass(frozen=True)
+@frozen
 class FirstDifference:
     address: Address
     a: Part
@@ -51,7 +52,7 @@ class Tally:
     where: Address | None = None  # the address of the largest difference
 
 
-@dataclass(frozen=True)
+@frozen
 class TraceDiff:
     names: tuple[str, str]
     tolerance: float

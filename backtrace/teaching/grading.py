@@ -21,6 +21,7 @@ from backtrace import records
 from backtrace.errors import ConfigError
 from backtrace.expressions.evaluation import NotComputable, evaluate
 from backtrace.expressions.nodes import Address, Cell, Chain, Number, numbers, numbers_mapped
+from backtrace.frozen import frozen
 from backtrace.numbers import format_number
 from backtrace.teaching.answers import Answer, decimals_written
 from backtrace.teaching.results import results
@@ -44,7 +45,7 @@ class Verdict:
     explains: list[Verdict] = field(default_factory=list)  # later answers that follow
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     verdicts: tuple[Verdict, ...]
     tolerance: float | None  # as given; None: from the printed digits

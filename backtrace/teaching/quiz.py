@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from backtrace.config import Spec
 from backtrace.config.schema import RandomWeights
 from backtrace.errors import UsageError
 from backtrace.expressions.nodes import Address, Blanks, Cell
+from backtrace.frozen import frozen
 from backtrace.teaching.results import results
 
 # What a blank can be, in the words a student uses; the --blank choices.
@@ -29,7 +29,7 @@ BLANKABLE = ("h", "z", "loss", "delta", "grad", "new")
 DEFAULT_MIX = (("forward", 2), ("output delta", 1), ("hidden delta", 1), ("new", 2))
 
 
-@dataclass(frozen=True)
+@frozen
 class Candidate:
     """A result that could be blanked: its address, the student's name for it, its value."""
 
@@ -39,7 +39,7 @@ class Candidate:
     group: str  # forward, loss, output delta, hidden delta, grad, new (for the default mix)
 
 
-@dataclass(frozen=True)
+@frozen
 class KeyEntry:
     number: int
     name: str
@@ -48,7 +48,7 @@ class KeyEntry:
     line: Cell  # the full worked line, as a tree
 
 
-@dataclass(frozen=True)
+@frozen
 class Worksheet:
     spec: Spec
     seed: int
