@@ -20,7 +20,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import signal
 import stat
 import sys
@@ -413,7 +412,7 @@ def _new_file(folder: int, name: str, mode: int) -> tuple[int, str | None]:
 def _temporary_name(folder: int, name: str) -> str:
     """.NAME~backtrace-PID-XXXXXXXX.tmp, NAME shortened to fit the longest file name the
     folder's file system allows."""
-    tail = f"{TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    tail = f"{TEMPORARY_MARK}{os.getpid()}-{os.urandom(4).hex()}{TEMPORARY_SUFFIX}"
     room = _name_max(folder) - len(os.fsencode("." + tail))
     stem = os.fsencode(name)[: max(room, 0)]
     return f".{_whole_characters(stem)}{tail}"

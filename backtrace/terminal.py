@@ -11,7 +11,6 @@ import contextlib
 import errno
 import io
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -91,6 +90,8 @@ class Terminal:
         if columns.isascii() and columns.isdigit() and columns.strip("0"):
             return most if len(columns) > len(str(most)) else min(int(columns), most)
         if to_terminal:
+            import shutil  # here: it imports the compression modules, which a run rarely needs
+
             size = self.columns or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
             return min(size, most)
         return DEFAULT_WIDTH

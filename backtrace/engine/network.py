@@ -12,8 +12,9 @@ is a term b, none when the layer has no bias. A shared bias is one column of equ
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import numpy.random  # noqa: F401 - numpy loads it lazily; a signal during that import is lost
 
 from backtrace.config import Spec
 from backtrace.config.schema import ConstantWeights, MatrixWeights, RandomWeights
@@ -53,7 +54,7 @@ class Gradients:
 
 def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
     """Weight matrices as the config describes them; random schemes draw from `seed` in order."""
-    rng = np.random.default_rng(spec.config.seed)
+    rng = None  # made for the first random scheme: numpy.random takes milliseconds to import
     matrices = []
     sending = spec.config.inputs.units
     for layer, layout in zip(spec.config.layers, spec.names.layers[1:]):
@@ -66,6 +67,7 @@ def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
         elif isinstance(scheme, MatrixWeights):
             matrix = numbers.array(scheme.rows)
         else:
+            rng = rng or generator(spec.config.seed)
             drawn = draw_random(scheme, shape, fan_in=sending, fan_out=layer.units, rng=rng)
             if scheme.bias is not None and bias is not None:
                 drawn[:, bias] = scheme.bias
@@ -75,6 +77,15 @@ def initial_weights(spec: Spec, numbers: Numbers = FLOAT64) -> list[Array]:
         matrices.append(matrix)
         sending = layer.units
     return matrices
+
+
+def generator(seed: Any) -> np.random.Generator:
+    """numpy's random generator for `seed`. numpy.random is imported here by a statement:
+    numpy's own lazy import of it, on first use of `np.random`, would lose a signal that
+    arrived during that import."""
+    import numpy.random
+
+    return numpy.random.default_rng(seed)
 
 
 def draw_random(
@@ -224,7 +235,9 @@ class Network:
                     for delta, layer_input, layout in layers
                 ],
             )
-        each = [self._per_sample(delta, layer_input, layout) for delta, layer_input, layout in layers]
+        each = [
+            self._per_sample(delta, layer_input, layout) for delta, layer_input, layout in layers
+        ]
         return Gradients(each, [self.kept(self.numbers.batch_mean(g)) for g in each])
 
     def _per_sample(self, delta: Array, layer_input: Array, layout: tuple[str, bool]) -> Array:

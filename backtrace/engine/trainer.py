@@ -21,7 +21,7 @@ import numpy as np
 from backtrace import limits, records
 from backtrace.config import Spec
 from backtrace.engine import divergence
-from backtrace.engine.network import Backward, ForwardPass, Gradients, Network
+from backtrace.engine.network import Backward, ForwardPass, Gradients, Network, generator
 from backtrace.engine.notes import notes
 from backtrace.engine.tracer import Step, Tracer
 from backtrace.errors import UsageError
@@ -121,9 +121,7 @@ class Training:
         self._unshuffled = batches(in_order, self.batch_size)  # the same every epoch
         # The order is drawn from the seed, but from a stream of its own, so that shuffling
         # changes no initial weight.
-        self._shuffler = (
-            np.random.default_rng([spec.config.seed, 1]) if spec.config.optimizer.shuffle else None
-        )
+        self._shuffler = generator([spec.config.seed, 1]) if spec.config.optimizer.shuffle else None
         self.steps_per_epoch = len(self._unshuffled)
         self.slips = spec.config.slip_set
         self.kernels: compiled.Kernels | None = None  # lent to the number system when untraced
@@ -375,7 +373,9 @@ def train(
             step_number += len(epoch_batches)
             if weights_seen is not None:
                 weights_seen(tracer.weights("current", epoch, network.weights))
-            summary = epoch_end(numbers, epoch, totals, samples, step_number, False, judge is not None)
+            summary = epoch_end(
+                numbers, epoch, totals, samples, step_number, False, judge is not None
+            )
             totals_loss = summary.loss
             yield summary
             continue

@@ -114,7 +114,9 @@ def chosen(
         raise UsageError(
             "leaves nothing to blank on this sheet", parameter="blank", value=quantities
         )
-    rng = np.random.default_rng(seed)
+    import numpy.random  # a statement, not numpy's lazy attribute: see engine.network.generator
+
+    rng = numpy.random.default_rng(seed)
     if count is None and not (quantities or units or weights):
         picked: list[Candidate] = []
         for group, wanted in DEFAULT_MIX:
