@@ -464,9 +464,23 @@ def from_dict(data: dict[str, Any]) -> Record:
 
 
 @functools.cache
+def field_types(kind: type[Record]) -> dict[str, Any]:
+    """Each field's type, as `typing.get_type_hints` gives it, but for the fields alone and
+    each distinct annotation evaluated once: the hints of every ClassVar of every kind cost
+    a JSON Lines run milliseconds."""
+    return {item.name: _evaluated(item.type) for item in fields(kind)}
+
+
+@functools.cache
+def _evaluated(annotation: Any) -> Any:
+    # Every kind is defined here, so its annotations are written in this module's names.
+    return eval(annotation, globals()) if isinstance(annotation, str) else annotation  # noqa: S307
+
+
+@functools.cache
 def _fields_of(kind: type) -> tuple[tuple[Any, Any], ...]:
     """Each field of a record kind with its type, resolved once per kind."""
-    hints = typing.get_type_hints(kind)
+    hints = field_types(kind)
     return tuple((item, hints[item.name]) for item in fields(kind))
 
 

@@ -85,3 +85,13 @@ def _rendered(render, stream: list[records.Record]) -> str:
     out = io.StringIO()
     render(stream, out, RenderOptions(width=100))
     return out.getvalue()
+
+
+def test_field_types_are_what_typing_makes_of_the_annotations():
+    import dataclasses
+    import typing
+
+    for kind in records.KINDS:
+        hints = typing.get_type_hints(kind)
+        expected = {item.name: hints[item.name] for item in dataclasses.fields(kind)}
+        assert records.field_types(kind) == expected, kind

@@ -65,7 +65,7 @@ def columns(kind: type[records.Record], layout: Layout = Layout()) -> list[str]:
     if kind is records.Weights:
         names = ["event", "when", "epoch", "weight", "value"]
     else:
-        hints = typing.get_type_hints(kind)
+        hints = records.field_types(kind)
         names = ["event"] + [
             f.name
             for f in dataclasses.fields(kind)
@@ -86,7 +86,7 @@ def _state(kind: type[records.Record], layout: Layout) -> tuple[str, ...]:
 def _numeric_fields(kind: type[records.Record], layout: Layout) -> frozenset[str]:
     if kind is records.Weights:
         return frozenset({"value"})
-    hints = typing.get_type_hints(kind)
+    hints = records.field_types(kind)
     plain = {
         name for name, hint in hints.items() if float in typing.get_args(hint) or hint is float
     }
@@ -129,7 +129,7 @@ def _float_rows(
             [record.event, record.when, record.epoch, name, number(value)]
             for name, value in record.values
         ]
-    hints = typing.get_type_hints(kind)
+    hints = records.field_types(kind)
     cells = [repr(kind.event)]
     for name in columns(kind)[1:]:
         hint, field = hints[name], f"record.{name}"

@@ -106,7 +106,7 @@ class Encoder:
     def _compile(self, kind: type) -> Callable[[Any], str]:
         """One function per kind that writes its fields as a single f-string: the field names
         are known and fixed, so only the values are formatted at run time."""
-        hints = typing.get_type_hints(kind)
+        hints = records.field_types(kind)
         writers: dict[str, Any] = {}
         parts = []
         for number, field in enumerate(dataclasses.fields(kind)):
