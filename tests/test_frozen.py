@@ -137,7 +137,9 @@ def test_subclasses_get_their_own_fields_and_init():
     assert Base(1).a == 1  # the base's __init__ is written first, then the child's
     assert Child(1, 2) == Child(1, 2) and Child(1, 2).b == 2
     assert Base(1) != Child(1)
-    assert repr(Child(1)) == "test_subclasses_get_their_own_fields_and_init.<locals>.Child(a=1, b=0)"
+    assert (
+        repr(Child(1)) == "test_subclasses_get_their_own_fields_and_init.<locals>.Child(a=1, b=0)"
+    )
 
 
 def test_methods_the_class_writes_itself_are_kept():

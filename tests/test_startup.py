@@ -63,7 +63,11 @@ def test_random_weights_and_shuffling_still_draw() -> None:
     spec = {
         "inputs": {"units": 2},
         "layers": [
-            {"units": 2, "activation": "sigmoid", "weights": {"init": "uniform", "low": -1, "high": 1}},
+            {
+                "units": 2,
+                "activation": "sigmoid",
+                "weights": {"init": "uniform", "low": -1, "high": 1},
+            },
             {"units": 1, "activation": "sigmoid", "weights": 1},
         ],
         "loss": "mean_squared_error",

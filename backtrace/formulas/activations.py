@@ -109,8 +109,27 @@ def _sigmoid(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
 
 
 def _softmax(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
-    shifted = numbers.exp(h - np.max(h, axis=-1, keepdims=True))
-    return shifted / numbers.row_sums(shifted)[..., None]
+    _, exponentials, sums = softmax_parts(h, numbers)
+    return exponentials / sums[..., None]
+
+
+_last_parts: tuple[Any, ...] | None = None  # (h, numbers, its parts): the last h's
+
+
+def softmax_parts(h: Array, numbers: Numbers) -> tuple[Array, Array, Array]:
+    """s = h - max h, e^s and Σ e^s, row by row: where softmax(h) = e^s/Σ e^s and
+    ln softmax(h) = s - ln Σ e^s both start. The last h's parts are kept, because the loss
+    takes ln softmax of the very array the output layer has just taken softmax of; the
+    engine never changes an array in place, so the same object means the same numbers."""
+    global _last_parts
+    last = _last_parts
+    if last is not None and last[0] is h and last[1] is numbers:
+        return last[2], last[3], last[4]
+    shifted = h - np.max(h, axis=-1, keepdims=True)
+    exponentials = numbers.exp(shifted)
+    sums = numbers.row_sums(exponentials)
+    _last_parts = (h, numbers, shifted, exponentials, sums)
+    return shifted, exponentials, sums
 
 
 def _relu(h: Array, numbers: Numbers, parameters: Parameters) -> Array:

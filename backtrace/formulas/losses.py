@@ -36,7 +36,7 @@ from backtrace.expressions.nodes import (
     squared,
     times,
 )
-from backtrace.formulas.activations import Bound
+from backtrace.formulas.activations import Bound, softmax_parts
 from backtrace.formulas.numeric import Array, Numbers
 from backtrace.frozen import frozen
 
@@ -109,8 +109,8 @@ def _softplus(h: Array, numbers: Numbers) -> Array:
 
 
 def _log_softmax(h: Array, numbers: Numbers) -> Array:
-    shifted = h - np.max(h, axis=-1, keepdims=True)
-    return shifted - numbers.log(numbers.row_sums(numbers.exp(shifted)))[..., None]
+    shifted, _, sums = softmax_parts(h, numbers)
+    return shifted - numbers.log(sums)[..., None]
 
 
 def _squared(z: Array, y: Array) -> Array:

@@ -51,3 +51,31 @@ def test_unknown_names_list_the_registry() -> None:
     with pytest.raises(ConfigError) as error:
         build_spec(document)
     assert all(name in str(error.value) for name in LOSSES)
+
+
+def test_the_loss_reuses_the_softmax_parts_only_of_the_same_array():
+    """softmax and the cross-entropy's ln softmax share s = h - max h and Σ e^s; the loss
+    takes them from the output layer's softmax of the same h, to the same bits as afresh."""
+    import numpy as np
+
+    from backtrace.formulas import activations, losses
+    from backtrace.formulas.numeric import FLOAT64
+
+    rng = np.random.default_rng(3)
+    h = rng.normal(0, 30, size=(7, 5))
+    softmax = ACTIVATIONS["softmax"].bind(FLOAT64)
+    loss = LOSSES["softmax_cross_entropy"]
+    y = np.eye(5)[rng.integers(0, 5, size=7)]
+    alone = loss.value(h.copy(), None, y, FLOAT64)  # nothing kept for this copy
+    z = softmax.value(h)
+    assert activations._last_parts[0] is h
+    shared = loss.value(h, z, y, FLOAT64)
+    assert shared.tobytes() == alone.tobytes()
+    # ln softmax by hand, from numpy's own reductions: the same value to rounding.
+    shifted = h - h.max(axis=1, keepdims=True)
+    by_hand = -(y * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))).sum(axis=1)
+    np.testing.assert_allclose(shared, by_hand, rtol=1e-12, atol=1e-12)
+    other = h * 2.0  # a different array: its own parts
+    assert (
+        losses._log_softmax(other, FLOAT64).tobytes() != losses._log_softmax(h, FLOAT64).tobytes()
+    )
