@@ -264,7 +264,7 @@ class Training:
                 network.weights = new_weights
                 totals.loss = totals.loss + numbers.total(losses)
                 if judge is not None:
-                    totals.correct += int(judge(forward.z[-1], y).sum())
+                    totals.correct += int(np.count_nonzero(judge(forward.z[-1], y)))
         return totals
 
     def backward(
@@ -398,7 +398,9 @@ def train(
             network.weights = new_weights
             loss_total = loss_total + numbers.total(step.losses)
             if judge is not None:
-                correct += int(judge(step.forward.z[-1], training.targets[indices]).sum())
+                correct += int(
+                    np.count_nonzero(judge(step.forward.z[-1], training.targets[indices]))
+                )
         totals = EpochTotals(loss_total, correct)
         if weights_seen is not None:
             weights_seen(tracer.weights("current", epoch, network.weights))

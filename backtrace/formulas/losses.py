@@ -263,7 +263,7 @@ LOSSES: dict[str, Loss] = {
             requires_output=("softmax", "it reads the outputs as class probabilities"),
             bad_targets=_one_hot,
             # Right when the most probable class is the target's class.
-            correct=lambda z, y: np.argmax(z, axis=-1) == np.argmax(y, axis=-1),
+            correct=lambda z, y: z.argmax(axis=-1) == y.argmax(axis=-1),
         ),
     )
 }
