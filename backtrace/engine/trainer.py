@@ -96,6 +96,9 @@ def make_optimizer(spec: Spec, numbers: Numbers) -> Optimizer:
     return kind(numbers, frozen, schedule, **{k: v for k, v in given.items() if v is not None})
 
 
+QUIET_PIECE = 256  # untraced steps between two looks at whether the kernels are ready
+
+
 @dataclass
 class EpochTotals:
     """What an epoch adds up as it goes: its samples' losses, and how many it got right."""
@@ -226,22 +229,29 @@ class Training:
         """An untraced epoch: the same arithmetic as `compute` and `update`, step by step, but
         under one errstate, with no records and one cheap finiteness check per step instead
         of one per array. Only when it fails does the careful search say where."""
-        started = time.perf_counter()
-        totals = self._quiet_epoch(epoch, steps_before, epoch_batches)
-        self._untraced_left -= len(epoch_batches)
-        self._untraced_seconds += time.perf_counter() - started
-        self._load_kernels_when_due()
+        totals = EpochTotals(self.numbers.number(0), 0)
+        # In pieces, so that a long epoch too takes the kernels once they pay, not only the
+        # epochs after it.
+        for start in range(0, len(epoch_batches), QUIET_PIECE):
+            piece = epoch_batches[start : start + QUIET_PIECE]
+            started = time.perf_counter()
+            diverged = self._quiet_steps(epoch, steps_before + start, piece, totals)
+            self._untraced_left -= len(piece)
+            self._untraced_seconds += time.perf_counter() - started
+            self._load_kernels_when_due()
+            if diverged is not None:
+                return diverged
         return totals
 
-    def _quiet_epoch(
-        self, epoch: int, steps_before: int, epoch_batches: list[np.ndarray]
-    ) -> EpochTotals | records.Diverged:
+    def _quiet_steps(
+        self, epoch: int, steps_before: int, batches: list[np.ndarray], totals: EpochTotals
+    ) -> records.Diverged | None:
+        """Untraced steps, each added to `totals`; where one diverges, the record saying so."""
         numbers, network, optimizer = self.numbers, self.network, self.optimizer
         judge = LOSSES[self.spec.config.loss].correct
-        totals = EpochTotals(numbers.number(0), 0)
         exact = numbers is EXACT
         with numbers.quiet(), self._fast_kernels():
-            for offset, indices in enumerate(epoch_batches):
+            for offset, indices in enumerate(batches):
                 step = steps_before + offset + 1
                 x, y = self._batch_data(indices)
                 forward = network.forward(x)
@@ -265,7 +275,7 @@ class Training:
                 totals.loss = totals.loss + numbers.total(losses)
                 if judge is not None:
                     totals.correct += int(np.count_nonzero(judge(forward.z[-1], y)))
-        return totals
+        return None
 
     def backward(
         self, forward: ForwardPass, y: Array, per_sample: bool = True
