@@ -112,6 +112,35 @@ def _real(x: float) -> float:
     return float(x)
 
 
+_WHOLE_SHIFT = 4503599627371519.0  # 2^52 + 1023: k + this holds k + 1023 in its lowest bits
+
+
+def _power_of_two(k: float) -> float:
+    """2^k for a whole float -1022 ≤ k ≤ 1023, built from its bits: k + 2^52 + 1023 holds the
+    exponent field k + 1023 in the low bits of its pattern, and shifting that left by 52 drops
+    the rest. Only arithmetic and bit moves, which vectorise where a call to ldexp does not.
+    (`_float_from_bits` and `_bits_of_float` are numba intrinsics, given to the compiled copy.)"""
+    return _float_from_bits(_bits_of_float(k + _WHOLE_SHIFT) << 52)  # noqa: F821
+
+
+def _scaled(y: float, k: float) -> float:
+    """y·2^k as ldexp rounds it, for every y and whole -2044 ≤ k ≤ 2046, in two IEEE
+    multiplications: by 2^a, then by 2^b, with b = k clipped to [-1022, 1023] and a = k - b.
+    For k within [-1022, 1023], a = 0 and the one rounding is y·2^k's. Above, y·2^a is exact
+    or already overflows (and so does y·2^k). Below, y·2^a is exact when it is a normal
+    number, and when it is not, y·2^k is below 2^-2044 and both give a zero of y's sign."""
+    b = min(max(k, -1022.0), 1023.0)
+    return (y * _power_of_two(k - b)) * _power_of_two(b)
+
+
+def _none_above(x: float) -> float:
+    return -np.inf  # as numpy's max of no elements
+
+
+def _none_below(x: float) -> float:
+    return np.inf
+
+
 SCALAR_HELPERS = {
     "_where": _where,
     "_largest": _itself,
@@ -119,7 +148,51 @@ SCALAR_HELPERS = {
     "_frexp": _frexp,
     "_whole": _whole,
     "_real": _real,
+    "_scaled": _scaled,
 }
+# For the array kernels, once they have checked that no element needs a special case: every
+# definition takes its usual path, as the numpy path does on such an array.
+USUAL_HELPERS = {**SCALAR_HELPERS, "_largest": _none_above, "_smallest": _none_below}
+
+
+# When an element needs no special case in a definition (nor in the ones it calls): the
+# definitions' own tests for their usual path, one element at a time (False for NaN).
+
+
+def _tanh_usual(x: float) -> bool:
+    return abs(x) < numeric._TANH_ONE  # then |2x| < 44, within e^x - 1's usual ±60
+
+
+def _exp_usual(x: float) -> bool:
+    return abs(x) <= numeric._EXP_SAFE  # for the sigmoid too: its e^-|h|
+
+
+def _log_usual(x: float) -> bool:
+    return 0.0 < x < np.inf
+
+
+USUAL = {"_exp": _exp_usual, "_log": _log_usual, "_tanh": _tanh_usual, "_sigmoid": _exp_usual}
+
+
+def _each(x: np.ndarray) -> np.ndarray:
+    """A definition of numeric's applied to every element of a C-ordered array. When every
+    element passes its usual test, each goes through the copy compiled for the usual path
+    (`USUAL_HELPERS`), whose loop has no branch and no call, so that the compiler can run it
+    on several elements at once; otherwise every element goes through the full one. Either
+    way each element gets the value numeric's definition gives it."""
+    out = np.empty(x.shape)
+    values, into = x.ravel(), out.ravel()
+    for i in range(values.size):
+        if not _usual(values[i]):  # noqa: F821 - given to each compiled copy
+            for j in range(values.size):
+                into[j] = _any(values[j])  # noqa: F821
+            return out
+    for i in range(values.size):
+        into[i] = _one_usual(values[i])  # noqa: F821
+    return out
+
+
+COMPILED_HELPERS: dict[str, Any] = {}  # the scalar helpers as compiled, by name (for the tests)
 
 
 @cache
@@ -128,19 +201,79 @@ def kernels() -> Kernels:
     its cache of numeric's definitions against numeric.py's time stamp only: after changing a
     scalar helper here, delete backtrace/formulas/__pycache__/*.nbi and *.nbc."""
     import numba
+    from llvmlite import ir
+    from numba.core import types as numba_types
+    from numba.core.extending import intrinsic
 
-    def compiled(function: Callable[..., Any]) -> Any:
+    @intrinsic
+    def float_from_bits(typing_context: Any, bits: Any) -> Any:
+        def generated(context: Any, builder: Any, signature: Any, arguments: Any) -> Any:
+            return builder.bitcast(arguments[0], ir.DoubleType())
+
+        return numba_types.float64(numba_types.int64), generated
+
+    @intrinsic
+    def bits_of_float(typing_context: Any, x: Any) -> Any:
+        def generated(context: Any, builder: Any, signature: Any, arguments: Any) -> Any:
+            return builder.bitcast(arguments[0], ir.IntType(64))
+
+        return numba_types.int64(numba_types.float64), generated
+
+    def compiled(function: Callable[..., Any], inline: str = "never") -> Any:
         # "numpy" error model: x/0 is inf or NaN as in numpy, not a ZeroDivisionError.
-        return numba.njit(function, cache=True, error_model="numpy", fastmath=False)
+        return numba.njit(function, cache=True, error_model="numpy", fastmath=False, inline=inline)
 
-    names = dict(vars(numeric))
-    for name, helper in SCALAR_HELPERS.items():
-        names[name] = compiled(helper)
-    for name in DEFINITIONS:
-        original = getattr(numeric, name)
-        names[name] = compiled(
-            types.FunctionType(original.__code__, names, name, original.__defaults__)
+    # The scalar helpers, compiled with their calls to one another resolved to compiled copies.
+    own = dict(globals(), _float_from_bits=float_from_bits, _bits_of_float=bits_of_float)
+    own["_power_of_two"] = compiled(
+        types.FunctionType(_power_of_two.__code__, own, "_power_of_two")
+    )
+    helpers = {
+        helper: compiled(types.FunctionType(helper.__code__, own, helper.__name__))
+        for helper in {*SCALAR_HELPERS.values(), *USUAL_HELPERS.values()}
+    }
+    COMPILED_HELPERS.update({helper.__name__: made for helper, made in helpers.items()})
+    COMPILED_HELPERS["_power_of_two"] = own["_power_of_two"]
+
+    def definitions(helper_set: dict[str, Any], suffix: str, inline: str) -> dict[str, Any]:
+        """numeric's definitions compiled for one number, with these helpers. Each copy has
+        a name of its own (`suffix`): numba's cache tells functions apart by name and code."""
+        made = dict(vars(numeric))
+        made.update({name: helpers[helper] for name, helper in helper_set.items()})
+        for name in DEFINITIONS:
+            original = getattr(numeric, name)
+            function = types.FunctionType(original.__code__, made, name, original.__defaults__)
+            function.__qualname__ = name + suffix
+            made[name] = compiled(function, inline)
+        return made
+
+    names = definitions(SCALAR_HELPERS, "", "never")
+    # Inlined whole into the array loops (LLVM's own inliner leaves e^x - 1 a call), so that
+    # the loop over the elements has no call in it.
+    usual_names = definitions(USUAL_HELPERS, "_usual", "always")
+
+    def on_arrays(name: str, ufunc: Any) -> Callable[[np.ndarray], np.ndarray]:
+        each = types.FunctionType(
+            _each.__code__,
+            dict(
+                own,
+                _usual=compiled(types.FunctionType(USUAL[name].__code__, own, "usual")),
+                _any=names[name],
+                _one_usual=usual_names[name],
+            ),
+            "_each",
         )
+        each.__qualname__ = "_each" + name
+        kernel = compiled(each)
+
+        def applied(x: Any) -> Any:
+            if type(x) is np.ndarray and x.dtype == np.float64 and 0 < x.ndim <= 2:
+                if x.flags.c_contiguous:
+                    return kernel(x)
+            return ufunc(x)
+
+        applied.kernel = kernel  # type: ignore[attr-defined]
+        return applied
 
     def elementwise(name: str) -> Callable[[np.ndarray], np.ndarray]:
         original = getattr(numeric, name)
@@ -198,10 +331,10 @@ def kernels() -> Kernels:
         return total / len(deltas) if len(deltas) > 1 else total
 
     made = Kernels(
-        exp=elementwise("_exp"),
-        log=elementwise("_log"),
-        tanh=elementwise("_tanh"),
-        sigmoid=elementwise("_sigmoid"),
+        exp=on_arrays("_exp", elementwise("_exp")),
+        log=on_arrays("_log", elementwise("_log")),
+        tanh=on_arrays("_tanh", elementwise("_tanh")),
+        sigmoid=on_arrays("_sigmoid", elementwise("_sigmoid")),
         weighted_sums=weighted_sums,
         backpropagated=backpropagated,
         mean_gradients=mean_gradients,
@@ -216,6 +349,9 @@ def kernels() -> Kernels:
         made.backpropagated(block[:, :2], matrix)
         made.mean_gradients(block, block)
         made.row_sums(matrix)
+    for function in (made.exp, made.log, made.tanh, made.sigmoid):
+        function(block)
+        function(block[0])
     return made
 
 
