@@ -285,22 +285,59 @@ def kernels() -> Kernels:
     @compiled
     def combined(coefficients: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """out[i] = c[i, 0]·rows[0] + c[i, 1]·rows[1] + ..., added left to right: each sum
-        starts from its first term and adds the next ones one at a time. The sums of a whole
-        output row run side by side in a local row, so the innermost loop is over
-        independent outputs and each output's additions stay in order."""
+        starts from its first term and adds the next ones one at a time. The sums of whole
+        output rows run side by side, two rows at a time (they share the rows they read),
+        so the innermost loop is over independent outputs; it adds four terms to each
+        running sum per pass, one after the other, ((s + p_t) + p_t+1) + ..., which is the
+        same order as one term a pass, with fewer trips through memory."""
         outputs, terms = coefficients.shape
         width = rows.shape[1]
         out = np.empty((outputs, width))
-        running = np.empty(width)
-        for i in range(outputs):
-            coefficient = coefficients[i, 0]
+        first = rows[0]
+        for i in range(0, outputs - 1, 2):
+            j = i + 1
+            one, other = out[i], out[j]
+            a, b = coefficients[i, 0], coefficients[j, 0]
             for n in range(width):
-                running[n] = rows[0, n] * coefficient
-            for t in range(1, terms):
-                coefficient = coefficients[i, t]
+                one[n] = first[n] * a
+                other[n] = first[n] * b
+            t = 1
+            while t + 4 <= terms:
+                a0, a1 = coefficients[i, t], coefficients[i, t + 1]
+                a2, a3 = coefficients[i, t + 2], coefficients[i, t + 3]
+                b0, b1 = coefficients[j, t], coefficients[j, t + 1]
+                b2, b3 = coefficients[j, t + 2], coefficients[j, t + 3]
+                r0, r1, r2, r3 = rows[t], rows[t + 1], rows[t + 2], rows[t + 3]
                 for n in range(width):
-                    running[n] = running[n] + rows[t, n] * coefficient
-            out[i] = running
+                    x0, x1, x2, x3 = r0[n], r1[n], r2[n], r3[n]
+                    one[n] = (((one[n] + x0 * a0) + x1 * a1) + x2 * a2) + x3 * a3
+                    other[n] = (((other[n] + x0 * b0) + x1 * b1) + x2 * b2) + x3 * b3
+                t += 4
+            while t < terms:
+                a0, b0, r0 = coefficients[i, t], coefficients[j, t], rows[t]
+                for n in range(width):
+                    one[n] = one[n] + r0[n] * a0
+                    other[n] = other[n] + r0[n] * b0
+                t += 1
+        if outputs % 2:  # the last row of an odd count, alone
+            i = outputs - 1
+            one = out[i]
+            a = coefficients[i, 0]
+            for n in range(width):
+                one[n] = first[n] * a
+            t = 1
+            while t + 4 <= terms:
+                a0, a1 = coefficients[i, t], coefficients[i, t + 1]
+                a2, a3 = coefficients[i, t + 2], coefficients[i, t + 3]
+                r0, r1, r2, r3 = rows[t], rows[t + 1], rows[t + 2], rows[t + 3]
+                for n in range(width):
+                    one[n] = (((one[n] + r0[n] * a0) + r1[n] * a1) + r2[n] * a2) + r3[n] * a3
+                t += 4
+            while t < terms:
+                a0, r0 = coefficients[i, t], rows[t]
+                for n in range(width):
+                    one[n] = one[n] + r0[n] * a0
+                t += 1
         return out
 
     @compiled

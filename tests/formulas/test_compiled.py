@@ -74,7 +74,8 @@ def test_the_usual_ranges_keep_their_bits_in_bulk() -> None:
 
 @pytest.mark.parametrize(
     "samples, senders, units",
-    [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17)],
+    [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17),
+     (5, 6, 7), (7, 4, 3), (9, 10, 11), (32, 33, 10)],  # fmt: skip
 )
 def test_the_sums_of_products_add_left_to_right(samples: int, senders: int, units: int) -> None:
     rng = np.random.default_rng(samples * 10_000 + senders * 100 + units)
