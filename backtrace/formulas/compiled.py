@@ -149,6 +149,7 @@ SCALAR_HELPERS = {
     "_whole": _whole,
     "_real": _real,
     "_scaled": _scaled,
+    "_power_of_two": _power_of_two,
 }
 # For the array kernels, once they have checked that no element needs a special case: every
 # definition takes its usual path, as the numpy path does on such an array.
@@ -230,10 +231,10 @@ def kernels() -> Kernels:
     )
     helpers = {
         helper: compiled(types.FunctionType(helper.__code__, own, helper.__name__))
-        for helper in {*SCALAR_HELPERS.values(), *USUAL_HELPERS.values()}
+        for helper in {*SCALAR_HELPERS.values(), *USUAL_HELPERS.values()} - {_power_of_two}
     }
+    helpers[_power_of_two] = own["_power_of_two"]
     COMPILED_HELPERS.update({helper.__name__: made for helper, made in helpers.items()})
-    COMPILED_HELPERS["_power_of_two"] = own["_power_of_two"]
 
     def definitions(helper_set: dict[str, Any], suffix: str, inline: str) -> dict[str, Any]:
         """numeric's definitions compiled for one number, with these helpers. Each copy has
@@ -356,6 +357,11 @@ def kernels() -> Kernels:
 
     @compiled
     def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        if matrix.shape[0] < layer_input.shape[0]:
+            # Fewer units than samples (an output layer): the samples side by side instead,
+            # h.T[j] = Σ_k W[j, k]·z.T[k], the same products added in the same order.
+            transposed = combined(matrix, np.ascontiguousarray(layer_input.T))
+            return np.ascontiguousarray(transposed.T)
         return combined(layer_input, np.ascontiguousarray(matrix.T))
 
     @compiled
@@ -365,7 +371,9 @@ def kernels() -> Kernels:
     @compiled
     def mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
         total = combined(np.ascontiguousarray(deltas.T), layer_input)
-        return total / len(deltas) if len(deltas) > 1 else total
+        if len(deltas) > 1:
+            total /= len(deltas)  # in place: the same division of each sum
+        return total
 
     made = Kernels(
         exp=on_arrays("_exp", elementwise("_exp")),

@@ -429,6 +429,11 @@ def _whole(x: Array) -> Array:
     return x.astype(np.int64)
 
 
+def _power_of_two(k: Array) -> Array:
+    """2^k for integral floats -1022 ≤ k ≤ 1023: a normal number, exactly."""
+    return np.ldexp(1.0, _whole(k))
+
+
 def _scaled(y: Any, k: Array) -> Array:
     """y·2^k for integral floats k, as ldexp rounds it: exactly, or rounded once where the
     result is subnormal or overflows."""
@@ -509,11 +514,11 @@ def _expm1(x: Array) -> Array:
     e = hrs * ((r1 - t) / (6.0 - r * t))
     unreduced = r - (r * e - hrs)
     e = (r * (e - correction) - correction) - hrs
-    scale = _scaled(1.0, k)  # k is whole, -87 ≤ k ≤ 1023
+    scale = _power_of_two(k)  # k is whole, -87 ≤ k ≤ 1023
     minus_one = 0.5 * (r - e) - 0.5
     plus_one = _where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
     far = (1.0 - (e - r)) * scale - 1.0
-    inverse_scale = _scaled(1.0, -k)
+    inverse_scale = _scaled(1.0, -k)  # 2^-1023 is subnormal
     near = _where(
         k < 20,
         ((1.0 - inverse_scale) - (e - r)) * scale,
