@@ -7,12 +7,16 @@ Two kinds of code are compiled here, and neither defines arithmetic of its own:
   definitions, compiled from their code objects to run on one number at a time: their calls
   to one another resolve to the compiled copies, and numeric's array helpers (`_where`,
   `_largest`, `_frexp`, ...) to scalar ones here. numba without `fastmath` keeps every IEEE
-  operation as written: no reassociation, no fused multiply-add.
+  operation as written: no reassociation, no fused multiply-add. On a C-ordered array whose
+  every element is in the usual range (`_each`), a second copy, compiled for the usual path
+  only and inlined whole, runs with no branch and no call in its loop (2^k is built from
+  its bits, not by ldexp), so the compiler handles several elements at once.
 - The three sums of products each step makes, as loops that add in the order
   `Numbers.weighted_sums`, `Numbers.backpropagated` and `Numbers.mean_gradients` define: the
   first term, then each later term added to the running sum, one at a time. The loop over
   the independent outputs is the inner one, so the compiler may process several outputs at
-  once without changing any output's order of additions.
+  once without changing any output's order of additions; two output rows go side by side,
+  and each pass adds four terms to a running sum, one after the other.
 
 tests/formulas/test_compiled.py checks both against the numpy path, bit for bit. Importing
 numba takes about half a second and compiling the kernels the first time tens of seconds
