@@ -272,8 +272,11 @@ def kernels() -> Kernels:
         kernel = compiled(each)
 
         def applied(x: Any) -> Any:
+            # The layouts compiled beforehand (a read-only or unaligned array would make numba
+            # compile another copy halfway through a training): the rest go to the ufunc.
             if type(x) is np.ndarray and x.dtype == np.float64 and 0 < x.ndim <= 2:
-                if x.flags.c_contiguous:
+                flags = x.flags
+                if flags.c_contiguous and flags.writeable and flags.aligned:
                     return kernel(x)
             return ufunc(x)
 

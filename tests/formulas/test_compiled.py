@@ -278,5 +278,8 @@ def test_the_usual_paths_hold_up_to_their_ends(name: str) -> None:
         for x in (edge, np.concatenate([bulk, edge]), np.abs(bulk) + 5e-324):
             with np.errstate(all="ignore"):
                 assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x))
-    for x in (np.float64(0.5), np.array(0.5), np.array([[1.0, 2.0]]), np.ones((2, 2, 2))):
+    locked = np.linspace(0.25, 3.0, 12).reshape(3, 4)
+    locked.flags.writeable = False
+    for x in (np.float64(0.5), np.array(0.5), np.array([[1.0, 2.0]]), np.ones((2, 2, 2)),
+              np.empty(0), np.empty((0, 3)), np.empty((3, 0)), locked):  # fmt: skip
         assert same_bits(np.asarray(getattr(KERNELS, name)(x)), DEFINITIONS[name](x))
