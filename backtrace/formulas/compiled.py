@@ -7,12 +7,16 @@ Two kinds of code are compiled here, and neither defines arithmetic of its own:
   definitions, compiled from their code objects to run on one number at a time: their calls
   to one another resolve to the compiled copies, and numeric's array helpers (`_where`,
   `_largest`, `_frexp`, ...) to scalar ones here. numba without `fastmath` keeps every IEEE
-  operation as written: no reassociation, no fused multiply-add.
+  operation as written: no reassociation, no fused multiply-add. On a C-ordered array whose
+  every element is in the usual range (`_each`), a second copy, compiled for the usual path
+  only and inlined whole, runs with no branch and no call in its loop (2^k is built from
+  its bits, not by ldexp), so the compiler handles several elements at once.
 - The three sums of products each step makes, as loops that add in the order
   `Numbers.weighted_sums`, `Numbers.backpropagated` and `Numbers.mean_gradients` define: the
   first term, then each later term added to the running sum, one at a time. The loop over
   the independent outputs is the inner one, so the compiler may process several outputs at
-  once without changing any output's order of additions.
+  once without changing any output's order of additions; two output rows go side by side,
+  and each pass adds four terms to a running sum, one after the other.
 
 tests/formulas/test_compiled.py checks both against the numpy path, bit for bit. Importing
 numba takes about half a second and compiling the kernels the first time tens of seconds
@@ -112,6 +116,35 @@ def _real(x: float) -> float:
     return float(x)
 
 
+_WHOLE_SHIFT = 4503599627371519.0  # 2^52 + 1023: k + this holds k + 1023 in its lowest bits
+
+
+def _power_of_two(k: float) -> float:
+    """2^k for a whole float -1022 ≤ k ≤ 1023, built from its bits: k + 2^52 + 1023 holds the
+    exponent field k + 1023 in the low bits of its pattern, and shifting that left by 52 drops
+    the rest. Only arithmetic and bit moves, which vectorise where a call to ldexp does not.
+    (`_float_from_bits` and `_bits_of_float` are numba intrinsics, given to the compiled copy.)"""
+    return _float_from_bits(_bits_of_float(k + _WHOLE_SHIFT) << 52)  # noqa: F821
+
+
+def _scaled(y: float, k: float) -> float:
+    """y·2^k as ldexp rounds it, for every y and whole -2044 ≤ k ≤ 2046, in two IEEE
+    multiplications: by 2^a, then by 2^b, with b = k clipped to [-1022, 1023] and a = k - b.
+    For k within [-1022, 1023], a = 0 and the one rounding is y·2^k's. Above, y·2^a is exact
+    or already overflows (and so does y·2^k). Below, y·2^a is exact when it is a normal
+    number, and when it is not, y·2^k is below 2^-2044 and both give a zero of y's sign."""
+    b = min(max(k, -1022.0), 1023.0)
+    return (y * _power_of_two(k - b)) * _power_of_two(b)
+
+
+def _none_above(x: float) -> float:
+    return -np.inf  # as numpy's max of no elements
+
+
+def _none_below(x: float) -> float:
+    return np.inf
+
+
 SCALAR_HELPERS = {
     "_where": _where,
     "_largest": _itself,
@@ -119,7 +152,52 @@ SCALAR_HELPERS = {
     "_frexp": _frexp,
     "_whole": _whole,
     "_real": _real,
+    "_scaled": _scaled,
+    "_power_of_two": _power_of_two,
 }
+# For the array kernels, once they have checked that no element needs a special case: every
+# definition takes its usual path, as the numpy path does on such an array.
+USUAL_HELPERS = {**SCALAR_HELPERS, "_largest": _none_above, "_smallest": _none_below}
+
+
+# When an element needs no special case in a definition (nor in the ones it calls): the
+# definitions' own tests for their usual path, one element at a time (False for NaN).
+
+
+def _tanh_usual(x: float) -> bool:
+    return abs(x) < numeric._TANH_ONE  # then |2x| < 44, within e^x - 1's usual ±60
+
+
+def _exp_usual(x: float) -> bool:
+    return abs(x) <= numeric._EXP_SAFE  # for the sigmoid too: its e^-|h|
+
+
+def _log_usual(x: float) -> bool:
+    return 0.0 < x < np.inf
+
+
+USUAL = {"_exp": _exp_usual, "_log": _log_usual, "_tanh": _tanh_usual, "_sigmoid": _exp_usual}
+
+
+def _each(x: np.ndarray) -> np.ndarray:
+    """A definition of numeric's applied to every element of a C-ordered array. When every
+    element passes its usual test, each goes through the copy compiled for the usual path
+    (`USUAL_HELPERS`), whose loop has no branch and no call, so that the compiler can run it
+    on several elements at once; otherwise every element goes through the full one. Either
+    way each element gets the value numeric's definition gives it."""
+    out = np.empty(x.shape)
+    values, into = x.ravel(), out.ravel()
+    for i in range(values.size):
+        if not _usual(values[i]):  # noqa: F821 - given to each compiled copy
+            for j in range(values.size):
+                into[j] = _any(values[j])  # noqa: F821
+            return out
+    for i in range(values.size):
+        into[i] = _one_usual(values[i])  # noqa: F821
+    return out
+
+
+COMPILED_HELPERS: dict[str, Any] = {}  # the scalar helpers as compiled, by name (for the tests)
 
 
 @cache
@@ -128,19 +206,82 @@ def kernels() -> Kernels:
     its cache of numeric's definitions against numeric.py's time stamp only: after changing a
     scalar helper here, delete backtrace/formulas/__pycache__/*.nbi and *.nbc."""
     import numba
+    from llvmlite import ir
+    from numba.core import types as numba_types
+    from numba.core.extending import intrinsic
 
-    def compiled(function: Callable[..., Any]) -> Any:
+    @intrinsic
+    def float_from_bits(typing_context: Any, bits: Any) -> Any:
+        def generated(context: Any, builder: Any, signature: Any, arguments: Any) -> Any:
+            return builder.bitcast(arguments[0], ir.DoubleType())
+
+        return numba_types.float64(numba_types.int64), generated
+
+    @intrinsic
+    def bits_of_float(typing_context: Any, x: Any) -> Any:
+        def generated(context: Any, builder: Any, signature: Any, arguments: Any) -> Any:
+            return builder.bitcast(arguments[0], ir.IntType(64))
+
+        return numba_types.int64(numba_types.float64), generated
+
+    def compiled(function: Callable[..., Any], inline: str = "never") -> Any:
         # "numpy" error model: x/0 is inf or NaN as in numpy, not a ZeroDivisionError.
-        return numba.njit(function, cache=True, error_model="numpy", fastmath=False)
+        return numba.njit(function, cache=True, error_model="numpy", fastmath=False, inline=inline)
 
-    names = dict(vars(numeric))
-    for name, helper in SCALAR_HELPERS.items():
-        names[name] = compiled(helper)
-    for name in DEFINITIONS:
-        original = getattr(numeric, name)
-        names[name] = compiled(
-            types.FunctionType(original.__code__, names, name, original.__defaults__)
+    # The scalar helpers, compiled with their calls to one another resolved to compiled copies.
+    own = dict(globals(), _float_from_bits=float_from_bits, _bits_of_float=bits_of_float)
+    own["_power_of_two"] = compiled(
+        types.FunctionType(_power_of_two.__code__, own, "_power_of_two")
+    )
+    helpers = {
+        helper: compiled(types.FunctionType(helper.__code__, own, helper.__name__))
+        for helper in {*SCALAR_HELPERS.values(), *USUAL_HELPERS.values()} - {_power_of_two}
+    }
+    helpers[_power_of_two] = own["_power_of_two"]
+    COMPILED_HELPERS.update({helper.__name__: made for helper, made in helpers.items()})
+
+    def definitions(helper_set: dict[str, Any], suffix: str, inline: str) -> dict[str, Any]:
+        """numeric's definitions compiled for one number, with these helpers. Each copy has
+        a name of its own (`suffix`): numba's cache tells functions apart by name and code."""
+        made = dict(vars(numeric))
+        made.update({name: helpers[helper] for name, helper in helper_set.items()})
+        for name in DEFINITIONS:
+            original = getattr(numeric, name)
+            function = types.FunctionType(original.__code__, made, name, original.__defaults__)
+            function.__qualname__ = name + suffix
+            made[name] = compiled(function, inline)
+        return made
+
+    names = definitions(SCALAR_HELPERS, "", "never")
+    # Inlined whole into the array loops (LLVM's own inliner leaves e^x - 1 a call), so that
+    # the loop over the elements has no call in it.
+    usual_names = definitions(USUAL_HELPERS, "_usual", "always")
+
+    def on_arrays(name: str, ufunc: Any) -> Callable[[np.ndarray], np.ndarray]:
+        each = types.FunctionType(
+            _each.__code__,
+            dict(
+                own,
+                _usual=compiled(types.FunctionType(USUAL[name].__code__, own, "usual")),
+                _any=names[name],
+                _one_usual=usual_names[name],
+            ),
+            "_each",
         )
+        each.__qualname__ = "_each" + name
+        kernel = compiled(each)
+
+        def applied(x: Any) -> Any:
+            # The layouts compiled beforehand (a read-only or unaligned array would make numba
+            # compile another copy halfway through a training): the rest go to the ufunc.
+            if type(x) is np.ndarray and x.dtype == np.float64 and 0 < x.ndim <= 2:
+                flags = x.flags
+                if flags.c_contiguous and flags.writeable and flags.aligned:
+                    return kernel(x)
+            return ufunc(x)
+
+        applied.kernel = kernel  # type: ignore[attr-defined]
+        return applied
 
     def elementwise(name: str) -> Callable[[np.ndarray], np.ndarray]:
         original = getattr(numeric, name)
@@ -152,22 +293,59 @@ def kernels() -> Kernels:
     @compiled
     def combined(coefficients: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """out[i] = c[i, 0]·rows[0] + c[i, 1]·rows[1] + ..., added left to right: each sum
-        starts from its first term and adds the next ones one at a time. The sums of a whole
-        output row run side by side in a local row, so the innermost loop is over
-        independent outputs and each output's additions stay in order."""
+        starts from its first term and adds the next ones one at a time. The sums of whole
+        output rows run side by side, two rows at a time (they share the rows they read),
+        so the innermost loop is over independent outputs; it adds four terms to each
+        running sum per pass, one after the other, ((s + p_t) + p_t+1) + ..., which is the
+        same order as one term a pass, with fewer trips through memory."""
         outputs, terms = coefficients.shape
         width = rows.shape[1]
         out = np.empty((outputs, width))
-        running = np.empty(width)
-        for i in range(outputs):
-            coefficient = coefficients[i, 0]
+        first = rows[0]
+        for i in range(0, outputs - 1, 2):
+            j = i + 1
+            one, other = out[i], out[j]
+            a, b = coefficients[i, 0], coefficients[j, 0]
             for n in range(width):
-                running[n] = rows[0, n] * coefficient
-            for t in range(1, terms):
-                coefficient = coefficients[i, t]
+                one[n] = first[n] * a
+                other[n] = first[n] * b
+            t = 1
+            while t + 4 <= terms:
+                a0, a1 = coefficients[i, t], coefficients[i, t + 1]
+                a2, a3 = coefficients[i, t + 2], coefficients[i, t + 3]
+                b0, b1 = coefficients[j, t], coefficients[j, t + 1]
+                b2, b3 = coefficients[j, t + 2], coefficients[j, t + 3]
+                r0, r1, r2, r3 = rows[t], rows[t + 1], rows[t + 2], rows[t + 3]
                 for n in range(width):
-                    running[n] = running[n] + rows[t, n] * coefficient
-            out[i] = running
+                    x0, x1, x2, x3 = r0[n], r1[n], r2[n], r3[n]
+                    one[n] = (((one[n] + x0 * a0) + x1 * a1) + x2 * a2) + x3 * a3
+                    other[n] = (((other[n] + x0 * b0) + x1 * b1) + x2 * b2) + x3 * b3
+                t += 4
+            while t < terms:
+                a0, b0, r0 = coefficients[i, t], coefficients[j, t], rows[t]
+                for n in range(width):
+                    one[n] = one[n] + r0[n] * a0
+                    other[n] = other[n] + r0[n] * b0
+                t += 1
+        if outputs % 2:  # the last row of an odd count, alone
+            i = outputs - 1
+            one = out[i]
+            a = coefficients[i, 0]
+            for n in range(width):
+                one[n] = first[n] * a
+            t = 1
+            while t + 4 <= terms:
+                a0, a1 = coefficients[i, t], coefficients[i, t + 1]
+                a2, a3 = coefficients[i, t + 2], coefficients[i, t + 3]
+                r0, r1, r2, r3 = rows[t], rows[t + 1], rows[t + 2], rows[t + 3]
+                for n in range(width):
+                    one[n] = (((one[n] + r0[n] * a0) + r1[n] * a1) + r2[n] * a2) + r3[n] * a3
+                t += 4
+            while t < terms:
+                a0, r0 = coefficients[i, t], rows[t]
+                for n in range(width):
+                    one[n] = one[n] + r0[n] * a0
+                t += 1
         return out
 
     @compiled
@@ -186,6 +364,11 @@ def kernels() -> Kernels:
 
     @compiled
     def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        if matrix.shape[0] < layer_input.shape[0]:
+            # Fewer units than samples (an output layer): the samples side by side instead,
+            # h.T[j] = Σ_k W[j, k]·z.T[k], the same products added in the same order.
+            transposed = combined(matrix, np.ascontiguousarray(layer_input.T))
+            return np.ascontiguousarray(transposed.T)
         return combined(layer_input, np.ascontiguousarray(matrix.T))
 
     @compiled
@@ -195,13 +378,15 @@ def kernels() -> Kernels:
     @compiled
     def mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
         total = combined(np.ascontiguousarray(deltas.T), layer_input)
-        return total / len(deltas) if len(deltas) > 1 else total
+        if len(deltas) > 1:
+            total /= len(deltas)  # in place: the same division of each sum
+        return total
 
     made = Kernels(
-        exp=elementwise("_exp"),
-        log=elementwise("_log"),
-        tanh=elementwise("_tanh"),
-        sigmoid=elementwise("_sigmoid"),
+        exp=on_arrays("_exp", elementwise("_exp")),
+        log=on_arrays("_log", elementwise("_log")),
+        tanh=on_arrays("_tanh", elementwise("_tanh")),
+        sigmoid=on_arrays("_sigmoid", elementwise("_sigmoid")),
         weighted_sums=weighted_sums,
         backpropagated=backpropagated,
         mean_gradients=mean_gradients,
@@ -216,6 +401,9 @@ def kernels() -> Kernels:
         made.backpropagated(block[:, :2], matrix)
         made.mean_gradients(block, block)
         made.row_sums(matrix)
+    for function in (made.exp, made.log, made.tanh, made.sigmoid):
+        function(block)
+        function(block[0])
     return made
 
 

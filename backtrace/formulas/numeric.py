@@ -343,6 +343,7 @@ _LOG_LG = (
     1.479819860511658591e-01,
 )
 _SQRT_HALF = 7.07106781186547524401e-01
+_TANH_ONE = 22.0  # from here on, tanh |x| is 1 to double precision
 _EXPM1_Q = (
     -3.33333333333331316428e-02,
     1.58730158725481460165e-03,
@@ -429,6 +430,17 @@ def _whole(x: Array) -> Array:
     return x.astype(np.int64)
 
 
+def _power_of_two(k: Array) -> Array:
+    """2^k for integral floats -1022 ≤ k ≤ 1023: a normal number, exactly."""
+    return np.ldexp(1.0, _whole(k))
+
+
+def _scaled(y: Any, k: Array) -> Array:
+    """y·2^k for integral floats k, as ldexp rounds it: exactly, or rounded once where the
+    result is subnormal or overflows."""
+    return np.ldexp(y, _whole(k))
+
+
 def _real(x: Array) -> Array:
     return x.astype(np.float64)
 
@@ -447,8 +459,8 @@ def _exp_core(x: Array) -> Array:
     t = r * r
     p1, p2, p3, p4, p5 = _EXP_P
     c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return np.ldexp(y, _whole(k))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)  # e^r, within [√½, √2]
+    return _scaled(y, k)
 
 
 def _exp(x: Array) -> Array:
@@ -503,21 +515,20 @@ def _expm1(x: Array) -> Array:
     e = hrs * ((r1 - t) / (6.0 - r * t))
     unreduced = r - (r * e - hrs)
     e = (r * (e - correction) - correction) - hrs
-    ki = _whole(k)
-    scale = np.ldexp(1.0, ki)
+    scale = _power_of_two(k)  # k is whole, -87 ≤ k ≤ 1023
     minus_one = 0.5 * (r - e) - 0.5
     plus_one = _where(r < -0.25, -2.0 * (e - (r + 0.5)), 1.0 + 2.0 * (r - e))
     far = (1.0 - (e - r)) * scale - 1.0
-    inverse_scale = np.ldexp(1.0, -ki)
+    inverse_scale = _scaled(1.0, -k)  # 2^-1023 is subnormal
     near = _where(
-        ki < 20,
+        k < 20,
         ((1.0 - inverse_scale) - (e - r)) * scale,
         ((r - (e + inverse_scale)) + 1.0) * scale,
     )
-    result = _where((ki <= -2) | (ki > 56), far, near)
-    result = _where(ki == 1, plus_one, result)
-    result = _where(ki == -1, minus_one, result)
-    result = _where(ki == 0, unreduced, result)
+    result = _where((k <= -2) | (k > 56), far, near)
+    result = _where(k == 1, plus_one, result)
+    result = _where(k == -1, minus_one, result)
+    result = _where(k == 0, unreduced, result)
     result = _where(np.abs(x) < 2.0**-54, x, result)
     if usual:
         return result
@@ -528,14 +539,14 @@ def _expm1(x: Array) -> Array:
 
 def _tanh(x: Array) -> Array:
     a = np.abs(x)
-    usual = _largest(a) < 22.0  # no NaN, and no |x| where tanh is ±1 to the bit
+    usual = _largest(a) < _TANH_ONE  # no NaN, and no |x| where tanh is ±1 to the bit
     above_one = a >= 1.0
     # One e^x - 1 for both cases: each element needs only the argument of its own case.
-    doubled = 2.0 * (a if usual else np.minimum(a, 22.0))
+    doubled = 2.0 * (a if usual else np.minimum(a, _TANH_ONE))
     t = _expm1(_where(above_one, doubled, -2.0 * a))
     result = _where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
     if not usual:
-        result = _where(a >= 22.0, 1.0, result)  # tanh is 1 to double precision there
+        result = _where(a >= _TANH_ONE, 1.0, result)  # tanh is 1 to double precision there
     result = _where(a < 2.0**-55, a, result)
     if usual:
         return np.copysign(result, x)

@@ -74,7 +74,8 @@ def test_the_usual_ranges_keep_their_bits_in_bulk() -> None:
 
 @pytest.mark.parametrize(
     "samples, senders, units",
-    [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17)],
+    [(1, 1, 1), (1, 3, 1), (1, 1, 4), (4, 3, 1), (2, 9, 3), (10, 5, 8), (32, 65, 32), (3, 129, 17),
+     (5, 6, 7), (7, 4, 3), (9, 10, 11), (32, 33, 10)],  # fmt: skip
 )
 def test_the_sums_of_products_add_left_to_right(samples: int, senders: int, units: int) -> None:
     rng = np.random.default_rng(samples * 10_000 + senders * 100 + units)
@@ -207,3 +208,78 @@ def test_a_numba_that_fails_to_load_leaves_the_run_to_numpy(monkeypatch) -> None
 def test_kernels_once_made_are_found_in_the_cache_beside_numeric() -> None:
     assert KERNELS is compiled.kernels()
     assert compiled.cached()  # this checkout's __pycache__ is writable, so numba saved them
+
+
+def test_powers_of_two_come_from_their_bits_at_every_exponent() -> None:
+    power = compiled.COMPILED_HELPERS["_power_of_two"]
+    for k in range(-1022, 1024):
+        assert power(float(k)) == np.ldexp(1.0, k) == 2.0**k, k
+
+
+def scaled_each(y: np.ndarray, k: np.ndarray) -> np.ndarray:
+    scaled = compiled.COMPILED_HELPERS["_scaled"]
+    return np.array([scaled(a, b) for a, b in zip(y.tolist(), k.tolist())])
+
+
+def test_scaling_by_a_power_of_two_rounds_as_ldexp_does() -> None:
+    """y·2^k in two multiplications against np.ldexp, at every k the definitions use and
+    beyond (-2044 ≤ k ≤ 2046): exact results, subnormal ones (ties to even included), zeros
+    and overflows, for y in e^x's range [√½, √2], 1, the ends of the float64 range, signed
+    zeros, infinities and NaN."""
+    rng = np.random.default_rng(7)
+    ks = np.arange(-2044, 2047, dtype=np.float64)
+    specials = np.array(
+        [1.0, 0.5, 2.0, np.nextafter(2.0, 0), 1.5, 1 + 2.0**-52, 1 - 2.0**-53, 0.7071067811865476,
+         1.4142135623730951, 5e-324, 2.0**-1022, np.nextafter(2.0**-1022, 0), 1.7976931348623157e308,
+         0.0, -0.0, np.inf, -np.inf, np.nan, -1.25, -(1 + 2.0**-52)]
+    )  # fmt: skip
+    for y in [*specials, *rng.uniform(0.70710678, 1.41421357, 6), *(-rng.uniform(0.5, 2, 2))]:
+        ys = np.full(ks.shape, y)
+        with np.errstate(over="ignore"):
+            expected = np.ldexp(ys, ks.astype(np.int64))
+        assert same_bits(scaled_each(ys, ks), expected), y
+    # Every bit pattern of the mantissa near the subnormal range, where the rounding happens.
+    ys = rng.uniform(0.70710678, 1.41421357, 20_000)
+    ks = rng.integers(-1080, -1015, ys.size).astype(np.float64)
+    assert same_bits(scaled_each(ys, ks), np.ldexp(ys, ks.astype(np.int64)))
+
+
+usual = {
+    "exp": st.floats(-708.0, 708.0),
+    "log": st.floats(5e-324, 1.7976931348623157e308),
+    "tanh": st.floats(-21.999999999999996, 21.999999999999996),
+    "sigmoid": st.floats(-708.0, 708.0),
+}
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), rows=st.integers(1, 3))
+def test_arrays_that_need_no_special_case_keep_their_bits(name: str, data, rows: int) -> None:
+    """Such arrays go through the compiled usual paths, several elements at a time."""
+    x = data.draw(
+        hnp.arrays(np.float64, (rows, data.draw(st.integers(1, 40))), elements=usual[name])
+    )
+    with np.errstate(all="ignore"):
+        assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x))
+        assert same_bits(getattr(KERNELS, name)(x[0]), DEFINITIONS[name](x[0]))
+        assert same_bits(getattr(KERNELS, name)(x.T), DEFINITIONS[name](x.T))  # not C-ordered
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+def test_the_usual_paths_hold_up_to_their_ends(name: str) -> None:
+    ends = {"exp": 708.0, "log": 1.7976931348623157e308, "tanh": 22.0, "sigmoid": 708.0}[name]
+    rng = np.random.default_rng(3)
+    with np.errstate(over="ignore"):
+        above = np.nextafter(ends, np.inf)
+    for end in (ends, np.nextafter(ends, 0), above):
+        edge = np.array([end, -end, 5e-324, -5e-324, 0.0, -0.0, 2.0**-55, 1.0, 0.5])
+        bulk = rng.uniform(-min(end, 30.0), min(end, 30.0), 1000)
+        for x in (edge, np.concatenate([bulk, edge]), np.abs(bulk) + 5e-324):
+            with np.errstate(all="ignore"):
+                assert same_bits(getattr(KERNELS, name)(x), DEFINITIONS[name](x))
+    locked = np.linspace(0.25, 3.0, 12).reshape(3, 4)
+    locked.flags.writeable = False
+    for x in (np.float64(0.5), np.array(0.5), np.array([[1.0, 2.0]]), np.ones((2, 2, 2)),
+              np.empty(0), np.empty((0, 3)), np.empty((3, 0)), locked):  # fmt: skip
+        assert same_bits(np.asarray(getattr(KERNELS, name)(x)), DEFINITIONS[name](x))
