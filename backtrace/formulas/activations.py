@@ -125,7 +125,8 @@ def softmax_parts(h: Array, numbers: Numbers) -> tuple[Array, Array, Array]:
     last = _last_parts
     if last is not None and last[0] is h and last[1] is numbers:
         return last[2], last[3], last[4]
-    shifted = h - np.max(h, axis=-1, keepdims=True)
+    # np.max is this reduction behind a Python wrapper that costs more than the reduction.
+    shifted = h - np.maximum.reduce(h, axis=-1, keepdims=True)
     exponentials = numbers.exp(shifted)
     sums = numbers.row_sums(exponentials)
     _last_parts = (h, numbers, shifted, exponentials, sums)

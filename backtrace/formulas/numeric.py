@@ -48,6 +48,7 @@ class Kernels:
     backpropagated: Callable[[Array, Array], Array]
     mean_gradients: Callable[[Array, Array], Array]
     row_sums: Callable[[Array], Array]  # of a 2-D array
+    adam: Callable[..., tuple[Array, ...]]  # optimizers.adam_rule on one weight matrix
 
 
 class Numbers:

@@ -390,6 +390,21 @@ class Nesterov(Momentum):
     nesterov = True
 
 
+def adam_rule(
+    start: Any, g: Any, m: Any, v: Any, beta1: float, beta2: float,
+    beta1_power: float, beta2_power: float, rate: float, epsilon: float,
+) -> tuple[Any, Any, Any, Any, Any]:
+    """One Adam step, weight by weight: m and v after it, m̂, v̂ and the new weight. Written
+    once, for whole arrays here and compiled by `formulas.compiled` for one number at a
+    time; each is the same IEEE operations in the same order. β^t is `beta1_power`."""
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * (g * g)
+    m_hat = m / (1.0 - beta1_power)
+    v_hat = v / (1.0 - beta2_power)
+    new = start - rate * m_hat / (np.sqrt(v_hat) + epsilon)
+    return m, v, m_hat, v_hat, new
+
+
 class Adam(Optimizer):
     """m := β1·m + (1 - β1)·g, v := β2·v + (1 - β2)·g², m̂ = m/(1 - β1^t),
     v̂ = v/(1 - β2^t), W := W - α·m̂/(√v̂ + ε)."""
@@ -409,22 +424,22 @@ class Adam(Optimizer):
         return ("m", "v")
 
     def compute(self, values: dict[str, list[Array]]) -> dict[str, list[Array]]:
-        h, one = self.hyper, self.numbers.number(1)
+        h = self.hyper
         for name in self.powers:
             self.powers[name] = self.powers[name] * h[name]
         g = self._decoupled(values)
-        m = [h["beta1"] * m + (one - h["beta1"]) * gi for m, gi in zip(values["m_before"], g)]
-        v = [
-            h["beta2"] * v + (one - h["beta2"]) * (gi * gi) for v, gi in zip(values["v_before"], g)
-        ]
-        m_hat = [mi / (one - self.powers["beta1"]) for mi in m]
-        v_hat = [vi / (one - self.powers["beta2"]) for vi in v]
         start = self._start(values)
-        rate, epsilon = self.learning_rate, h["epsilon"]
-        new = [
-            w - rate * mh / (self.numbers.sqrt(vh) + epsilon)
-            for w, mh, vh in zip(start, m_hat, v_hat)
+        settings = (
+            h["beta1"], h["beta2"], self.powers["beta1"], self.powers["beta2"],
+            self.learning_rate, h["epsilon"],
+        )  # fmt: skip
+        kernels = getattr(self.numbers, "kernels", None)  # compiled, while they are lent
+        rule = adam_rule if kernels is None else kernels.adam
+        steps = [
+            rule(w, gi, m, v, *settings)
+            for w, gi, m, v in zip(start, g, values["m_before"], values["v_before"])
         ]
+        m, v, m_hat, v_hat, new = ([step[k] for step in steps] for k in range(5))
         return {"g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "start": start, "new": new}
 
     def _decoupled(self, values: dict[str, list[Array]]) -> list[Array]:

@@ -8,6 +8,7 @@ import numpy as np
 from backtrace import api
 from backtrace.engine import trainer
 from backtrace.formulas import compiled, numeric
+from backtrace.formulas.optimizers import adam_rule
 
 XOR_ROWS = [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]]
 
@@ -44,6 +45,7 @@ def counting_kernels(calls: list[str]) -> numeric.Kernels:
         backpropagated=plain.backpropagated,
         mean_gradients=plain.mean_gradients,
         row_sums=plain.row_sums,
+        adam=adam_rule,
     )
 
 

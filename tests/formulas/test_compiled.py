@@ -283,3 +283,40 @@ def test_the_usual_paths_hold_up_to_their_ends(name: str) -> None:
     for x in (np.float64(0.5), np.array(0.5), np.array([[1.0, 2.0]]), np.ones((2, 2, 2)),
               np.empty(0), np.empty((0, 3)), np.empty((3, 0)), locked):  # fmt: skip
         assert same_bits(np.asarray(getattr(KERNELS, name)(x)), DEFINITIONS[name](x))
+
+
+ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True, width=64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=ANY_FLOAT),
+    st.data(),
+)
+def test_the_adam_kernel_keeps_the_rules_bits(start: np.ndarray, data: st.DataObject) -> None:
+    """The compiled Adam step against optimizers.adam_rule on numpy arrays, for any float64
+    weights, gradients and state (inf, NaN, subnormals, v < 0), and any settings."""
+    from backtrace.formulas.optimizers import adam_rule
+
+    like = hnp.arrays(np.float64, start.shape, elements=ANY_FLOAT)
+    g, m, v = data.draw(like), data.draw(like), data.draw(like)
+    settings_ = tuple(data.draw(ANY_FLOAT) for _ in range(6))
+    with np.errstate(all="ignore"):
+        expected = adam_rule(start, g, m, v, *settings_)
+        got = KERNELS.adam(start, g, m, v, *settings_)
+    for a, b in zip(got, expected, strict=True):
+        # NaN where numpy has NaN (which NaN may differ: the compiler may swap the operands
+        # of + and ·, and x86 keeps the first one's; every NaN prints as nan), else the bits.
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        assert same_bits(np.where(np.isnan(a), 0.0, a), np.where(np.isnan(b), 0.0, b))
+
+
+def test_the_adam_kernel_leaves_other_layouts_to_numpy() -> None:
+    from backtrace.formulas.optimizers import adam_rule
+
+    block = np.arange(1.0, 13.0).reshape(3, 4)
+    sliced = block[:, 1:]  # not C-ordered: numpy's way, to the same bits
+    settings_ = (0.9, 0.999, 0.9, 0.999, 0.01, 1e-8)
+    got = KERNELS.adam(sliced, sliced, sliced, sliced, *settings_)
+    expected = adam_rule(sliced, sliced, sliced, sliced, *settings_)
+    assert all(same_bits(a, b) for a, b in zip(got, expected, strict=True))
