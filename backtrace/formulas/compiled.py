@@ -35,6 +35,7 @@ import os
 import sys
 import threading
 import types
+import zlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -88,11 +89,27 @@ def cached() -> bool:
     files for the elementary functions are there); a cache elsewhere counts as none."""
     folder = Path(numeric.__file__).parent / "__pycache__"
     version = f"py{sys.version_info.major}{sys.version_info.minor}"
+    mark = sources_mark()
     return all(
-        (folder / f"numeric.{name}-{getattr(numeric, name).__code__.co_firstlineno}.{version}.nbi")
-        .exists()
+        (
+            folder / f"numeric.{name}_{mark}-{getattr(numeric, name).__code__.co_firstlineno}"
+            f".{version}.nbi"
+        ).exists()
         for name in ("_exp", "_log", "_tanh", "_sigmoid")
     )
+
+
+@cache
+def sources_mark() -> str:
+    """A fingerprint of the three files the kernels are made from, in the names they are
+    cached under. numba checks a cached function only against the time stamp of the file
+    it was written in, but numeric's definitions are compiled with this file's helpers, and
+    the array loops here inline numeric's definitions and the optimizers' rules: a change
+    to any of them must not find the old machine code."""
+    total = 0
+    for module in (numeric, optimizers, sys.modules[__name__]):
+        total = zlib.crc32(Path(module.__file__).read_bytes(), total)
+    return f"{total:08x}"
 
 
 # numeric's array helpers, for one number at a time.
@@ -199,6 +216,49 @@ def _each(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# The kernels that call other kernels (`_combined`, `_adam_rule`, given as globals when
+# compiled). h[s] = Σ_k z[s, k]·W[:, k], back[s] = Σ_j δ[s, j]·W[j], J'[j] = Σ_s δ[s, j]·Z[s]/n.
+
+
+def _weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    if matrix.shape[0] < layer_input.shape[0]:
+        # Fewer units than samples (an output layer): the samples side by side instead,
+        # h.T[j] = Σ_k W[j, k]·z.T[k], the same products added in the same order.
+        transposed = _combined(matrix, np.ascontiguousarray(layer_input.T))  # noqa: F821
+        return np.ascontiguousarray(transposed.T)
+    return _combined(layer_input, np.ascontiguousarray(matrix.T))  # noqa: F821
+
+
+def _backpropagated(deltas: np.ndarray, outgoing: np.ndarray) -> np.ndarray:
+    return _combined(deltas, np.ascontiguousarray(outgoing))  # noqa: F821 - a slice, C-ordered
+
+
+def _mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
+    total = _combined(np.ascontiguousarray(deltas.T), layer_input)  # noqa: F821
+    if len(deltas) > 1:
+        total /= len(deltas)  # in place: the same division of each sum
+    return total
+
+
+def _adam_matrix(
+    start: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
+    beta1: float, beta2: float, beta1_power: float, beta2_power: float,
+    rate: float, epsilon: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """optimizers.adam_rule for every weight of a matrix, in one pass."""
+    rows, columns = start.shape
+    out = np.empty((5, rows, columns))
+    for i in range(rows):
+        for j in range(columns):
+            (
+                out[0, i, j], out[1, i, j], out[2, i, j], out[3, i, j], out[4, i, j]
+            ) = _adam_rule(  # noqa: F821
+                start[i, j], g[i, j], m[i, j], v[i, j],
+                beta1, beta2, beta1_power, beta2_power, rate, epsilon,
+            )
+    return out[0], out[1], out[2], out[3], out[4]  # fmt: skip
+
+
 COMPILED_HELPERS: dict[str, Any] = {}  # the scalar helpers as compiled, by name (for the tests)
 
 
@@ -250,7 +310,7 @@ def kernels() -> Kernels:
         for name in DEFINITIONS:
             original = getattr(numeric, name)
             function = types.FunctionType(original.__code__, made, name, original.__defaults__)
-            function.__qualname__ = name + suffix
+            function.__qualname__ = f"{name}{suffix}_{sources_mark()}"
             made[name] = compiled(function, inline)
         return made
 
@@ -270,7 +330,7 @@ def kernels() -> Kernels:
             ),
             "_each",
         )
-        each.__qualname__ = "_each" + name
+        each.__qualname__ = f"_each{name}_{sources_mark()}"
         kernel = compiled(each)
 
         def applied(x: Any) -> Any:
@@ -287,9 +347,9 @@ def kernels() -> Kernels:
 
     def elementwise(name: str) -> Callable[[np.ndarray], np.ndarray]:
         original = getattr(numeric, name)
-        made = numba.vectorize(["float64(float64)"], cache=True)(
-            types.FunctionType(original.__code__, names, name, original.__defaults__)
-        )
+        function = types.FunctionType(original.__code__, names, name, original.__defaults__)
+        function.__qualname__ = f"{name}_ufunc_{sources_mark()}"  # not the njit copy's name
+        made = numba.vectorize(["float64(float64)"], cache=True)(function)  # no error_model here
         return made.ufunc  # numpy's own ufunc object, called without numba's Python wrapper
 
     @compiled
@@ -362,48 +422,20 @@ def kernels() -> Kernels:
             out[i] = total
         return out
 
-    # h[s] = Σ_k z[s, k]·W[:, k], back[s] = Σ_j δ[s, j]·W[j] and J'[j] = Σ_s δ[s, j]·Z[s]/n.
+    # The kernels that call other kernels are written at module level and given them as
+    # globals: numba's cache cannot recognise a function whose closure holds a dispatcher,
+    # and compiled them again on every load (seconds of each run that took the kernels).
+    callers = dict(own, _combined=combined, _adam_rule=compiled(optimizers.adam_rule, "always"))
 
-    @compiled
-    def weighted_sums(layer_input: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        if matrix.shape[0] < layer_input.shape[0]:
-            # Fewer units than samples (an output layer): the samples side by side instead,
-            # h.T[j] = Σ_k W[j, k]·z.T[k], the same products added in the same order.
-            transposed = combined(matrix, np.ascontiguousarray(layer_input.T))
-            return np.ascontiguousarray(transposed.T)
-        return combined(layer_input, np.ascontiguousarray(matrix.T))
+    def calling(function: Callable[..., Any], name: str) -> Any:
+        made = types.FunctionType(function.__code__, callers, name)
+        made.__qualname__ = f"{name}_{sources_mark()}"  # adam_matrix inlines adam_rule
+        return compiled(made)
 
-    @compiled
-    def backpropagated(deltas: np.ndarray, outgoing: np.ndarray) -> np.ndarray:
-        return combined(deltas, np.ascontiguousarray(outgoing))  # a C-ordered copy of a slice
-
-    @compiled
-    def mean_gradients(deltas: np.ndarray, layer_input: np.ndarray) -> np.ndarray:
-        total = combined(np.ascontiguousarray(deltas.T), layer_input)
-        if len(deltas) > 1:
-            total /= len(deltas)  # in place: the same division of each sum
-        return total
-
-    adam_rule = compiled(optimizers.adam_rule, "always")
-
-    @compiled
-    def adam_matrix(
-        start: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
-        beta1: float, beta2: float, beta1_power: float, beta2_power: float,
-        rate: float, epsilon: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """optimizers.adam_rule for every weight of a matrix, in one pass."""
-        rows, columns = start.shape
-        out = np.empty((5, rows, columns))
-        for i in range(rows):
-            for j in range(columns):
-                (
-                    out[0, i, j], out[1, i, j], out[2, i, j], out[3, i, j], out[4, i, j]
-                ) = adam_rule(
-                    start[i, j], g[i, j], m[i, j], v[i, j],
-                    beta1, beta2, beta1_power, beta2_power, rate, epsilon,
-                )  # fmt: skip
-        return out[0], out[1], out[2], out[3], out[4]
+    weighted_sums = calling(_weighted_sums, "weighted_sums")
+    backpropagated = calling(_backpropagated, "backpropagated")
+    mean_gradients = calling(_mean_gradients, "mean_gradients")
+    adam_matrix = calling(_adam_matrix, "adam_matrix")
 
     def adam(start: Any, g: Any, m: Any, v: Any, *settings: float) -> tuple[Any, ...]:
         # The layout compiled beforehand, C-ordered float64 matrices; anything else (which
