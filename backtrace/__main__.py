@@ -3,6 +3,7 @@
 The command line's modules are imported inside `main`, so that Ctrl-C while they load (the
 first fraction of a second) ends like any other interrupt, not with a traceback."""
 
+import atexit
 import os
 import sys
 
@@ -23,11 +24,16 @@ def main() -> None:
 def _end(status: object) -> None:
     """End the process at once, without taking the interpreter apart: that teardown is about a
     tenth of a short run's time, and nothing is left for it to do. Every file the command
-    wrote is closed by now, so only the standard streams are flushed. Should that fail (a
-    reader that has gone), Python's own exit deals with it, as it always did."""
+    wrote is closed by now; the exit handlers still run (matplotlib's removes its temporary
+    folder) and the standard streams are flushed. Under a profiler or a tracer (cProfile,
+    trace), which report after the program returns, and should anything fail on the way,
+    Python's own exit takes over, as it always did."""
     if not isinstance(status, int) or isinstance(status, bool):
         raise SystemExit(status)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(status)
     try:
+        atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001 - any trouble: leave it to the usual exit

@@ -7,6 +7,11 @@ differs. A dataclass writes and compiles six methods for each class as its modul
 imported, which was most of what starting a run cost; here five of them are the shared
 functions below, and `__init__` is written the first time a class is instantiated, so a run
 pays only for the classes it makes.
+
+What it does not do, and backtrace does not need: `InitVar` pseudo-fields (refused), fields
+whose names are dunders (refused), and mixing with the standard library's dataclasses in one
+class hierarchy (a subclass of a `@frozen` class is `@frozen` too). Until a class is first
+instantiated, `inspect.signature` shows its `__init__` as `(*args, **kwargs)`.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ def frozen(cls: Class | None = None, /, *, init: bool = True, kw_only: bool = Fa
         dataclasses.dataclass(init=False, repr=False, eq=False, kw_only=kw_only)(cls)
         cls.__doc__ = written
         fields = dataclasses.fields(cls)
-        _check_order(cls, fields)
+        _check_fields(cls)
+        if init:
+            _check_order(cls, fields)
         cls.__frozen_compared__ = tuple(  # type: ignore[attr-defined]
             item.name for item in fields if item.compare
         )
@@ -48,6 +55,14 @@ def frozen(cls: Class | None = None, /, *, init: bool = True, kw_only: bool = Fa
         return cls
 
     return make if cls is None else make(cls)
+
+
+def _check_fields(cls: type) -> None:
+    for name, item in cls.__dict__.get("__dataclass_fields__", {}).items():
+        if isinstance(item.type, dataclasses.InitVar) or "InitVar" in str(item.type):
+            raise TypeError(f"{cls.__qualname__}: @frozen does not take InitVar {name!r}")
+        if name == "self" or name.startswith("__") and name.endswith("__"):
+            raise TypeError(f"{cls.__qualname__}: @frozen keeps dunder names: {name!r}")
 
 
 def _check_order(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
@@ -82,7 +97,8 @@ def _written_on_first_use(cls: type) -> Callable[..., None]:
 def _init_for(cls: type) -> Callable[..., None]:
     """The `__init__` dataclass would write: every field set through object.__setattr__, in
     order, then `__post_init__` if the class has one."""
-    names: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _FACTORY}
+    # The generated code's own names are dunders, which no field may have (_check_fields).
+    names: dict[str, Any] = {"__set__": object.__setattr__, "__FACTORY__": _FACTORY}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
@@ -90,20 +106,20 @@ def _init_for(cls: type) -> Callable[..., None]:
         parameter = item.name
         value = item.name
         if item.default is not dataclasses.MISSING:
-            names[f"_default_{item.name}"] = item.default
-            parameter += f"=_default_{item.name}"
-            value = value if item.init else f"_default_{item.name}"
+            names[f"__default_{item.name}__"] = item.default
+            parameter += f"=__default_{item.name}__"
+            value = value if item.init else f"__default_{item.name}__"
         elif item.default_factory is not dataclasses.MISSING:
-            names[f"_factory_{item.name}"] = item.default_factory
-            parameter += "=_FACTORY"
-            value = f"_factory_{item.name}()" + (
-                f" if {item.name} is _FACTORY else {item.name}" if item.init else ""
+            names[f"__factory_{item.name}__"] = item.default_factory
+            parameter += "=__FACTORY__"
+            value = f"__factory_{item.name}__()" + (
+                f" if {item.name} is __FACTORY__ else {item.name}" if item.init else ""
             )
         elif not item.init:
             continue  # left unset, as dataclass leaves it
         if item.init:
             (keyword if item.kw_only else positional).append(parameter)
-        body.append(f"    _set(self, {item.name!r}, {value})")
+        body.append(f"    __set__(self, {item.name!r}, {value})")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
     parameters = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])

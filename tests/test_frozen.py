@@ -171,3 +171,24 @@ def test_a_field_without_a_default_after_one_with_is_refused_at_once():
 class Pair:
     left: int
     right: tuple[int, ...] = ()
+
+
+def test_field_names_that_the_generated_code_might_use_are_plain_fields():
+    _, ours = both({"_FACTORY": 2}, {"_set": "int", "_default_x": "int", "_FACTORY": "int"})
+    made = ours(1, 5)
+    assert (made._set, made._default_x, made._FACTORY) == (1, 5, 2)
+
+
+def test_what_frozen_does_not_take_is_refused_when_the_class_is_made():
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @frozen
+        class WithInitVar:
+            a: int
+            b: dataclasses.InitVar[int] = 0
+
+    with pytest.raises(TypeError, match="dunder"):
+
+        @frozen
+        class WithDunder:
+            __weird__: int

@@ -113,23 +113,25 @@ def _softmax(h: Array, numbers: Numbers, parameters: Parameters) -> Array:
     return exponentials / sums[..., None]
 
 
-_last_parts: tuple[Any, ...] | None = None  # (h, numbers, its parts): the last h's
+_last_parts: tuple[Any, ...] | None = None  # (h, its bytes, numbers, its parts): the last h's
 
 
 def softmax_parts(h: Array, numbers: Numbers) -> tuple[Array, Array, Array]:
     """s = h - max h, e^s and Σ e^s, row by row: where softmax(h) = e^s/Σ e^s and
     ln softmax(h) = s - ln Σ e^s both start. The last h's parts are kept, because the loss
-    takes ln softmax of the very array the output layer has just taken softmax of; the
-    engine never changes an array in place, so the same object means the same numbers."""
+    takes ln softmax of the very array the output layer has just taken softmax of: they
+    are used again for the same array holding the same bytes, and cannot be written to."""
     global _last_parts
     last = _last_parts
-    if last is not None and last[0] is h and last[1] is numbers:
-        return last[2], last[3], last[4]
+    if last is not None and last[0] is h and last[2] is numbers and last[1] == h.tobytes():
+        return last[3], last[4], last[5]
     # np.max is this reduction behind a Python wrapper that costs more than the reduction.
     shifted = h - np.maximum.reduce(h, axis=-1, keepdims=True)
     exponentials = numbers.exp(shifted)
     sums = numbers.row_sums(exponentials)
-    _last_parts = (h, numbers, shifted, exponentials, sums)
+    for part in (shifted, exponentials, sums):
+        part.flags.writeable = False
+    _last_parts = (h, h.tobytes(), numbers, shifted, exponentials, sums)
     return shifted, exponentials, sums
 
 

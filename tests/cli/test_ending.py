@@ -52,6 +52,7 @@ def test_the_exit_status_and_the_message_survive(arguments, status) -> None:
 
 
 def test_a_status_that_is_not_a_number_takes_the_usual_way(monkeypatch) -> None:
+    monkeypatch.setattr(entry.sys, "gettrace", lambda: None)  # as when not under coverage
     monkeypatch.setattr(entry.os, "_exit", lambda status: pytest.fail("ended at once"))
     with pytest.raises(SystemExit) as raised:
         entry._end("a message")
@@ -64,14 +65,51 @@ def test_a_stream_that_cannot_be_flushed_takes_the_usual_way(monkeypatch) -> Non
             raise BrokenPipeError
 
     monkeypatch.setattr(entry.sys, "stdout", Gone())
+    monkeypatch.setattr(entry.sys, "gettrace", lambda: None)
+    monkeypatch.setattr(entry.atexit, "_run_exitfuncs", lambda: None)
     monkeypatch.setattr(entry.os, "_exit", lambda status: pytest.fail("ended at once"))
     with pytest.raises(SystemExit) as raised:
         entry._end(0)
     assert raised.value.code == 0
 
 
-def test_otherwise_the_process_ends_at_once_with_the_status(monkeypatch) -> None:
-    ended = []
-    monkeypatch.setattr(entry.os, "_exit", ended.append)
+def test_otherwise_the_process_ends_at_once_after_the_handlers_and_a_flush(monkeypatch) -> None:
+    happened: list[str] = []
+
+    class Stream(io.StringIO):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def flush(self) -> None:
+            happened.append(f"flush {self.name}")
+
+    monkeypatch.setattr(entry.sys, "stdout", Stream("stdout"))
+    monkeypatch.setattr(entry.sys, "stderr", Stream("stderr"))
+    monkeypatch.setattr(entry.sys, "gettrace", lambda: None)  # as when not under pytest's
+    monkeypatch.setattr(entry.atexit, "_run_exitfuncs", lambda: happened.append("handlers"))
+    monkeypatch.setattr(entry.os, "_exit", lambda status: happened.append(f"exit {status}"))
     entry._end(3)
-    assert ended == [3]
+    assert happened == ["handlers", "flush stdout", "flush stderr", "exit 3"]
+
+
+def test_exit_handlers_still_run(tmp_path) -> None:
+    """An atexit handler (matplotlib's removes its temporary folder) runs before the end."""
+    mark = tmp_path / "handled"
+    code = (
+        "import atexit, pathlib, sys; "
+        f"atexit.register(pathlib.Path({str(mark)!r}).write_text, 'yes'); "
+        "sys.argv = ['backtrace', '--version']; "
+        "from backtrace.__main__ import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert done.returncode == 0 and mark.read_text() == "yes"
+
+
+def test_a_profiler_still_reports() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-m", "backtrace", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "function calls" in done.stdout

@@ -91,3 +91,14 @@ def test_an_epoch_in_pieces_adds_up_as_one(monkeypatch) -> None:
         _, gradients = again.backward(forward, y, per_sample=False)
         again.network.weights = again.stepped(again.optimizer, gradients.mean)
     assert totals.loss == by_hand
+
+
+def test_a_step_that_diverges_in_a_later_piece_is_named_as_traced(monkeypatch) -> None:
+    monkeypatch.setenv("BACKTRACE_COMPILED", "0")
+    config = one_long_epoch(600)
+    config["layers"][0]["weights"] = 1.0
+    config["data"]["rows"][299] = [1e308, 1e308, 0]  # h = 1 + 1e308 + 1e308 = inf at step 300
+    quiet = [r for r in api.run(config, trace="none") if r.event == "diverged"]
+    traced = [r for r in api.run(config, trace="all") if r.event == "diverged"]
+    assert len(quiet) == 1 and quiet == traced
+    assert quiet[0].step == 300 > trainer.QUIET_PIECE  # found in the second piece

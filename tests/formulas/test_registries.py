@@ -79,3 +79,20 @@ def test_the_loss_reuses_the_softmax_parts_only_of_the_same_array():
     assert (
         losses._log_softmax(other, FLOAT64).tobytes() != losses._log_softmax(h, FLOAT64).tobytes()
     )
+
+
+def test_softmax_parts_are_made_again_for_an_array_changed_in_place():
+    import numpy as np
+    import pytest as _pytest
+
+    from backtrace.formulas import activations
+    from backtrace.formulas.numeric import FLOAT64
+
+    h = np.array([[1.0, 2.0, 3.0]])
+    _, _, sums = activations.softmax_parts(h, FLOAT64)
+    h[0, 0] = 100.0  # the same object, other numbers
+    shifted, exponentials, again = activations.softmax_parts(h, FLOAT64)
+    assert list(shifted[0]) == [0.0, -98.0, -97.0]  # 100 is now the row's largest
+    assert again[0] != sums[0]
+    with _pytest.raises(ValueError):  # the kept parts cannot be changed by a caller
+        exponentials *= 0
