@@ -12,8 +12,6 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 
-import numpy as np
-
 from backtrace import records
 from backtrace.config import Spec
 from backtrace.config.schema import RandomWeights
