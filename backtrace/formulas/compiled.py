@@ -244,8 +244,9 @@ def _adam_matrix(
     start: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
     beta1: float, beta2: float, beta1_power: float, beta2_power: float,
     rate: float, epsilon: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """optimizers.adam_rule for every weight of a matrix, in one pass."""
+) -> np.ndarray:
+    """optimizers.adam_rule for every weight of a matrix, in one pass: m, v, m̂, v̂ and the
+    new weights, one after the other in one block."""
     rows, columns = start.shape
     out = np.empty((5, rows, columns))
     for i in range(rows):
@@ -256,7 +257,7 @@ def _adam_matrix(
                 start[i, j], g[i, j], m[i, j], v[i, j],
                 beta1, beta2, beta1_power, beta2_power, rate, epsilon,
             )
-    return out[0], out[1], out[2], out[3], out[4]  # fmt: skip
+    return out
 
 
 COMPILED_HELPERS: dict[str, Any] = {}  # the scalar helpers as compiled, by name (for the tests)
@@ -440,12 +441,14 @@ def kernels() -> Kernels:
     def adam(start: Any, g: Any, m: Any, v: Any, *settings: float) -> tuple[Any, ...]:
         # The layout compiled beforehand, C-ordered float64 matrices; anything else (which
         # would make numba compile another copy mid-training) takes numpy's way.
-        if all(
-            type(a) is np.ndarray and a.dtype == np.float64 and a.ndim == 2
-            and a.flags.c_contiguous for a in (start, g, m, v)
-        ):  # fmt: skip
-            return adam_matrix(start, g, m, v, *(float(value) for value in settings))
-        return optimizers.adam_rule(start, g, m, v, *settings)
+        for array in (start, g, m, v):
+            if not (
+                type(array) is np.ndarray and array.dtype == np.float64 and array.ndim == 2
+                and array.flags.c_contiguous
+            ):  # fmt: skip
+                return optimizers.adam_rule(start, g, m, v, *settings)
+        out = adam_matrix(start, g, m, v, *settings)  # one block: one array to hand back
+        return out[0], out[1], out[2], out[3], out[4]
 
     made = Kernels(
         adam=adam,
