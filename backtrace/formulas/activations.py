@@ -125,10 +125,19 @@ def softmax_parts(h: Array, numbers: Numbers) -> tuple[Array, Array, Array]:
     last = _last_parts
     if last is not None and last[0] is h and last[2] is numbers and last[1] == h.tobytes():
         return last[3], last[4], last[5]
-    # np.max is this reduction behind a Python wrapper that costs more than the reduction.
-    shifted = h - np.maximum.reduce(h, axis=-1, keepdims=True)
-    exponentials = numbers.exp(shifted)
-    sums = numbers.row_sums(exponentials)
+    kernels = getattr(numbers, "kernels", None)  # compiled, while they are lent
+    parts = kernels.softmax_parts(h) if kernels is not None else None
+    if parts is None:
+        # np.max is this reduction behind a Python wrapper that costs more than the reduction.
+        # Adding 0 makes a largest value of -0 into +0: which zero numpy's reduction returns
+        # for a row holding both depends on how its vector loop splits the row, which
+        # differs between CPUs, and the shifted zeros' signs would follow it.
+        largest = np.maximum.reduce(h, axis=-1, keepdims=True) + numbers.number(0)
+        shifted = h - largest
+        exponentials = numbers.exp(shifted)
+        sums = numbers.row_sums(exponentials)
+    else:
+        shifted, exponentials, sums = parts
     for part in (shifted, exponentials, sums):
         part.flags.writeable = False
     _last_parts = (h, h.tobytes(), numbers, shifted, exponentials, sums)

@@ -49,6 +49,8 @@ class Kernels:
     mean_gradients: Callable[[Array, Array], Array]
     row_sums: Callable[[Array], Array]  # of a 2-D array
     adam: Callable[..., tuple[Array, ...]]  # optimizers.adam_rule on one weight matrix
+    # activations.softmax_parts of a matrix, or None for a layout they were not compiled for
+    softmax_parts: Callable[[Array], tuple[Array, Array, Array] | None]
 
 
 class Numbers:

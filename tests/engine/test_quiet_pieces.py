@@ -46,6 +46,7 @@ def counting_kernels(calls: list[str]) -> numeric.Kernels:
         mean_gradients=plain.mean_gradients,
         row_sums=plain.row_sums,
         adam=adam_rule,
+        softmax_parts=lambda h: None,  # numpy's way
     )
 
 

@@ -320,3 +320,38 @@ def test_the_adam_kernel_leaves_other_layouts_to_numpy() -> None:
     got = KERNELS.adam(sliced, sliced, sliced, sliced, *settings_)
     expected = adam_rule(sliced, sliced, sliced, sliced, *settings_)
     assert all(same_bits(a, b) for a, b in zip(got, expected, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 8), st.integers(1, 12)),
+        elements=st.one_of(ANY_FLOAT, st.floats(-60.0, 60.0), st.sampled_from([0.0, -0.0])),
+    )
+)
+def test_the_softmax_parts_kernel_keeps_the_numpy_paths_bits(h: np.ndarray) -> None:
+    """Each row's largest value, the row less it, its e^x and the row sums in one compiled
+    call, against activations.softmax_parts with numpy alone, for any float64: rows with NaN
+    or infinities, both zeros, values far below the largest."""
+    from backtrace.formulas import activations
+
+    assert numeric.FLOAT64.kernels is None  # the numpy path, as the trainer leaves it
+    with np.errstate(all="ignore"):
+        activations._last_parts = None
+        expected = activations.softmax_parts(h, numeric.FLOAT64)
+        activations._last_parts = None
+        got = KERNELS.softmax_parts(h.copy())
+    assert got is not None
+    for a, b in zip(got, expected, strict=True):
+        assert np.array_equal(np.isnan(a), np.isnan(b))  # NaN for NaN, whichever NaN
+        assert same_bits(np.where(np.isnan(a), 0.0, a), np.where(np.isnan(b), 0.0, b))
+
+
+def test_the_softmax_parts_kernel_leaves_other_layouts_to_numpy() -> None:
+    block = np.arange(1.0, 13.0).reshape(3, 4)
+    read_only = block.copy()
+    read_only.flags.writeable = False
+    for h in (block[:, 1:], block[0], read_only, block.T, np.ones((2, 0))):
+        assert KERNELS.softmax_parts(h) is None  # numpy's way: nothing compiled midway
+    assert KERNELS.softmax_parts(block) is not None

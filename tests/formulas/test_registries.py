@@ -96,3 +96,24 @@ def test_softmax_parts_are_made_again_for_an_array_changed_in_place():
     assert again[0] != sums[0]
     with _pytest.raises(ValueError):  # the kept parts cannot be changed by a caller
         exponentials *= 0
+
+
+def test_a_rows_largest_zero_shifts_by_plus_zero_at_every_width():
+    """For a row holding both zeros, which one numpy's maximum.reduce returns depends on how
+    its vector loop splits the row, which differs from CPU to CPU. The softmax shifts by +0
+    then, and x - (+0) is x to the bit, zeros' signs too: the shifted row is the row."""
+    import numpy as np
+
+    from backtrace.formulas import activations
+    from backtrace.formulas.numeric import FLOAT64
+
+    rng = np.random.default_rng(11)
+    for width in range(1, 41):
+        for _ in range(10):
+            h = rng.choice([0.0, -0.0, -1.5, -300.0], size=(3, width))
+            h[:, 0] = rng.choice([0.0, -0.0], size=3)  # every row's largest is a zero
+            activations._last_parts = None
+            shifted, exponentials, sums = activations.softmax_parts(h, FLOAT64)
+            assert shifted.tobytes() == h.tobytes(), (width, h)
+            assert (exponentials[h == 0] == 1.0).all()
+    activations._last_parts = None
