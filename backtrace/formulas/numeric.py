@@ -547,7 +547,9 @@ def _tanh(x: Array) -> Array:
     # One e^x - 1 for both cases: each element needs only the argument of its own case.
     doubled = 2.0 * (a if usual else np.minimum(a, _TANH_ONE))
     t = _expm1(_where(above_one, doubled, -2.0 * a))
-    result = _where(above_one, 1.0 - 2.0 / (t + 2.0), -t / (t + 2.0))
+    # 1 - 2/(t + 2) above 1, -t/(t + 2) below: one division for either case.
+    quotient = _where(above_one, 2.0, -t) / (t + 2.0)
+    result = _where(above_one, 1.0 - quotient, quotient)
     if not usual:
         result = _where(a >= _TANH_ONE, 1.0, result)  # tanh is 1 to double precision there
     result = _where(a < 2.0**-55, a, result)
