@@ -40,7 +40,7 @@ class Backward:
 
     deltas: list[Array]  # (samples, units)
     derivatives: list[Array | None]  # f'(h) where a delta used it; None where none entered
-    loss_gradient: Array  # dL/dŷ for the output units, (samples, outputs)
+    loss_gradient: Array | None  # dL/dŷ, (samples, outputs); None if untraced and unused
     through: list[Array] | None = None  # the weights the hidden deltas used, if not the current
 
 
@@ -162,7 +162,7 @@ class Network:
 
     def forward(self, x: Array) -> ForwardPass:
         """h = W·[1, z_prev] and z = f(h), layer by layer, for a (samples, inputs) batch."""
-        numbers = self.numbers
+        weighted_sums, rounding = self.numbers.weighted_sums, self.decimals is not None
         layer_inputs, hs, zs = [], [], []
         z = x
         ones = self._ones(len(z))
@@ -173,8 +173,12 @@ class Network:
                 layer_input = np.concatenate((z, ones), axis=1)
             else:
                 layer_input = z
-            h = self.kept(numbers.weighted_sums(layer_input, matrix))
-            z = self.kept(activation.value(h))
+            h = weighted_sums(layer_input, matrix)
+            if rounding:
+                h = self.kept(h)
+            z = activation.value(h)
+            if rounding:
+                z = self.kept(z)
             layer_inputs.append(layer_input)
             hs.append(h)
             zs.append(z)
@@ -185,25 +189,32 @@ class Network:
         return self.kept(self.loss.value(forward.h[-1], forward.z[-1], y, self.numbers))
 
     def backward(
-        self, forward: ForwardPass, y: Array, through: list[Array] | None = None
+        self,
+        forward: ForwardPass,
+        y: Array,
+        through: list[Array] | None = None,
+        traced: bool = True,
     ) -> Backward:
         """δ per layer: the loss's output delta, then δ_l = (Σ W_{l+1}·δ_{l+1}) ⊙ f'(h_l).
 
         The sum over the next layer's units leaves out the bias column, because a bias unit
         has no incoming links and so no delta. `through` are the weights the hidden deltas
-        are taken through, when not the current ones (the stale_weights slip).
+        are taken through, when not the current ones (the stale_weights slip). Untraced,
+        dL/dŷ is formed only where the loss's rule takes it.
         """
         numbers, kept, loss = self.numbers, self.kept, self.gradient_loss
         last = len(self.weights) - 1
         output = self.activations[last]
-        loss_gradient = loss.gradient(forward.z[last], y, numbers)
-        if self.flipped_error:
-            loss_gradient = -loss_gradient  # y - ŷ where ŷ - y belongs
-        loss_gradient = kept(loss_gradient)
+        loss_gradient = None
+        if traced or loss.rule == "chain":
+            loss_gradient = loss.gradient(forward.z[last], y, numbers)
+            if self.flipped_error:
+                loss_gradient = -loss_gradient  # y - ŷ where ŷ - y belongs
+            loss_gradient = kept(loss_gradient)
         derivatives: list[Array | None] = [None] * len(self.weights)
         if loss.rule == "chain" and output.has_derivative:
             derivatives[last] = kept(output.derivative(forward.h[last], forward.z[last]))
-        deltas = [np.empty(0)] * len(self.weights)
+        deltas: list[Array] = [None] * len(self.weights)  # type: ignore[list-item] # all set below
         deltas[last] = kept(
             loss.output_delta(
                 forward.h[last], forward.z[last], y, output, loss_gradient, derivatives[last]

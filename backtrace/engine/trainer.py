@@ -280,18 +280,18 @@ class Training:
     def backward(
         self, forward: ForwardPass, y: Array, per_sample: bool = True
     ) -> tuple[Backward, Gradients]:
-        """The deltas and gradients of a batch (each sample's gradients only if `per_sample`).
-        Under the stale_weights slip the hidden deltas are taken through the weights as this
-        step's update leaves them: layer by layer from the output back, each layer's new
-        weights coming from deltas already taken that way, which one pass per hidden layer
-        settles."""
+        """The deltas and gradients of a batch; with `per_sample` (for the trace) also each
+        sample's gradients and dL/dŷ. Under the stale_weights slip the hidden deltas are
+        taken through the weights as this step's update leaves them: layer by layer from
+        the output back, each layer's new weights coming from deltas already taken that
+        way, which one pass per hidden layer settles."""
         network = self.network
-        backward = network.backward(forward, y)
+        backward = network.backward(forward, y, traced=per_sample)
         gradients = network.gradients(forward, backward, per_sample)
         if "stale_weights" in self.slips:
             for _ in range(len(network.weights) - 1):
                 ahead = self.stepped(self.optimizer.preview(), gradients.mean)
-                backward = network.backward(forward, y, through=ahead)
+                backward = network.backward(forward, y, through=ahead, traced=per_sample)
                 gradients = network.gradients(forward, backward, per_sample)
         return backward, gradients
 
@@ -374,7 +374,7 @@ def train(
             yield tracer.weights("current", epoch - 1, network.weights)  # this epoch's start
         order, epoch_batches = training.epoch_batches()
         if order is not None:
-            yield records.Shuffle(epoch, tuple(int(index) + 1 for index in order))
+            yield records.Shuffle(epoch, tuple((order + 1).tolist()))  # Python ints
         if not tracing:
             totals = training.quiet_epoch(epoch, step_number, epoch_batches)
             if isinstance(totals, records.Diverged):

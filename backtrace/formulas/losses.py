@@ -86,14 +86,16 @@ class Loss:
         z: Array,
         y: Array,
         activation: Bound,
-        loss_gradient: Array,
+        loss_gradient: Array | None,
         derivative: Array | None,
     ) -> Array:
-        """δ for the output units, by this loss's rule, from dL/dŷ and f'(h) (when it has one)."""
+        """δ for the output units, by this loss's rule, from dL/dŷ and f'(h) (when it has one);
+        `loss_gradient` may be None for the rules that do not take it."""
         if self.rule == "article":
             return y - z
         if self.rule == "direct":
             return z - y
+        assert loss_gradient is not None, "the chain rule takes dL/dŷ"
         if derivative is not None:
             return loss_gradient * derivative
         return activation.backward(h, z, loss_gradient)

@@ -439,7 +439,7 @@ class Adam(Optimizer):
             rule(w, gi, m, v, *settings)
             for w, gi, m, v in zip(start, g, values["m_before"], values["v_before"])
         ]
-        m, v, m_hat, v_hat, new = ([step[k] for step in steps] for k in range(5))
+        m, v, m_hat, v_hat, new = map(list, zip(*steps))
         return {"g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "start": start, "new": new}
 
     def _decoupled(self, values: dict[str, list[Array]]) -> list[Array]:

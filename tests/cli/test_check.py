@@ -136,8 +136,8 @@ def test_a_planted_wrong_delta_still_fails(monkeypatch: pytest.MonkeyPatch, fact
 
     true_backward = network.Network.backward
 
-    def planted(self, forward, y):
-        backward = true_backward(self, forward, y)
+    def planted(self, forward, y, **options):
+        backward = true_backward(self, forward, y, **options)
         deltas = list(backward.deltas)
         if len(deltas) > 1:
             deltas[0] = deltas[0].copy()
