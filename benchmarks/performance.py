@@ -57,13 +57,15 @@ GAPS = {
         "of a step's seven arrays alone costs about a tenth of it."
     ),
     "iris 4-8-3": (
-        "not met. See \"Where a step's time goes\": the phases, each timed alone, already "
-        "add up to more than the plain loop's whole step. With ten rows a batch the "
-        "arithmetic is small and a step costs what its calls cost to start: about a hundred "
-        "Python calls a step (cProfile), through the layers the forward pass, backward pass "
-        "and optimizer go through because they also feed the trace, beside the finiteness "
-        "check, the accuracy count and the optimizer's bookkeeping of what the trace shows, "
-        "where the plain loop makes some fifty numpy calls in a row."
+        "not met. See \"Where a step's time goes\": the phases, each timed alone, come to "
+        "about the plain loop's whole step, but a step of the training costs more than its "
+        "phases do alone (timed with clocks around each phase inside a training, each took "
+        "1.4 to 2 times as long as alone). With ten rows a batch the arithmetic is small "
+        "and a step costs what its calls cost to start: about a hundred Python calls a "
+        "step (cProfile), through the layers the forward pass, backward pass and optimizer "
+        "go through because they also feed the trace, beside the finiteness check, the "
+        "accuracy count and the optimizer's bookkeeping of what the trace shows, where the "
+        "plain loop makes some fifty numpy calls in a row."
     ),
     "`run xor": (
         "not met. What is left after numpy, rich and click is PyYAML (it compiles its "
