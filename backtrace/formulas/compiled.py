@@ -265,15 +265,17 @@ def _adam_matrix(
 def _softmax_parts(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """activations.softmax_parts of a matrix in one call: each row's largest value (NaN if
     the row holds one, as numpy's maximum.reduce gives; a largest zero as +0), the row less
-    it, the e^x of that (the compiled exp, `_exp_each`) and the rows' sums, left to right."""
+    it, the e^x of that (the compiled exp, `_exp_each`) and the rows' sums, left to right.
+    Every number is numpy's to the bit, but for which NaN a row with several NaNs gets: NaN
+    for NaN, as everywhere between the two paths (every NaN prints as nan)."""
     rows, columns = h.shape
     shifted = np.empty((rows, columns))
     for i in range(rows):
         largest = h[i, 0]
         for k in range(1, columns):
             value = h[i, k]
-            if value > largest or value != value:  # a NaN, once taken, is never replaced
-                largest = value
+            if value > largest or value != value:  # any NaN makes the row's largest a NaN
+                largest = value  # (the last one met, where numpy may keep another: see below)
         largest = largest + 0.0
         for k in range(columns):
             shifted[i, k] = h[i, k] - largest
