@@ -130,8 +130,8 @@ def softmax_parts(h: Array, numbers: Numbers) -> tuple[Array, Array, Array]:
     if parts is None:
         # np.max is this reduction behind a Python wrapper that costs more than the reduction.
         # Adding 0 makes a largest value of -0 into +0: which zero numpy's reduction returns
-        # for a row holding both depends on how its vector loop splits the row, which
-        # differs between CPUs, and the shifted zeros' signs would follow it.
+        # for a row holding both depends on how its vector loop splits the row, which can
+        # differ between CPUs, and the shifted zeros' signs would follow it.
         largest = np.maximum.reduce(h, axis=-1, keepdims=True) + numbers.number(0)
         shifted = h - largest
         exponentials = numbers.exp(shifted)

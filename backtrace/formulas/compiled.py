@@ -275,12 +275,22 @@ def _softmax_parts(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for k in range(1, columns):
             value = h[i, k]
             if value > largest or value != value:  # any NaN makes the row's largest a NaN
-                largest = value  # (the last one met, where numpy may keep another: see below)
+                largest = value  # the last NaN met, where numpy may keep another one
         largest = largest + 0.0
         for k in range(columns):
             shifted[i, k] = h[i, k] - largest
     exponentials = _exp_each(shifted)  # noqa: F821 - given as a global when compiled
     return shifted, exponentials, _row_sums(exponentials)  # noqa: F821
+
+
+def _compiled_layout(x: Any) -> bool:
+    """Whether `x` is an array of the layout the array kernels are compiled for beforehand:
+    C-ordered, writable, aligned float64. Any other (a read-only or unaligned array, say)
+    would make numba compile another copy halfway through a training, so it goes to numpy."""
+    if type(x) is not np.ndarray or x.dtype != np.float64:
+        return False
+    flags = x.flags
+    return bool(flags.c_contiguous and flags.writeable and flags.aligned)
 
 
 COMPILED_HELPERS: dict[str, Any] = {}  # the scalar helpers as compiled, by name (for the tests)
@@ -358,12 +368,8 @@ def kernels() -> Kernels:
         kernel = compiled(each)
 
         def applied(x: Any) -> Any:
-            # The layouts compiled beforehand (a read-only or unaligned array would make numba
-            # compile another copy halfway through a training): the rest go to the ufunc.
-            if type(x) is np.ndarray and x.dtype == np.float64 and 0 < x.ndim <= 2:
-                flags = x.flags
-                if flags.c_contiguous and flags.writeable and flags.aligned:
-                    return kernel(x)
+            if 0 < getattr(x, "ndim", 0) <= 2 and _compiled_layout(x):
+                return kernel(x)
             return ufunc(x)
 
         applied.kernel = kernel  # type: ignore[attr-defined]
@@ -470,12 +476,9 @@ def kernels() -> Kernels:
     parts_kernel = calling(_softmax_parts, "softmax_parts")
 
     def softmax_parts(h: Any) -> tuple[Any, Any, Any] | None:
-        # A C-ordered, writable float64 matrix with a column or more, the layout compiled
-        # beforehand; for anything else the caller takes numpy's way.
-        if type(h) is np.ndarray and h.ndim == 2 and h.dtype == np.float64 and h.shape[1]:
-            flags = h.flags
-            if flags.c_contiguous and flags.writeable and flags.aligned:
-                return parts_kernel(h)  # type: ignore[no-any-return]
+        # A matrix with a column or more; for anything else the caller takes numpy's way.
+        if getattr(h, "ndim", 0) == 2 and h.shape[1] and _compiled_layout(h):
+            return parts_kernel(h)  # type: ignore[no-any-return]
         return None
 
     def adam(start: Any, g: Any, m: Any, v: Any, *settings: float) -> tuple[Any, ...]:

@@ -100,7 +100,7 @@ def test_softmax_parts_are_made_again_for_an_array_changed_in_place():
 
 def test_a_rows_largest_zero_shifts_by_plus_zero_at_every_width():
     """For a row holding both zeros, which one numpy's maximum.reduce returns depends on how
-    its vector loop splits the row, which differs from CPU to CPU. The softmax shifts by +0
+    its vector loop splits the row, which can differ from CPU to CPU. The softmax shifts by +0
     then, and x - (+0) is x to the bit, zeros' signs too: the shifted row is the row."""
     import numpy as np
 
